@@ -1,0 +1,31 @@
+# panelmatch: find reused art in a large image collection.
+# Data flow: scrape (or ingest a folder) -> frames -> edges + hashes -> distances (shards)
+# -> clusters -> summary. See README.md.
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: os.path.join(workflow.basedir, "config.yaml")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/demo.smk"
+include: "workflow/rules/scrape.smk"
+include: "workflow/rules/frames.smk"
+include: "workflow/rules/edges.smk"
+include: "workflow/rules/hashes.smk"
+include: "workflow/rules/distances.smk"
+include: "workflow/rules/clusters.smk"
+include: "workflow/rules/summary.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        "results/clusters.parquet",
+        "results/clusters.csv",
+        "results/pairs.parquet",
+        "results/failures.csv",
+        "results/summary.txt",

@@ -1,0 +1,14 @@
+"""Rule ingest: list one chunk of a folder input as a manifest (size, sha256, status)."""
+
+from pathlib import Path
+
+import pandas as pd
+from panelmatch import logs, scrape, tables
+
+snakemake = snakemake  # noqa: F821 - injected by Snakemake
+log = logs.to_file(snakemake.log[0])
+folder = Path(snakemake.params.folder)
+rows = [scrape.file_row(folder, rel) for rel in snakemake.params.files]
+manifest = pd.DataFrame(rows, columns=tables.MANIFEST.names)
+tables.write(manifest, snakemake.output[0], tables.MANIFEST)
+log.info("%d files: %s", len(manifest), manifest["status"].value_counts().to_dict())

@@ -1,0 +1,66 @@
+"""How inputs are split into chunks: the unit of work of every per-image stage.
+
+A chunk is a range of story pages (site input) or a run of files in sorted order (folder
+input). Chunks are numbered from 0 and named with four digits (``0007``) in file names.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+#: File name endings (lower case) taken as images in folder mode unless configured otherwise.
+IMAGE_EXTENSIONS = (".gif", ".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
+
+
+def chunk_name(k: int) -> str:
+    return f"{k:04d}"
+
+
+def page_chunks(first_page: int, last_page: int, pages_per_chunk: int) -> list[range]:
+    """Consecutive page ranges covering first_page..last_page (inclusive)."""
+    if first_page < 1 or last_page < first_page:
+        raise ValueError(f"need 1 <= first_page <= last_page, got {first_page}..{last_page}")
+    if pages_per_chunk < 1:
+        raise ValueError(f"pages_per_chunk must be >= 1, got {pages_per_chunk}")
+    return [
+        range(start, min(start + pages_per_chunk, last_page + 1))
+        for start in range(first_page, last_page + 1, pages_per_chunk)
+    ]
+
+
+def list_images(
+    folder: str | os.PathLike, extensions: Iterable[str] = IMAGE_EXTENSIONS
+) -> list[str]:
+    """Paths (relative to `folder`, '/'-separated, sorted) of the image files under it.
+
+    Hidden files and folders (names starting with '.') are skipped; symlinks to files are
+    followed, symlinked folders are not (no cycles). Raises FileNotFoundError naming the
+    folder when it is missing or not a folder.
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        raise FileNotFoundError(f"source.folder {str(folder)!r} is not an existing folder")
+    wanted = tuple(e.lower() for e in extensions)
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in filenames:
+            if name.startswith(".") or not name.lower().endswith(wanted):
+                continue
+            found.append(Path(dirpath, name).relative_to(root).as_posix())
+    return sorted(found)
+
+
+def split(items: Sequence[str], per_chunk: int) -> list[list[str]]:
+    """Consecutive runs of at most `per_chunk` items (at least one chunk, maybe empty)."""
+    if per_chunk < 1:
+        raise ValueError(f"images_per_chunk must be >= 1, got {per_chunk}")
+    runs = [list(items[i : i + per_chunk]) for i in range(0, len(items), per_chunk)]
+    return runs or [[]]
+
+
+def shards(n_chunks: int) -> list[tuple[int, int]]:
+    """Every pair of chunks (a, b) with a <= b: the distance stage's unit of work."""
+    return [(a, b) for a in range(n_chunks) for b in range(a, n_chunks)]

@@ -1,0 +1,92 @@
+"""Decode the first frame of an image file into an RGB array.
+
+Palette, grey, 16-bit, CMYK and RGBA images all become ``uint8`` arrays of shape
+``(height, width, 3)``. Transparent pixels are composited onto a fixed background colour so
+that a sprite on a transparent background looks the same wherever it is reused.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image, ImageOps
+
+RGB = npt.NDArray[np.uint8]
+
+
+class FrameError(ValueError):
+    """The file is not an image this stage can use; the message says why."""
+
+
+def parse_colour(value: Sequence[int] | str) -> tuple[int, int, int]:
+    """An RGB triple from ``[r, g, b]`` or ``"#rrggbb"``; raises ValueError otherwise."""
+    if isinstance(value, str):
+        text = value.lstrip("#")
+        if len(text) != 6:
+            raise ValueError(f"colour {value!r} is not #rrggbb")
+        try:
+            return (int(text[0:2], 16), int(text[2:4], 16), int(text[4:6], 16))
+        except ValueError as exc:
+            raise ValueError(f"colour {value!r} is not #rrggbb") from exc
+    triple = tuple(int(v) for v in value)
+    if len(triple) != 3 or not all(0 <= v <= 255 for v in triple):
+        raise ValueError(f"colour {value!r} is not three integers in 0..255")
+    return triple  # type: ignore[return-value]
+
+
+def first_frame(data: bytes, background: tuple[int, int, int], max_pixels: int) -> RGB:
+    """The first frame of the image in `data` as RGB, alpha composited onto `background`.
+
+    Raises FrameError when the data is not a decodable image, or when its declared size
+    exceeds `max_pixels` (checked before decoding, so a decompression bomb costs nothing).
+    """
+    if not data:
+        raise FrameError("empty file")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            img = Image.open(io.BytesIO(data))
+        except (Image.UnidentifiedImageError, Image.DecompressionBombError) as exc:
+            raise FrameError(f"not a recognised image ({exc})") from exc
+        except Image.DecompressionBombWarning as exc:
+            raise FrameError(f"image too large ({exc})") from exc
+        except (OSError, ValueError, SyntaxError) as exc:
+            raise FrameError(f"unreadable image header ({exc})") from exc
+        width, height = img.size
+        if width < 1 or height < 1:
+            raise FrameError(f"image has no pixels ({width}x{height})")
+        if width * height > max_pixels:
+            raise FrameError(f"image of {width}x{height} pixels exceeds the limit of {max_pixels}")
+        try:
+            img.seek(0)
+            img.load()
+            return to_rgb(img, background)
+        except (OSError, ValueError, SyntaxError, EOFError) as exc:
+            raise FrameError(f"corrupt image data ({exc})") from exc
+
+
+def to_rgb(img: Image.Image, background: tuple[int, int, int]) -> RGB:
+    """Convert any PIL image mode to an RGB array, compositing transparency onto `background`.
+
+    EXIF orientation (photos) is applied first.
+    """
+    img = ImageOps.exif_transpose(img)
+    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        arr = np.asarray(img, dtype=np.float64)
+        top = arr.max() if arr.size else 0.0
+        scale = 255.0 / top if top > 255 else 1.0
+        img = Image.fromarray(np.clip(arr * scale, 0, 255).astype(np.uint8), "L")
+    if img.mode == "CMYK":
+        img = img.convert("RGB")
+    has_alpha = img.mode in ("RGBA", "LA", "PA") or (
+        img.mode in ("P", "L", "RGB") and "transparency" in img.info
+    )
+    if has_alpha:
+        rgba = img.convert("RGBA")
+        base = Image.new("RGBA", rgba.size, (*background, 255))
+        img = Image.alpha_composite(base, rgba)
+    return np.asarray(img.convert("RGB"), dtype=np.uint8).copy()

@@ -1,0 +1,54 @@
+"""Perceptual hashes (imagehash) of a frame, as bit rows ready for :func:`bits.pack`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import imagehash
+import numpy as np
+import numpy.typing as npt
+from PIL import Image
+
+#: Bins per colour channel of imagehash's colour hash (14 channels x 3 bits = 42 bits).
+COLOR_BINBITS = 3
+
+_HASHERS: dict[str, Callable[[Image.Image, int], imagehash.ImageHash]] = {
+    "ahash": lambda img, n: imagehash.average_hash(img, hash_size=n),
+    "phash": lambda img, n: imagehash.phash(img, hash_size=n),
+    "dhash": lambda img, n: imagehash.dhash(img, hash_size=n),
+    "whash": lambda img, n: imagehash.whash(img, hash_size=n),
+    "colorhash": lambda img, n: imagehash.colorhash(img, binbits=COLOR_BINBITS),
+}
+
+#: Hash methods accepted in configuration.
+METHODS = tuple(_HASHERS)
+
+
+def hash_bits(method: str, hash_size: int) -> int:
+    """Number of bits of one hash of `method` at `hash_size`."""
+    check(method, hash_size)
+    if method == "colorhash":
+        return 14 * COLOR_BINBITS
+    return hash_size * hash_size
+
+
+def check(method: str, hash_size: int) -> None:
+    """Raise ValueError when `method` is unknown or `hash_size` does not suit it."""
+    if method not in _HASHERS:
+        raise ValueError(f"hash method must be one of {list(METHODS)}, got {method!r}")
+    if hash_size < 2:
+        raise ValueError(f"hash_size must be >= 2, got {hash_size}")
+    if method == "whash" and hash_size & (hash_size - 1):
+        raise ValueError(f"whash needs a power of two hash_size, got {hash_size}")
+
+
+def perceptual_hashes(
+    rgb: npt.NDArray[np.uint8], methods: Sequence[str], hash_size: int
+) -> dict[str, npt.NDArray[np.bool_]]:
+    """Each method's hash of an RGB array (h, w, 3) as a flat boolean row."""
+    img = Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8), "RGB")
+    out = {}
+    for method in methods:
+        check(method, hash_size)
+        out[method] = np.asarray(_HASHERS[method](img, hash_size).hash, dtype=bool).ravel()
+    return out

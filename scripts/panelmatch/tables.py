@@ -1,0 +1,230 @@
+"""The schema of every table the stages exchange, and the only code that reads or writes them.
+
+Each stage writes Parquet (or CSV for people) through :func:`write` and reads through
+:func:`read`, so column names and types live here and nowhere else. Writes are atomic:
+the table goes to a temporary file beside the target and is renamed over it, so a killed
+job never leaves a file that looks finished.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+#: Status of a manifest row whose image was downloaded (or found) and is usable.
+OK = "ok"
+
+#: One row per page and per image found on it (site), or per file (folder).
+MANIFEST = pa.schema(
+    [
+        ("page", pa.int32()),  # story page number; null in folder mode
+        ("index", pa.int16()),  # 1-based position of the image on its page; 0 on rows without one
+        ("image", pa.string()),  # image id: PAGE_INDEX (site) or path relative to the folder
+        ("url", pa.string()),  # where it came from: image URL, or the page URL for page-level rows
+        ("path", pa.string()),  # local file holding the image; null when there is none
+        ("bytes", pa.int64()),
+        ("sha256", pa.string()),
+        ("status", pa.string()),  # "ok" or why not: http_404, no_images, not_an_image, ...
+    ]
+)
+
+#: Images that could not be used by a stage after the manifest accepted them.
+FAILURES = pa.schema(
+    [
+        ("image", pa.string()),
+        ("path", pa.string()),
+        ("stage", pa.string()),
+        ("reason", pa.string()),
+    ]
+)
+
+#: First frame of each image as raw RGB bytes (height x width x 3, uint8, row-major).
+FRAMES = pa.schema(
+    [
+        ("image", pa.string()),
+        ("width", pa.int32()),
+        ("height", pa.int32()),
+        ("pixels", pa.binary()),
+    ]
+)
+
+#: Canny edge map of each frame, bit-packed little-endian into 64-bit words (see bits.pack).
+EDGES = pa.schema(
+    [
+        ("image", pa.string()),
+        ("edge_pixels", pa.int32()),
+        ("edges", pa.binary()),
+    ]
+)
+
+
+#: One column per configured hash method, each bit-packed like the edge maps.
+def hashes_schema(methods: Sequence[str]) -> pa.Schema:
+    return pa.schema([("image", pa.string())] + [(m, pa.binary()) for m in methods])
+
+
+def distance_type(bits: int) -> pa.DataType:
+    """Smallest unsigned integer type that holds every Hamming distance of `bits`-bit codes."""
+    if bits < 0:
+        raise ValueError(f"bits must be >= 0, got {bits}")
+    if bits <= 0xFF:
+        return pa.uint8()
+    if bits <= 0xFFFF:
+        return pa.uint16()
+    return pa.uint32()
+
+
+#: Column order of a distance shard: the two images as (chunk, row) of the feature tables,
+#: then one distance column per metric (types from :func:`distance_type`).
+SHARD_KEYS = ["chunk_a", "row_a", "chunk_b", "row_b"]
+
+
+def shard_schema(metric_bits: dict[str, int]) -> pa.Schema:
+    fields = [
+        ("chunk_a", pa.uint16()),
+        ("row_a", pa.uint32()),
+        ("chunk_b", pa.uint16()),
+        ("row_b", pa.uint32()),
+    ]
+    fields += [(m, distance_type(b)) for m, b in metric_bits.items()]
+    return pa.schema(fields)
+
+
+#: The graph's edges with all their distances (results/pairs.parquet).
+def pairs_schema(metric_types: dict[str, pa.DataType]) -> pa.Schema:
+    fields = [("image_a", pa.string()), ("image_b", pa.string())]
+    fields += [(m, t) for m, t in metric_types.items()]
+    fields += [("edge_threshold", pa.float32())]
+    return pa.schema(fields)
+
+
+#: One row per processed image (results/clusters.parquet and .csv).
+CLUSTERS = pa.schema(
+    [
+        ("image", pa.string()),
+        ("path", pa.string()),
+        ("page", pa.int32()),
+        ("cluster", pa.int32()),
+        ("cluster_size", pa.int32()),
+    ]
+)
+
+#: Ground truth of known reuse: images sharing a non-empty group are reuses of each other.
+TRUTH = pa.schema(
+    [
+        ("image", pa.string()),
+        ("group", pa.string()),  # empty for images that belong to no family
+        ("relation", pa.string()),  # how the image relates to its family, or what it tests
+    ]
+)
+
+
+def _atomic_target(path: str | os.PathLike) -> tuple[Path, str]:
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    return target, tmp
+
+
+def write(frame: pd.DataFrame | pa.Table, path: str | os.PathLike, schema: pa.Schema) -> None:
+    """Write `frame` to Parquet at `path` with exactly `schema`, atomically.
+
+    Raises ValueError naming the file when a column is missing or cannot be converted.
+    """
+    try:
+        if isinstance(frame, pd.DataFrame):
+            missing = [n for n in schema.names if n not in frame.columns]
+            if missing:
+                raise ValueError(f"missing columns {missing}")
+            table = pa.Table.from_pandas(frame[schema.names], schema=schema, preserve_index=False)
+        else:
+            table = frame.select(schema.names).cast(schema)
+    except (ValueError, pa.ArrowInvalid, pa.ArrowTypeError, KeyError) as exc:
+        raise ValueError(f"{path}: table does not fit its schema: {exc}") from exc
+    table = table.replace_schema_metadata(None)
+    target, tmp = _atomic_target(path)
+    try:
+        pq.write_table(table, tmp, compression="zstd")
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_csv(frame: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Write a CSV for people, atomically."""
+    target, tmp = _atomic_target(path)
+    try:
+        frame.to_csv(tmp, index=False)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_text(text: str, path: str | os.PathLike) -> None:
+    """Write a text file, atomically."""
+    target, tmp = _atomic_target(path)
+    try:
+        Path(tmp).write_text(text, encoding="utf-8")
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def read(path: str | os.PathLike, columns: Iterable[str] | None = None) -> pd.DataFrame:
+    """Read a Parquet table (optionally only some columns) as a DataFrame.
+
+    Integer columns keep their compact types; nullable ones become pandas' nullable types.
+    """
+    table = pq.read_table(path, columns=list(columns) if columns is not None else None)
+    return table.to_pandas(types_mapper=_nullable_ints)
+
+
+def read_many(
+    paths: Iterable[str | os.PathLike], columns: Iterable[str] | None = None
+) -> pd.DataFrame:
+    """Concatenate several Parquet tables of one schema, in the order given."""
+    cols = list(columns) if columns is not None else None
+    tables = [pq.read_table(p, columns=cols) for p in paths]
+    if not tables:
+        raise ValueError("read_many needs at least one file")
+    return pa.concat_tables(tables).to_pandas(types_mapper=_nullable_ints)
+
+
+def empty(schema: pa.Schema) -> pd.DataFrame:
+    """An empty DataFrame with the columns of `schema`."""
+    return schema.empty_table().to_pandas(types_mapper=_nullable_ints)
+
+
+_NULLABLE = {
+    pa.int16(): pd.Int16Dtype(),
+    pa.int32(): pd.Int32Dtype(),
+    pa.int64(): pd.Int64Dtype(),
+}
+
+
+def _nullable_ints(dtype: pa.DataType):
+    return _NULLABLE.get(dtype)
+
+
+def read_truth(path: str | os.PathLike) -> pd.DataFrame:
+    """Read a ground-truth CSV (columns image, group[, relation]); names the file on error."""
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, pd.errors.ParserError) as exc:
+        raise ValueError(f"{path}: cannot read ground truth: {exc}") from exc
+    for column in ("image", "group"):
+        if column not in frame.columns:
+            raise ValueError(f"{path}: ground truth needs a column {column!r}")
+    if "relation" not in frame.columns:
+        frame["relation"] = ""
+    return frame[TRUTH.names]

@@ -1,0 +1,116 @@
+"""Shared fixtures: the repository layout, small images, and real Snakemake runs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEFILE = REPO / "Snakefile"
+SHARED = Path(os.environ.get("PANELMATCH_SHARED", REPO.parent / "shared"))
+REAL_PANELS = SHARED / "data" / "homestuck" / "panels"
+
+#: A small demo: 24 pages, one family per relation, 3 chunks of 8 pages.
+SMALL_DEMO = {
+    "source": {"site": {"last_page": 24, "pages_per_chunk": 8}},
+    "demo": {"pages": 24, "families_per_relation": 1, "singles": 4},
+}
+
+
+def write_config(path: Path, cfg: dict) -> Path:
+    path.write_text(yaml.safe_dump(cfg), encoding="utf-8")
+    return path
+
+
+def snakemake(workdir: Path, *args: str, configfile: Path | None = None, check: bool = True):
+    """Run the real workflow in `workdir`; returns the CompletedProcess (output in .stdout)."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(SNAKEFILE),
+        "--directory",
+        str(workdir),
+        "--cores",
+        "2",
+    ]
+    if configfile is not None:
+        cmd += ["--configfile", str(configfile)]
+    cmd += list(args)
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=workdir)
+    proc.stdout = proc.stdout + proc.stderr
+    if check and proc.returncode != 0:
+        raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stdout[-6000:]}")
+    return proc
+
+
+@pytest.fixture(scope="session")
+def small_demo_run(tmp_path_factory) -> Path:
+    """One real run of the workflow on the small demo; tests read its outputs, never modify it."""
+    workdir = tmp_path_factory.mktemp("demo_run")
+    cfg = write_config(workdir / "small.yaml", SMALL_DEMO)
+    snakemake(workdir, configfile=cfg)
+    return workdir
+
+
+class SiteServer:
+    """A real HTTP server on 127.0.0.1 serving a folder, recording every request path."""
+
+    def __init__(self, root: Path):
+        import functools
+        import http.server
+        import threading
+
+        self.requests: list[str] = []
+        log = self.requests
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 - http.server's naming
+                log.append(self.path)
+                super().do_GET()
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(
+            ("127.0.0.1", 0), functools.partial(Handler, directory=str(root))
+        )
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def demo_site(tmp_path_factory):
+    """The small demo site written by the core generator, and its ground truth rows."""
+    from panelmatch import demo
+
+    root = tmp_path_factory.mktemp("demo_site") / "site"
+    d = SMALL_DEMO["demo"]
+    truth = demo.write_site(root, 413, d["pages"], d["families_per_relation"], d["singles"])
+    return root, truth
+
+
+@pytest.fixture
+def serve():
+    servers = []
+
+    def start(root: Path) -> SiteServer:
+        server = SiteServer(root)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.close()

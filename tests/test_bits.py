@@ -1,0 +1,112 @@
+import numpy as np
+import pytest
+from panelmatch import bits
+
+
+def reference(a_bool, b_bool):
+    return (a_bool[:, None, :] != b_bool[None, :, :]).sum(axis=2)
+
+
+@pytest.mark.parametrize("nbits", [1, 7, 63, 64, 65, 130, 10_000])
+def test_pack_roundtrip_and_padding(nbits):
+    rng = np.random.default_rng(nbits)
+    x = rng.random((5, nbits)) < 0.3
+    codes = bits.pack(x)
+    assert codes.dtype == np.uint64 and codes.shape == (5, bits.words_for(nbits))
+    assert np.array_equal(bits.unpack(codes, nbits), x)
+    assert np.array_equal(bits.popcount(codes), x.sum(axis=1))
+    assert np.array_equal(bits.from_bytes(bits.to_bytes(codes), nbits), codes)
+
+
+def test_pack_flattens_images_row_major():
+    img = np.zeros((2, 3, 4), dtype=bool)
+    img[0, 0, 1] = True  # bit 1
+    img[1, 2, 3] = True  # bit 11
+    codes = bits.pack(img)
+    assert codes[0, 0] == 1 << 1 and codes[1, 0] == 1 << 11
+
+
+@pytest.mark.parametrize(
+    "na,nb,nbits", [(1, 1, 3), (17, 5, 64), (33, 40, 200), (0, 4, 10), (3, 0, 10)]
+)
+def test_hamming_matches_reference(na, nb, nbits):
+    rng = np.random.default_rng(na * 100 + nb)
+    a, b = rng.random((na, nbits)) < 0.5, rng.random((nb, nbits)) < 0.5
+    got = bits.hamming(bits.pack(a), bits.pack(b))
+    assert got.shape == (na, nb)
+    assert np.array_equal(got, reference(a, b))
+
+
+def test_hamming_blocks_give_same_answer(monkeypatch):
+    rng = np.random.default_rng(1)
+    a, b = rng.random((50, 500)) < 0.1, rng.random((30, 500)) < 0.1
+    full = bits.hamming(bits.pack(a), bits.pack(b))
+    monkeypatch.setattr(bits, "BLOCK_BYTES", 1)  # one row per block
+    assert np.array_equal(bits.hamming(bits.pack(a), bits.pack(b)), full)
+
+
+def test_hamming_rejects_mismatched_widths():
+    with pytest.raises(ValueError, match="do not match"):
+        bits.hamming(np.zeros((2, 2), np.uint64), np.zeros((2, 3), np.uint64))
+
+
+def _brute(a, b, caps, upper):
+    d = {m: reference(a[m], b[m]) for m in a}
+    out = []
+    for i in range(len(a["x"])):
+        for j in range(len(b["x"])):
+            if upper and j <= i:
+                continue
+            if any(d[m][i, j] <= c for m, c in caps.items()):
+                out.append((i, j, d["x"][i, j], d["y"][i, j]))
+    return out
+
+
+@pytest.mark.parametrize("upper", [False, True])
+def test_pairs_within_equals_brute_force(upper, monkeypatch):
+    rng = np.random.default_rng(7)
+    n = 23
+    a = {"x": rng.random((n, 77)) < 0.2, "y": rng.random((n, 64)) < 0.5}
+    b = a if upper else {"x": rng.random((19, 77)) < 0.2, "y": rng.random((19, 64)) < 0.5}
+    caps = {"x": 24, "y": 26}
+    monkeypatch.setattr(bits, "BLOCK_BYTES", 2000)  # several row blocks
+    i, j, dist = bits.pairs_within(
+        {m: bits.pack(v) for m, v in a.items()},
+        {m: bits.pack(v) for m, v in b.items()},
+        caps,
+        upper,
+    )
+    got = list(zip(i.tolist(), j.tolist(), dist["x"].tolist(), dist["y"].tolist(), strict=True))
+    assert got == _brute(a, b, caps, upper)
+    assert len(got) > 0
+
+
+def test_cap_is_inclusive_at_the_boundary():
+    a = np.zeros((1, 10), dtype=bool)
+    b = np.zeros((3, 10), dtype=bool)
+    b[0, :3] = True  # distance 3
+    b[1, :4] = True  # distance 4
+    b[2, :5] = True  # distance 5
+    i, j, dist = bits.pairs_within({"x": bits.pack(a)}, {"x": bits.pack(b)}, {"x": 4})
+    assert j.tolist() == [0, 1] and dist["x"].tolist() == [3, 4]
+
+
+def test_uncapped_metric_is_reported_but_does_not_keep_pairs():
+    a = np.zeros((1, 8), dtype=bool)
+    b = np.ones((1, 8), dtype=bool)
+    codes_a = {"x": bits.pack(a), "y": bits.pack(a)}
+    codes_b = {"x": bits.pack(b), "y": bits.pack(a)}
+    i, _, _ = bits.pairs_within(codes_a, codes_b, {"x": 2})
+    assert len(i) == 0
+    i, _, dist = bits.pairs_within(codes_a, codes_b, {"y": 0})
+    assert len(i) == 1 and dist["x"].tolist() == [8]
+
+
+def test_pairs_within_empty_and_errors():
+    empty = {"x": np.zeros((0, 1), np.uint64)}
+    i, j, dist = bits.pairs_within(empty, empty, {"x": 3}, upper_only=True)
+    assert len(i) == len(j) == len(dist["x"]) == 0
+    with pytest.raises(ValueError, match="unknown metrics"):
+        bits.pairs_within(empty, empty, {"z": 1})
+    with pytest.raises(ValueError, match="at least one metric"):
+        bits.pairs_within(empty, empty, {})

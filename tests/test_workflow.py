@@ -1,0 +1,189 @@
+"""Real Snakemake runs of the whole workflow on the small demo comic."""
+
+import copy
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import SMALL_DEMO, snakemake, write_config
+
+pytestmark = pytest.mark.workflow
+
+
+def summary_f1(workdir: Path) -> float:
+    text = (workdir / "results" / "summary.txt").read_text()
+    return float(re.search(r"F1 ([0-9.]+)", text).group(1))
+
+
+def test_demo_outputs_account_for_every_input(small_demo_run):
+    res = small_demo_run / "results"
+    for name in [
+        "clusters.parquet",
+        "clusters.csv",
+        "pairs.parquet",
+        "failures.csv",
+        "summary.txt",
+    ]:
+        assert (res / name).is_file(), name
+    assert sorted(p.name for p in (res / "distances").glob("*.parquet")) == [
+        "0000_0000.parquet",
+        "0000_0001.parquet",
+        "0000_0002.parquet",
+        "0001_0001.parquet",
+        "0001_0002.parquet",
+        "0002_0002.parquet",
+    ]
+    manifest = pd.concat(pd.read_parquet(p) for p in sorted((res / "manifest").glob("*.parquet")))
+    clusters = pd.read_parquet(res / "clusters.parquet")
+    assert list(clusters.columns) == ["image", "path", "page", "cluster", "cluster_size"]
+    ok = manifest[manifest["status"] == "ok"]
+    assert sorted(clusters["image"]) == sorted(ok["image"])
+    assert (
+        clusters["image"].is_unique
+        and clusters["path"].map(lambda p: (small_demo_run / p).is_file()).all()
+    )
+    assert (
+        clusters.groupby("cluster")["image"].transform("size") == clusters["cluster_size"]
+    ).all()
+    assert set(manifest.loc[manifest["page"] == 7, "status"]) == {"http_404"}
+    assert set(manifest.loc[manifest["page"] == 12, "status"]) == {"no_images"}
+    pairs = pd.read_parquet(res / "pairs.parquet")
+    assert {"image_a", "image_b", "edges", "ahash", "phash", "dhash", "whash"} <= set(pairs.columns)
+    assert str(pairs["edges"].dtype) == "uint16" and str(pairs["phash"].dtype) == "uint8"
+    same = pairs["image_a"].map(dict(zip(clusters["image"], clusters["cluster"], strict=True)))
+    assert len(pairs) > 0 and (pairs["edges"] < pairs["edge_threshold"]).all()
+    assert len(same) == len(pairs)
+    text = (res / "summary.txt").read_text()
+    assert f"images processed:           {len(clusters)}" in text
+
+
+def test_demo_families_come_out_as_clusters(small_demo_run):
+    truth = pd.read_csv(small_demo_run / "resources/demo/truth.csv", keep_default_na=False)
+    clusters = pd.read_parquet(small_demo_run / "results/clusters.parquet").set_index("image")
+    for group, members in truth[truth["group"] != ""].groupby("group"):
+        if members["relation"].iloc[0] in ("exact", "recolour", "reletter"):
+            assert clusters.loc[members["image"], "cluster"].nunique() == 1, group
+    for image in truth.loc[truth["relation"] == "blank", "image"]:
+        assert clusters.loc[image, "cluster_size"] == 1, image
+    assert summary_f1(small_demo_run) >= 0.9
+
+
+def mtimes(workdir: Path) -> dict[str, int]:
+    return {
+        str(p.relative_to(workdir)): p.stat().st_mtime_ns
+        for p in (workdir / "results").rglob("*.parquet")
+    } | {"summary": (workdir / "results/summary.txt").stat().st_mtime_ns}
+
+
+def changed(before: dict, after: dict) -> set[str]:
+    """Stages (first folder under results/, or the file) whose outputs were rewritten."""
+    out = set()
+    for key, t in before.items():
+        if after[key] != t:
+            parts = Path(key).parts
+            out.add(parts[1] if len(parts) > 2 else parts[-1])
+    return out
+
+
+def test_reruns_touch_only_what_depends_on_a_change(tmp_path):
+    cfg = copy.deepcopy(SMALL_DEMO)
+    path = write_config(tmp_path / "c.yaml", cfg)
+    snakemake(tmp_path, configfile=path)
+
+    before = mtimes(tmp_path)
+    out = snakemake(tmp_path, configfile=path).stdout
+    assert "Nothing to be done" in out
+    assert changed(before, mtimes(tmp_path)) == set()
+
+    cfg["clusters"] = {"edge_scale": 0.8}
+    write_config(path, cfg)
+    before = mtimes(tmp_path)
+    snakemake(tmp_path, configfile=path)
+    assert changed(before, mtimes(tmp_path)) == {"clusters.parquet", "pairs.parquet", "summary"}
+
+    cfg["edges"] = {"canny_low": 60}
+    write_config(path, cfg)
+    before = mtimes(tmp_path)
+    snakemake(tmp_path, configfile=path)
+    assert changed(before, mtimes(tmp_path)) == {
+        "edges",
+        "distances",
+        "clusters.parquet",
+        "pairs.parquet",
+        "summary",
+    }
+
+
+def test_folder_mode_with_separate_run_directory(small_demo_run, tmp_path):
+    images = sorted((small_demo_run / "results/images").glob("*.gif"))
+    folder = tmp_path / "my images"
+    (folder / "train").mkdir(parents=True)
+    (folder / "test" / "deep").mkdir(parents=True)
+    for k, src in enumerate(images[:12]):
+        shutil.copy(src, folder / ("train" if k % 2 else "test") / f"img{k:02d}.gif")
+    shutil.copy(images[0], folder / "test" / "deep" / "copy of img00.gif")  # an exact duplicate
+    (folder / "train" / "notes.gif").write_text("not an image at all")
+    (folder / "train" / "readme.txt").write_text("ignored: not an image extension")
+    run = tmp_path / "run"
+    run.mkdir()
+    cfg = write_config(
+        tmp_path / "my.yaml",
+        {"source": {"folder": str(folder), "images_per_chunk": 5}, "evaluation": {"truth": None}},
+    )
+    snakemake(run, configfile=cfg)
+    clusters = pd.read_csv(run / "results/clusters.csv")
+    assert len(clusters) == 13
+    by_image = clusters.set_index("image")
+    assert (
+        by_image.loc["test/img00.gif", "cluster"]
+        == by_image.loc["test/deep/copy of img00.gif", "cluster"]
+    )
+    assert clusters["page"].isna().all()
+    failures = pd.read_csv(run / "results/failures.csv")
+    assert failures[["image", "stage"]].values.tolist() == [["train/notes.gif", "frames"]]
+    assert "not a recognised image" in failures["reason"][0]
+    summary = (run / "results/summary.txt").read_text()
+    assert (
+        "inputs (images found):      14" in summary and "processed + failed:         14" in summary
+    )
+    assert len(list((run / "results/manifest").glob("*.parquet"))) == 3
+    assert not (tmp_path / "results").exists()  # everything stays under the run directory
+
+
+def test_scrape_over_real_http_matches_the_mirror(small_demo_run, serve, tmp_path):
+    server = serve(small_demo_run / "resources/demo/site")
+    cfg = copy.deepcopy(SMALL_DEMO)
+    cfg["source"]["site"].update({"root": server.url, "delay": 0.0, "retries": 0})
+    snakemake(tmp_path, configfile=write_config(tmp_path / "web.yaml", cfg))
+    web = pd.read_parquet(tmp_path / "results/clusters.parquet")
+    mirror = pd.read_parquet(small_demo_run / "results/clusters.parquet")
+    cols = ["image", "page", "cluster", "cluster_size"]
+    pd.testing.assert_frame_equal(web[cols], mirror[cols])
+    assert any(p.startswith("/story/") for p in server.requests)
+    assert any(p.startswith("/images/storyfiles/") for p in server.requests)
+
+
+@pytest.mark.parametrize(
+    "cfg,message",
+    [
+        ({"clusters": {"edge_scael": 1.0}}, "edge_scael"),
+        ({"edges": {"width": "wide"}}, "wide"),
+        ({"clusters": {"method": "kmeans"}}, "kmeans"),
+        ({"clusters": {"edge_cap": 5000}}, "clusters.edge_cap"),
+        ({"source": {"folder": "/no/such/folder"}}, "/no/such/folder"),
+        ({"clusters": {"hash_max": {"colorhash": 3}}}, "clusters.hash_max.colorhash"),
+    ],
+)
+def test_config_errors_name_the_key_before_any_job(tmp_path, cfg, message):
+    proc = snakemake(tmp_path, configfile=write_config(tmp_path / "bad.yaml", cfg), check=False)
+    assert proc.returncode != 0
+    assert message in proc.stdout
+    assert not (tmp_path / "results").exists() and not (tmp_path / "resources").exists()
+
+
+def test_lint_is_clean(tmp_path):
+    proc = snakemake(tmp_path, "--lint", check=False)
+    assert proc.returncode == 0, proc.stdout
+    assert "Congratulations" in proc.stdout

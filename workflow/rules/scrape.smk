@@ -1,0 +1,44 @@
+# Inputs -> one manifest per chunk: a site's pages are scraped, or a folder is listed.
+
+if FOLDER:
+
+    rule ingest:
+        input:
+            lib("scrape"),
+        output:
+            "results/manifest/{chunk}.parquet",
+        log:
+            "logs/ingest/{chunk}.log",
+        conda:
+            ENV
+        params:
+            folder=FOLDER,
+            files=folder_files,
+            stamp=folder_stamp,
+        script:
+            "../../scripts/ingest.py"
+
+else:
+
+    rule scrape:
+        input:
+            site_input,
+            lib("scrape"),
+        output:
+            "results/manifest/{chunk}.parquet",
+        log:
+            "logs/scrape/{chunk}.log",
+        conda:
+            ENV
+        params:
+            pages=chunk_pages,
+            root=SITE["root"],
+            page_path=lambda wildcards: SITE["page_path"],  # "{page}" is not a wildcard
+            selector=SITE["selector"],
+            timeout=SITE["timeout"],
+            delay=SITE["delay"],
+            retries=SITE["retries"],
+            max_image_bytes=SITE["max_image_bytes"],
+            images_dir="results/images",
+        script:
+            "../../scripts/scrape.py"

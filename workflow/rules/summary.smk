@@ -1,0 +1,22 @@
+# Everything -> a short text summary, the list of failed inputs, and scores when a ground
+# truth is configured.
+
+
+rule summary:
+    input:
+        manifests=expand_chunks("results/manifest/{chunk}.parquet"),
+        failures=expand_chunks("results/failures/{chunk}.parquet"),
+        shards=expand_shards("results/distances/{a}_{b}.parquet"),
+        clusters="results/clusters.parquet",
+        pairs="results/pairs.parquet",
+        truth=truth_input,
+        code=lib("evaluate", "report"),
+    output:
+        summary="results/summary.txt",
+        failures="results/failures.csv",
+    log:
+        "logs/summary.log",
+    conda:
+        ENV
+    script:
+        "../../scripts/summary.py"
