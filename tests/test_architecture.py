@@ -1,0 +1,64 @@
+"""The layers point one way: rules -> scripts -> core; scripts never import each other and
+the core never imports snakemake. Every rule has a log, and a script named after it."""
+
+import ast
+import re
+
+from conftest import REPO
+
+SCRIPTS = REPO / "scripts"
+CORE = SCRIPTS / "panelmatch"
+
+
+def imported_modules(path):
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.module
+
+
+def test_core_never_imports_snakemake():
+    for path in CORE.glob("*.py"):
+        bad = [m for m in imported_modules(path) if m.split(".")[0] == "snakemake"]
+        assert not bad, f"{path.name} imports {bad}"
+
+
+def test_scripts_never_import_each_other():
+    scripts = {p.stem for p in SCRIPTS.glob("*.py")}
+    for path in SCRIPTS.glob("*.py"):
+        bad = [m for m in imported_modules(path) if m.split(".")[0] in scripts]
+        assert not bad, f"{path.name} imports {bad}"
+
+
+def test_every_rule_has_a_log_and_its_own_script():
+    rules = {}
+    for smk in (REPO / "workflow/rules").glob("*.smk"):
+        for block in re.split(r"\n(?=\s*rule )", smk.read_text()):
+            m = re.match(r"\s*rule (\w+):", block)
+            if m:
+                rules[m.group(1)] = block
+    assert {
+        "demo_site",
+        "scrape",
+        "ingest",
+        "frames",
+        "edges",
+        "hashes",
+        "distances",
+        "clusters",
+        "summary",
+    } <= set(rules)
+    for name, block in rules.items():
+        assert "log:" in block, name
+        assert f'script:\n            "../../scripts/{name}.py"' in block or (
+            f'"../../scripts/{name}.py"' in block
+        ), name
+        assert (SCRIPTS / f"{name}.py").is_file(), name
+
+
+def test_one_schema_module_owns_the_tables():
+    for path in SCRIPTS.glob("*.py"):
+        text = path.read_text()
+        assert "pa.schema(" not in text and "pq.write_table" not in text, path.name
