@@ -15,6 +15,9 @@ SNAKEFILE = REPO / "Snakefile"
 SHARED = Path(os.environ.get("PANELMATCH_SHARED", REPO.parent / "shared"))
 REAL_PANELS = SHARED / "data" / "homestuck" / "panels"
 
+# Test this checkout's core library, whatever else is installed.
+sys.path.insert(0, str(REPO / "scripts"))
+
 #: A small demo: 24 pages, one family per relation, 3 chunks of 8 pages.
 SMALL_DEMO = {
     "source": {"site": {"last_page": 24, "pages_per_chunk": 8}},

@@ -37,14 +37,6 @@ def test_hamming_matches_reference(na, nb, nbits):
     assert np.array_equal(got, reference(a, b))
 
 
-def test_hamming_blocks_give_same_answer(monkeypatch):
-    rng = np.random.default_rng(1)
-    a, b = rng.random((50, 500)) < 0.1, rng.random((30, 500)) < 0.1
-    full = bits.hamming(bits.pack(a), bits.pack(b))
-    monkeypatch.setattr(bits, "BLOCK_BYTES", 1)  # one row per block
-    assert np.array_equal(bits.hamming(bits.pack(a), bits.pack(b)), full)
-
-
 def test_hamming_rejects_mismatched_widths():
     with pytest.raises(ValueError, match="do not match"):
         bits.hamming(np.zeros((2, 2), np.uint64), np.zeros((2, 3), np.uint64))
@@ -63,13 +55,12 @@ def _brute(a, b, caps, upper):
 
 
 @pytest.mark.parametrize("upper", [False, True])
-def test_pairs_within_equals_brute_force(upper, monkeypatch):
+def test_pairs_within_equals_brute_force(upper):
     rng = np.random.default_rng(7)
     n = 23
     a = {"x": rng.random((n, 77)) < 0.2, "y": rng.random((n, 64)) < 0.5}
     b = a if upper else {"x": rng.random((19, 77)) < 0.2, "y": rng.random((19, 64)) < 0.5}
     caps = {"x": 24, "y": 26}
-    monkeypatch.setattr(bits, "BLOCK_BYTES", 2000)  # several row blocks
     i, j, dist = bits.pairs_within(
         {m: bits.pack(v) for m, v in a.items()},
         {m: bits.pack(v) for m, v in b.items()},
@@ -110,3 +101,43 @@ def test_pairs_within_empty_and_errors():
         bits.pairs_within(empty, empty, {"z": 1})
     with pytest.raises(ValueError, match="at least one metric"):
         bits.pairs_within(empty, empty, {})
+
+
+@pytest.mark.parametrize("na,nb", [(1, 1), (3, 7), (4, 4), (5, 9), (13, 2), (0, 5), (6, 0)])
+@pytest.mark.parametrize("nbits", [64, 100, 10_000])
+def test_within_awkward_sizes(na, nb, nbits):
+    """Row counts that are not multiples of the kernel's 4-row blocks, one-word and wide codes."""
+    rng = np.random.default_rng(na * 1000 + nb + nbits)
+    a = rng.random((na, nbits)) < 0.5
+    b = rng.random((nb, nbits)) < 0.5
+    b[: min(na, nb)] = a[: min(na, nb)]  # some exact duplicates
+    ref = reference(a, b)
+    cap = int(np.median(ref)) if ref.size else 0
+    i, j = bits.within(bits.pack(a), bits.pack(b), cap)
+    expect = np.argwhere(ref <= cap)
+    assert np.array_equal(np.stack([i, j], axis=1).reshape(-1, 2), expect.reshape(-1, 2))
+    if na == nb:
+        i, j = bits.within(bits.pack(a), bits.pack(a), cap, upper_only=True)
+        ref = reference(a, a)
+        expect = [(x, y) for x, y in np.argwhere(ref <= cap).tolist() if x < y]
+        assert list(zip(i.tolist(), j.tolist(), strict=True)) == expect
+
+
+def test_distances_of_listed_pairs():
+    rng = np.random.default_rng(3)
+    a, b = rng.random((9, 300)) < 0.5, rng.random((5, 300)) < 0.5
+    i, j = np.array([0, 8, 3]), np.array([4, 0, 2])
+    got = bits.distances(bits.pack(a), bits.pack(b), i, j)
+    assert got.tolist() == reference(a, b)[i, j].tolist()
+    with pytest.raises(IndexError):
+        bits.distances(bits.pack(a), bits.pack(b), [9], [0])
+
+
+def test_set_threads_gives_the_same_answer():
+    rng = np.random.default_rng(5)
+    a = bits.pack(rng.random((50, 640)) < 0.5)
+    bits.set_threads(1)
+    one = bits.within(a, a, 310, upper_only=True)
+    bits.set_threads(2)
+    two = bits.within(a, a, 310, upper_only=True)
+    assert all(np.array_equal(x, y) for x, y in zip(one, two, strict=True)) and len(one[0]) > 0

@@ -1,22 +1,29 @@
-"""Bit-packed binary codes and their Hamming distances.
+"""Bit-packed binary codes and their Hamming distances (the pairwise kernel).
 
 A *code* is a row of bits (an edge map flattened row-major, or a perceptual hash). A set of
 ``n`` codes of ``b`` bits is stored as a C-contiguous ``uint64`` matrix of shape
 ``(n, ceil(b / 64))``: bit ``k`` of a code is bit ``k % 64`` (least significant first) of
 word ``k // 64``; the padding bits of the last word are zero, so they never add distance.
+
+The kernels are compiled with numba (XOR + hardware popcount, four rows of one side against
+each row of the other so that every loaded word is used four times, rows spread over the
+threads with ``prange``). Compiled code is cached beside this file, so only the first job
+on a machine pays for compilation. Set the number of threads with :func:`set_threads`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 
+import numba
 import numpy as np
 import numpy.typing as npt
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.extending import intrinsic
 
 WORD_BITS = 64
-
-#: Upper bound on the temporary XOR block (bytes) in :func:`hamming`; bounds its memory.
-BLOCK_BYTES = 16 * 1024 * 1024
+Codes = npt.NDArray[np.uint64]
 
 
 def words_for(bits: int) -> int:
@@ -26,7 +33,7 @@ def words_for(bits: int) -> int:
     return -(-bits // WORD_BITS)
 
 
-def pack(bits: npt.ArrayLike) -> npt.NDArray[np.uint64]:
+def pack(bits: npt.ArrayLike) -> Codes:
     """Pack a boolean array of shape (n, ...) into codes of shape (n, words).
 
     Every axis after the first is flattened row-major into one code per row.
@@ -42,7 +49,7 @@ def pack(bits: npt.ArrayLike) -> npt.NDArray[np.uint64]:
     return packed.view("<u8").astype(np.uint64, copy=False).reshape(n, nbytes // 8)
 
 
-def unpack(codes: npt.NDArray[np.uint64], bits: int) -> npt.NDArray[np.bool_]:
+def unpack(codes: Codes, bits: int) -> npt.NDArray[np.bool_]:
     """Inverse of :func:`pack`: boolean array of shape (n, bits)."""
     codes = np.ascontiguousarray(codes, dtype=np.uint64)
     if codes.ndim != 2 or codes.shape[1] != words_for(bits):
@@ -51,13 +58,13 @@ def unpack(codes: npt.NDArray[np.uint64], bits: int) -> npt.NDArray[np.bool_]:
     return np.unpackbits(raw, axis=1, count=bits, bitorder="little").astype(bool)
 
 
-def to_bytes(codes: npt.NDArray[np.uint64]) -> list[bytes]:
+def to_bytes(codes: Codes) -> list[bytes]:
     """One little-endian bytes object per code, for storage in a binary column."""
     raw = np.ascontiguousarray(codes, dtype="<u8")
     return [row.tobytes() for row in raw]
 
 
-def from_bytes(blobs: list[bytes] | np.ndarray, bits: int | None = None) -> npt.NDArray[np.uint64]:
+def from_bytes(blobs, bits: int | None = None) -> Codes:
     """Codes matrix from the binary column written by :func:`to_bytes`.
 
     All blobs must have the same length; `bits`, when given, is checked against it.
@@ -76,36 +83,180 @@ def from_bytes(blobs: list[bytes] | np.ndarray, bits: int | None = None) -> npt.
     return flat.astype(np.uint64, copy=False).reshape(len(blobs), width)
 
 
-def popcount(codes: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
+def popcount(codes: Codes) -> npt.NDArray[np.int64]:
     """Number of set bits of each code."""
     return np.bitwise_count(np.asarray(codes, dtype=np.uint64)).sum(axis=1, dtype=np.int64)
 
 
-def _row_blocks(rows: int, cols: int, words: int) -> Iterator[slice]:
-    per_row = max(1, cols * max(1, words) * 8)
-    step = max(1, BLOCK_BYTES // per_row)
-    for start in range(0, rows, step):
-        yield slice(start, min(rows, start + step))
+def set_threads(threads: int) -> None:
+    """Threads used by the kernels (at most the machine's cores)."""
+    numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
 
 
-def hamming(a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint32]:
-    """Dense Hamming distance matrix of shape (len(a), len(b)).
+@intrinsic
+def _popcnt(typingctx, x):
+    """Hardware population count of a uint64 (LLVM ctpop)."""
+    sig = types.uint64(types.uint64)
 
-    Memory beyond the result is bounded by BLOCK_BYTES.
+    def codegen(context, builder, signature, args):
+        fn = builder.module.declare_intrinsic("llvm.ctpop", [ir.IntType(64)])
+        return builder.call(fn, args)
+
+    return sig, codegen
+
+
+_ROWS = 4  # rows of `a` handled together against each row of `b`
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def _scan(a, b, cap, upper, fill, rows, offsets, out_i, out_j):  # pragma: no cover - numba
+    """Count (fill=False) or write (fill=True) the pairs with distance <= cap.
+
+    Works on the row blocks of `a` listed in `rows` (block starts). With `upper`, a and b
+    are the same codes and only j > i counts. Counting adds into offsets[i + 1]; filling
+    writes pair k of row i at out_*[offsets[i] + k].
     """
+    na, nb, w = a.shape[0], b.shape[0], a.shape[1]
+    for r in prange(rows.shape[0]):
+        i0 = rows[r]
+        i1 = min(na, i0 + _ROWS)
+        if i1 - i0 == _ROWS:
+            c0 = c1 = c2 = c3 = 0
+            for j in range(i0 + 1 if upper else 0, nb):
+                s0 = s1 = s2 = s3 = np.uint64(0)
+                for k in range(w):
+                    bk = b[j, k]
+                    s0 += _popcnt(a[i0, k] ^ bk)
+                    s1 += _popcnt(a[i0 + 1, k] ^ bk)
+                    s2 += _popcnt(a[i0 + 2, k] ^ bk)
+                    s3 += _popcnt(a[i0 + 3, k] ^ bk)
+                if s0 <= cap:
+                    if fill:
+                        out_i[offsets[i0] + c0] = i0
+                        out_j[offsets[i0] + c0] = j
+                    c0 += 1
+                if s1 <= cap and (not upper or j > i0 + 1):
+                    if fill:
+                        out_i[offsets[i0 + 1] + c1] = i0 + 1
+                        out_j[offsets[i0 + 1] + c1] = j
+                    c1 += 1
+                if s2 <= cap and (not upper or j > i0 + 2):
+                    if fill:
+                        out_i[offsets[i0 + 2] + c2] = i0 + 2
+                        out_j[offsets[i0 + 2] + c2] = j
+                    c2 += 1
+                if s3 <= cap and (not upper or j > i0 + 3):
+                    if fill:
+                        out_i[offsets[i0 + 3] + c3] = i0 + 3
+                        out_j[offsets[i0 + 3] + c3] = j
+                    c3 += 1
+            if not fill:
+                offsets[i0 + 1] += c0
+                offsets[i0 + 2] += c1
+                offsets[i0 + 3] += c2
+                offsets[i0 + 4] += c3
+        else:
+            for i in range(i0, i1):
+                c = 0
+                for j in range(i + 1 if upper else 0, nb):
+                    s = np.uint64(0)
+                    for k in range(w):
+                        s += _popcnt(a[i, k] ^ b[j, k])
+                    if s <= cap:
+                        if fill:
+                            out_i[offsets[i] + c] = i
+                            out_j[offsets[i] + c] = j
+                        c += 1
+                if not fill:
+                    offsets[i + 1] += c
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def _gather(a, b, i, j, out):  # pragma: no cover - numba
+    """out[k] = Hamming distance between a[i[k]] and b[j[k]]."""
+    w = a.shape[1]
+    for k in prange(i.shape[0]):
+        s = np.uint64(0)
+        for t in range(w):
+            s += _popcnt(a[i[k], t] ^ b[j[k], t])
+        out[k] = s
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def _dense(a, b, out):  # pragma: no cover - numba
+    w = a.shape[1]
+    for i in prange(a.shape[0]):
+        for j in range(b.shape[0]):
+            s = np.uint64(0)
+            for t in range(w):
+                s += _popcnt(a[i, t] ^ b[j, t])
+            out[i, j] = s
+
+
+def _check(a: Codes, b: Codes) -> tuple[Codes, Codes]:
     a = np.ascontiguousarray(a, dtype=np.uint64)
     b = np.ascontiguousarray(b, dtype=np.uint64)
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
         raise ValueError(f"code matrices do not match: {a.shape} and {b.shape}")
+    return a, b
+
+
+def hamming(a: Codes, b: Codes) -> npt.NDArray[np.uint32]:
+    """Dense Hamming distance matrix of shape (len(a), len(b)), for small inputs."""
+    a, b = _check(a, b)
     out = np.empty((a.shape[0], b.shape[0]), dtype=np.uint32)
-    for rows in _row_blocks(a.shape[0], b.shape[0], a.shape[1]):
-        out[rows] = np.bitwise_count(a[rows, None, :] ^ b[None, :, :]).sum(axis=2, dtype=np.uint32)
+    if out.size:
+        _dense(a, b, out)
+    return out
+
+
+def within(
+    a: Codes, b: Codes, cap: int, upper_only: bool = False
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """All pairs (i, j) with Hamming distance <= cap, sorted by (i, j).
+
+    With `upper_only`, `a` and `b` are the same codes and only pairs with i < j count.
+    Two passes: the first counts each row's pairs, the second writes them and revisits
+    only the rows that have any, so memory is the output plus O(len(a)).
+    """
+    a, b = _check(a, b)
+    if upper_only and a.shape[0] != b.shape[0]:
+        raise ValueError("upper_only needs the same codes on both sides")
+    na = a.shape[0]
+    offsets = np.zeros(na + 1, dtype=np.int64)
+    empty = np.zeros(0, dtype=np.int64)
+    if na == 0 or b.shape[0] == 0:
+        return empty, empty.copy()
+    blocks = np.arange(0, na, _ROWS, dtype=np.int64)
+    _scan(a, b, np.uint64(cap), upper_only, False, blocks, offsets, empty, empty)
+    per_row = offsets[1:].copy()
+    np.cumsum(offsets, out=offsets)
+    total = int(offsets[-1])
+    out_i = np.empty(total, dtype=np.int64)
+    out_j = np.empty(total, dtype=np.int64)
+    if total:
+        hits = per_row.reshape(-1)
+        busy = np.unique(np.nonzero(hits)[0] // _ROWS * _ROWS).astype(np.int64)
+        _scan(a, b, np.uint64(cap), upper_only, True, busy, offsets, out_i, out_j)
+    return out_i, out_j
+
+
+def distances(a: Codes, b: Codes, i: npt.ArrayLike, j: npt.ArrayLike) -> npt.NDArray[np.uint32]:
+    """Hamming distance of each listed pair (a[i[k]], b[j[k]])."""
+    a, b = _check(a, b)
+    i = np.ascontiguousarray(i, dtype=np.int64)
+    j = np.ascontiguousarray(j, dtype=np.int64)
+    out = np.empty(len(i), dtype=np.uint32)
+    if len(i):
+        if min(i.min(), j.min()) < 0 or i.max() >= len(a) or j.max() >= len(b):
+            raise IndexError("pair index out of range")
+        _gather(a, b, i, j, out)
     return out
 
 
 def pairs_within(
-    a: Mapping[str, npt.NDArray[np.uint64]],
-    b: Mapping[str, npt.NDArray[np.uint64]],
+    a: Mapping[str, Codes],
+    b: Mapping[str, Codes],
     caps: Mapping[str, int],
     upper_only: bool = False,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], dict[str, npt.NDArray[np.uint32]]]:
@@ -116,8 +267,6 @@ def pairs_within(
     do not decide which pairs are kept. With `upper_only`, `a` and `b` are the same images
     and only pairs with i < j are considered. Returns (i, j, distances) sorted by (i, j);
     distances maps every metric of `a` to its values for the kept pairs.
-
-    Peak memory beyond the inputs is bounded by a block of rows of `a` against all of `b`.
     """
     metrics = list(a)
     if set(b) != set(metrics):
@@ -127,31 +276,14 @@ def pairs_within(
         raise ValueError(f"caps name unknown metrics {sorted(unknown)}")
     if not caps:
         raise ValueError("at least one metric needs a cap")
-    na = len(next(iter(a.values()))) if metrics else 0
-    nb = len(next(iter(b.values()))) if metrics else 0
-    if upper_only and na != nb:
-        raise ValueError("upper_only needs the same images on both sides")
-    widest = max((a[m].shape[1] for m in metrics), default=1)
-    keep_i, keep_j = [], []
-    kept: dict[str, list[np.ndarray]] = {m: [] for m in metrics}
-    for rows in _row_blocks(na, nb, widest):
-        dist = {m: hamming(a[m][rows], b[m]) for m in metrics}
-        mask = np.zeros((rows.stop - rows.start, nb), dtype=bool)
-        for m, cap in caps.items():
-            mask |= dist[m] <= cap
-        if upper_only:
-            ii = np.arange(rows.start, rows.stop)[:, None]
-            mask &= ii < np.arange(nb)[None, :]
-        bi, bj = np.nonzero(mask)
-        keep_i.append(bi + rows.start)
-        keep_j.append(bj)
-        for m in metrics:
-            kept[m].append(dist[m][bi, bj])
-    if not keep_i:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty.copy(), {m: np.zeros(0, dtype=np.uint32) for m in metrics}
-    return (
-        np.concatenate(keep_i).astype(np.int64),
-        np.concatenate(keep_j).astype(np.int64),
-        {m: np.concatenate(v) for m, v in kept.items()},
-    )
+    rows = {len(m) for m in a.values()}, {len(m) for m in b.values()}
+    if len(rows[0]) != 1 or len(rows[1]) != 1:
+        raise ValueError("every metric must have the same rows")
+    nb = rows[1].pop()
+    keys = []
+    for m, cap in caps.items():
+        i, j = within(a[m], b[m], cap, upper_only)
+        keys.append(i * nb + j)
+    key = np.unique(np.concatenate(keys)) if keys else np.zeros(0, np.int64)
+    i, j = key // max(nb, 1), key % max(nb, 1)
+    return i, j, {m: distances(a[m], b[m], i, j) for m in metrics}

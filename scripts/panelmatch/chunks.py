@@ -61,6 +61,18 @@ def split(items: Sequence[str], per_chunk: int) -> list[list[str]]:
     return runs or [[]]
 
 
-def shards(n_chunks: int) -> list[tuple[int, int]]:
-    """Every pair of chunks (a, b) with a <= b: the distance stage's unit of work."""
-    return [(a, b) for a in range(n_chunks) for b in range(a, n_chunks)]
+def groups(n_chunks: int, chunks_per_shard: int) -> list[range]:
+    """Consecutive groups of chunks; one side of a distance shard is one group."""
+    if chunks_per_shard < 1:
+        raise ValueError(f"chunks_per_shard must be >= 1, got {chunks_per_shard}")
+    return [
+        range(g, min(g + chunks_per_shard, n_chunks)) for g in range(0, n_chunks, chunks_per_shard)
+    ]
+
+
+def shards(n_groups: int) -> list[tuple[int, int]]:
+    """Every pair of groups (a, b) with a <= b: the distance stage's unit of work.
+
+    n groups give n (n + 1) / 2 shards; together they cover every pair of images once.
+    """
+    return [(a, b) for a in range(n_groups) for b in range(a, n_groups)]

@@ -80,9 +80,11 @@ else:
     N_CHUNKS = len(PAGE_CHUNKS)
 
 CHUNKS = [pm_chunks.chunk_name(k) for k in range(N_CHUNKS)]
+#: Chunks grouped for the distance stage; a shard is a pair of groups (a <= b).
+GROUPS = pm_chunks.groups(N_CHUNKS, config["distances"]["chunks_per_shard"])
 SHARDS = [
     (pm_chunks.chunk_name(a), pm_chunks.chunk_name(b))
-    for a, b in pm_chunks.shards(N_CHUNKS)
+    for a, b in pm_chunks.shards(len(GROUPS))
 ]
 
 
@@ -116,6 +118,16 @@ def site_input(wildcards):
     """The mirror folder when the site is local (built by demo_site for the demo)."""
     root = SITE["root"]
     return [] if root.startswith(("http://", "https://")) else [root]
+
+
+def group_files(pattern, side):
+    """Input function: the files of every chunk in one side's group of a shard."""
+
+    def files(wildcards):
+        group = GROUPS[int(getattr(wildcards, side))]
+        return [pattern.format(chunk=pm_chunks.chunk_name(k)) for k in group]
+
+    return files
 
 
 def expand_chunks(pattern):

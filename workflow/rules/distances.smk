@@ -1,12 +1,12 @@
-# Pairs of feature chunks (a <= b) -> every pair of images under a cap, with all distances.
+# Pairs of chunk groups (a <= b) -> every pair of images under a cap, with all distances.
 
 
 rule distances:
     input:
-        edges_a="results/edges/{a}.parquet",
-        edges_b="results/edges/{b}.parquet",
-        hashes_a="results/hashes/{a}.parquet",
-        hashes_b="results/hashes/{b}.parquet",
+        edges_a=group_files("results/edges/{chunk}.parquet", "a"),
+        edges_b=group_files("results/edges/{chunk}.parquet", "b"),
+        hashes_a=group_files("results/hashes/{chunk}.parquet", "a"),
+        hashes_b=group_files("results/hashes/{chunk}.parquet", "b"),
         code=lib("bits"),
     output:
         "results/distances/{a}_{b}.parquet",
@@ -16,8 +16,11 @@ rule distances:
         "results/benchmarks/distances/{a}_{b}.tsv"
     conda:
         ENV
+    threads: config["distances"]["threads"]
     params:
         metric_bits=METRIC_BITS,
         caps={m: CAPS[m] for m in METRICS if m in CAPS},
+        chunks_a=lambda wildcards: list(GROUPS[int(wildcards.a)]),
+        chunks_b=lambda wildcards: list(GROUPS[int(wildcards.b)]),
     script:
         "../../scripts/distances.py"
