@@ -141,3 +141,22 @@ def test_set_threads_gives_the_same_answer():
     bits.set_threads(2)
     two = bits.within(a, a, 310, upper_only=True)
     assert all(np.array_equal(x, y) for x, y in zip(one, two, strict=True)) and len(one[0]) > 0
+
+
+@pytest.mark.parametrize("nbits", [64, 190])
+def test_within_across_tiles_and_tasks(nbits):
+    """More rows than one parallel task and one tile of the kernel, with and without upper."""
+    rng = np.random.default_rng(nbits)
+    n = bits._TILE * 2 + 37
+    a = rng.random((n, nbits)) < 0.5
+    a[100] = a[5]  # duplicates far apart in both directions
+    a[n - 1] = a[3]
+    codes = bits.pack(a)
+    cap = nbits // 2 - 12
+    ref = reference(a[:41], a)  # rows of the first tasks against all of b
+    i, j = bits.within(codes[:41], codes, cap)
+    assert np.array_equal(np.stack([i, j], axis=1), np.argwhere(ref <= cap))
+    i, j = bits.within(codes, codes, cap, upper_only=True)
+    full = reference(a, a)
+    expect = np.argwhere(np.triu(full <= cap, k=1))
+    assert np.array_equal(np.stack([i, j], axis=1), expect) and len(expect) > 10
