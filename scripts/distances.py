@@ -36,7 +36,7 @@ def load(chunks, edges_paths, hashes_paths):
 same = snakemake.wildcards.a == snakemake.wildcards.b
 a, chunk_a, row_a = load(p.chunks_a, inp.edges_a, inp.hashes_a)
 b, chunk_b, row_b = (a, chunk_a, row_a) if same else load(p.chunks_b, inp.edges_b, inp.hashes_b)
-i, j, dist = bits.pairs_within(a, b, dict(p.caps), upper_only=same)
+i, j, dist = bits.pairs_within(a, b, dict(p.caps), same, dict(p.candidates) or None)
 out = pd.DataFrame(
     {"chunk_a": chunk_a[i], "row_a": row_a[i], "chunk_b": chunk_b[j], "row_b": row_b[j]}
 )

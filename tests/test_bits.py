@@ -160,3 +160,24 @@ def test_within_across_tiles_and_tasks(nbits):
     full = reference(a, a)
     expect = np.argwhere(np.triu(full <= cap, k=1))
     assert np.array_equal(np.stack([i, j], axis=1), expect) and len(expect) > 10
+
+
+def test_candidate_mode_examines_only_candidates():
+    rng = np.random.default_rng(11)
+    n = 60
+    wide = rng.random((n, 300)) < 0.3
+    short = rng.random((n, 64)) < 0.5
+    for k in range(0, 20, 2):  # near-duplicates on both metrics
+        wide[k + 1], short[k + 1] = wide[k], short[k]
+    wide[41] = wide[40]  # a duplicate only the wide codes see (hashes far apart)
+    short[41] = ~short[40]
+    codes = {"wide": bits.pack(wide), "short": bits.pack(short)}
+    caps = {"wide": 40}
+    full = bits.pairs_within(codes, codes, caps, upper_only=True)
+    cand = bits.pairs_within(codes, codes, caps, upper_only=True, candidates={"short": 10})
+    d_short = reference(short, short)
+    got = set(zip(cand[0].tolist(), cand[1].tolist(), strict=True))
+    exhaustive = set(zip(full[0].tolist(), full[1].tolist(), strict=True))
+    assert got == {(i, j) for i, j in exhaustive if d_short[i, j] <= 10}
+    assert (40, 41) in exhaustive and (40, 41) not in got and len(got) >= 10
+    assert np.array_equal(cand[2]["wide"], reference(wide, wide)[cand[0], cand[1]])

@@ -165,6 +165,20 @@ def test_scrape_over_real_http_matches_the_mirror(small_demo_run, serve, tmp_pat
     assert any(p.startswith("/images/storyfiles/") for p in server.requests)
 
 
+def test_candidate_mode_keeps_exactly_the_candidate_pairs(small_demo_run, tmp_path):
+    """Opt-in candidates: the stored pairs are the exhaustive ones within a hash limit."""
+    cfg = copy.deepcopy(SMALL_DEMO)
+    cfg["distances"] = {"candidates": {"dhash": 16, "ahash": 16}}
+    snakemake(tmp_path, configfile=write_config(tmp_path / "cand.yaml", cfg))
+    read = lambda d: pd.concat(  # noqa: E731
+        pd.read_parquet(p) for p in sorted((d / "results/distances").glob("*.parquet"))
+    ).reset_index(drop=True)
+    exhaustive, candidates = read(small_demo_run), read(tmp_path)
+    expected = exhaustive[(exhaustive["dhash"] <= 16) | (exhaustive["ahash"] <= 16)]
+    pd.testing.assert_frame_equal(candidates, expected.reset_index(drop=True))
+    assert 0 < len(candidates) < len(exhaustive)
+
+
 @pytest.mark.parametrize(
     "cfg,message",
     [
@@ -174,6 +188,8 @@ def test_scrape_over_real_http_matches_the_mirror(small_demo_run, serve, tmp_pat
         ({"clusters": {"edge_cap": 5000}}, "clusters.edge_cap"),
         ({"source": {"folder": "/no/such/folder"}}, "/no/such/folder"),
         ({"clusters": {"hash_max": {"colorhash": 3}}}, "clusters.hash_max.colorhash"),
+        ({"distances": {"candidates": {"colorhash": 3}}}, "distances.candidates.colorhash"),
+        ({"distances": {"chunks_per_shard": 0}}, "chunks_per_shard"),
     ],
 )
 def test_config_errors_name_the_key_before_any_job(tmp_path, cfg, message):

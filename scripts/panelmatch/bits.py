@@ -267,6 +267,7 @@ def pairs_within(
     b: Mapping[str, Codes],
     caps: Mapping[str, int],
     upper_only: bool = False,
+    candidates: Mapping[str, int] | None = None,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], dict[str, npt.NDArray[np.uint32]]]:
     """All pairs (i, j) whose distance under at least one capped metric is <= its cap.
 
@@ -275,23 +276,36 @@ def pairs_within(
     do not decide which pairs are kept. With `upper_only`, `a` and `b` are the same images
     and only pairs with i < j are considered. Returns (i, j, distances) sorted by (i, j);
     distances maps every metric of `a` to its values for the kept pairs.
+
+    With `candidates` (metric -> limit), the search is not exhaustive: only pairs within the
+    limit of at least one candidate metric (cheap 64-bit hashes, say) are examined, and of
+    those the ones under a cap are kept. That cuts the work on wide codes to the candidates;
+    pairs under a cap but outside every candidate limit are missed (measure the recall).
     """
     metrics = list(a)
     if set(b) != set(metrics):
         raise ValueError(f"metrics differ: {sorted(a)} and {sorted(b)}")
-    unknown = set(caps) - set(metrics)
+    unknown = (set(caps) | set(candidates or {})) - set(metrics)
     if unknown:
-        raise ValueError(f"caps name unknown metrics {sorted(unknown)}")
+        raise ValueError(f"caps or candidates name unknown metrics {sorted(unknown)}")
     if not caps:
         raise ValueError("at least one metric needs a cap")
     rows = {len(m) for m in a.values()}, {len(m) for m in b.values()}
     if len(rows[0]) != 1 or len(rows[1]) != 1:
         raise ValueError("every metric must have the same rows")
-    nb = rows[1].pop()
-    keys = []
-    for m, cap in caps.items():
-        i, j = within(a[m], b[m], cap, upper_only)
+    nb = max(rows[1].pop(), 1)
+    search = dict(candidates) if candidates else dict(caps)
+    keys = [np.zeros(0, np.int64)]
+    for m, limit in search.items():
+        i, j = within(a[m], b[m], limit, upper_only)
         keys.append(i * nb + j)
-    key = np.unique(np.concatenate(keys)) if keys else np.zeros(0, np.int64)
-    i, j = key // max(nb, 1), key % max(nb, 1)
-    return i, j, {m: distances(a[m], b[m], i, j) for m in metrics}
+    key = np.unique(np.concatenate(keys))
+    i, j = key // nb, key % nb
+    dist = {m: distances(a[m], b[m], i, j) for m in metrics}
+    if candidates:
+        keep = np.zeros(len(i), dtype=bool)
+        for m, cap in caps.items():
+            keep |= dist[m] <= cap
+        i, j = i[keep], j[keep]
+        dist = {m: d[keep] for m, d in dist.items()}
+    return i, j, dist

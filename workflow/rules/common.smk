@@ -59,6 +59,10 @@ for _method, _limit in CLUSTERS["hash_max"].items():
             "pairs between the two are never stored",
         )
 
+for _method in config["distances"]["candidates"]:
+    if _method not in HASHES["methods"]:
+        config_error(f"distances.candidates.{_method}", "is not in hashes.methods")
+
 #: Distance metrics, in column order: the edge maps, then every configured hash.
 METRICS = ["edges"] + list(HASHES["methods"])
 METRIC_BITS = {"edges": EDGES["width"] * EDGES["height"]}

@@ -20,6 +20,7 @@ rule distances:
     params:
         metric_bits=METRIC_BITS,
         caps={m: CAPS[m] for m in METRICS if m in CAPS},
+        candidates=config["distances"]["candidates"],
         chunks_a=lambda wildcards: list(GROUPS[int(wildcards.a)]),
         chunks_b=lambda wildcards: list(GROUPS[int(wildcards.b)]),
     script:
