@@ -5,6 +5,7 @@ import re
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import SMALL_DEMO, snakemake, write_config
@@ -165,15 +166,64 @@ def test_scrape_over_real_http_matches_the_mirror(small_demo_run, serve, tmp_pat
     assert any(p.startswith("/images/storyfiles/") for p in server.requests)
 
 
+def all_shards(workdir: Path) -> pd.DataFrame:
+    return pd.concat(
+        pd.read_parquet(p) for p in sorted((workdir / "results/distances").glob("*.parquet"))
+    ).reset_index(drop=True)
+
+
+def test_shards_together_equal_the_all_pairs_reference(small_demo_run):
+    """Every pair of images once, under the caps exactly, with numpy's distances."""
+    res = small_demo_run / "results"
+    edges = [pd.read_parquet(p) for p in sorted((res / "edges").glob("*.parquet"))]
+    hashes = [pd.read_parquet(p) for p in sorted((res / "hashes").glob("*.parquet"))]
+    keys = [(c, r) for c, e in enumerate(edges) for r in range(len(e))]
+    unpacked = {}
+    for m, frames, column in [("edges", edges, "edges")] + [
+        (h, hashes, h) for h in ("ahash", "phash", "dhash", "whash")
+    ]:
+        blobs = [b for f in frames for b in f[column]]
+        raw = np.frombuffer(b"".join(blobs), dtype=np.uint8).reshape(len(blobs), -1)
+        unpacked[m] = np.unpackbits(raw, axis=1, bitorder="little").astype(bool)
+    caps = {"edges": 1500, "ahash": 12, "phash": 12, "dhash": 12, "whash": 12}
+    rows = []
+    for x in range(len(keys)):
+        for y in range(x + 1, len(keys)):
+            d = {m: int((v[x] != v[y]).sum()) for m, v in unpacked.items()}
+            if any(d[m] <= c for m, c in caps.items()):
+                rows.append((*keys[x], *keys[y], *(d[m] for m in caps)))
+    reference = sorted(rows)
+    shards = all_shards(small_demo_run)
+    got = sorted(
+        map(tuple, shards[["chunk_a", "row_a", "chunk_b", "row_b", *caps]].values.tolist())
+    )
+    assert got == reference and len(reference) > 20
+    for m in caps:
+        assert shards[m].dtype == (np.uint16 if m == "edges" else np.uint8)
+
+
+def test_a_different_shard_layout_stores_the_same_pairs(small_demo_run, tmp_path):
+    cfg = copy.deepcopy(SMALL_DEMO)
+    cfg["distances"] = {"chunks_per_shard": 2}
+    snakemake(tmp_path, configfile=write_config(tmp_path / "layout.yaml", cfg))
+    assert len(list((tmp_path / "results/distances").glob("*.parquet"))) == 3  # 2 groups
+    key = ["chunk_a", "row_a", "chunk_b", "row_b"]
+    one = all_shards(small_demo_run).sort_values(key).reset_index(drop=True)
+    two = all_shards(tmp_path).sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(one, two)
+    for name in ("clusters.parquet", "pairs.parquet"):
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(tmp_path / "results" / name),
+            pd.read_parquet(small_demo_run / "results" / name),
+        )
+
+
 def test_candidate_mode_keeps_exactly_the_candidate_pairs(small_demo_run, tmp_path):
     """Opt-in candidates: the stored pairs are the exhaustive ones within a hash limit."""
     cfg = copy.deepcopy(SMALL_DEMO)
     cfg["distances"] = {"candidates": {"dhash": 16, "ahash": 16}}
     snakemake(tmp_path, configfile=write_config(tmp_path / "cand.yaml", cfg))
-    read = lambda d: pd.concat(  # noqa: E731
-        pd.read_parquet(p) for p in sorted((d / "results/distances").glob("*.parquet"))
-    ).reset_index(drop=True)
-    exhaustive, candidates = read(small_demo_run), read(tmp_path)
+    exhaustive, candidates = all_shards(small_demo_run), all_shards(tmp_path)
     expected = exhaustive[(exhaustive["dhash"] <= 16) | (exhaustive["ahash"] <= 16)]
     pd.testing.assert_frame_equal(candidates, expected.reset_index(drop=True))
     assert 0 < len(candidates) < len(exhaustive)
