@@ -10,7 +10,13 @@ log = logs.to_file(snakemake.log[0])
 p = snakemake.params
 first, last = p.pages
 fetch = scrape.fetcher_for(
-    p.root, timeout=p.timeout, delay=p.delay, retries=p.retries, max_bytes=p.max_image_bytes
+    p.root,
+    timeout=p.timeout,
+    delay=p.delay,
+    retries=p.retries,
+    max_bytes=p.max_image_bytes,
+    user_agent=p.user_agent,
+    allowed_hosts=tuple(p.allowed_hosts),
 )
 rows = scrape.scrape_pages(
     range(first, last + 1),
@@ -21,6 +27,8 @@ rows = scrape.scrape_pages(
     Path(p.images_dir),
     reuse=scrape.is_web(p.root),
     log=log.info,
+    allowed_hosts=p.allowed_hosts,
+    concurrency=p.concurrency,
 )
 manifest = pd.DataFrame(rows, columns=tables.MANIFEST.names)
 tables.write(manifest, snakemake.output[0], tables.MANIFEST)

@@ -30,8 +30,7 @@ def write_config(path: Path, cfg: dict) -> Path:
     return path
 
 
-def snakemake(workdir: Path, *args: str, configfile: Path | None = None, check: bool = True):
-    """Run the real workflow in `workdir`; returns the CompletedProcess (output in .stdout)."""
+def snakemake_cmd(workdir: Path, *args: str, configfile: Path | None = None) -> list[str]:
     cmd = [
         sys.executable,
         "-m",
@@ -45,7 +44,12 @@ def snakemake(workdir: Path, *args: str, configfile: Path | None = None, check: 
     ]
     if configfile is not None:
         cmd += ["--configfile", str(configfile)]
-    cmd += list(args)
+    return cmd + list(args)
+
+
+def snakemake(workdir: Path, *args: str, configfile: Path | None = None, check: bool = True):
+    """Run the real workflow in `workdir`; returns the CompletedProcess (output in .stdout)."""
+    cmd = snakemake_cmd(workdir, *args, configfile=configfile)
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=workdir)
     proc.stdout = proc.stdout + proc.stderr
     if check and proc.returncode != 0:
@@ -65,10 +69,11 @@ def small_demo_run(tmp_path_factory) -> Path:
 class SiteServer:
     """A real HTTP server on 127.0.0.1 serving a folder, recording every request path."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, delay: float = 0.0):
         import functools
         import http.server
         import threading
+        import time
 
         self.requests: list[str] = []
         log = self.requests
@@ -76,6 +81,7 @@ class SiteServer:
         class Handler(http.server.SimpleHTTPRequestHandler):
             def do_GET(self):  # noqa: N802 - http.server's naming
                 log.append(self.path)
+                time.sleep(delay)
                 super().do_GET()
 
             def log_message(self, *args):
@@ -109,8 +115,8 @@ def demo_site(tmp_path_factory):
 def serve():
     servers = []
 
-    def start(root: Path) -> SiteServer:
-        server = SiteServer(root)
+    def start(root: Path, delay: float = 0.0) -> SiteServer:
+        server = SiteServer(root, delay)
         servers.append(server)
         return server
 

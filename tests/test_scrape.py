@@ -56,6 +56,21 @@ def test_resolve_refuses_other_places(src, why):
         scrape.resolve("https://site.test/story/5", src)
 
 
+def test_allowed_hosts_extend_the_site():
+    page = "https://site.test/story/5"
+    assert scrape.resolve(page, "https://cdn.test/a.gif", ["cdn.test"]) == "https://cdn.test/a.gif"
+    with pytest.raises(scrape.RefusedSource, match="allowed host"):
+        scrape.resolve(page, "https://cdn.test/a.gif")
+    with pytest.raises(scrape.RefusedSource, match="backslash"):
+        scrape.resolve(page, "..\\..\\x.gif", ["cdn.test"])
+
+
+def test_unreachable_site_is_told_apart_from_an_answering_one(serve, tmp_path):
+    server = serve(tmp_path)
+    assert scrape.unreachable(server.url, 2) is None  # answers (even 404 is an answer)
+    assert scrape.unreachable("http://127.0.0.1:9", 2) == "ConnectionError"
+
+
 def test_local_names_are_safe_and_unique():
     a = scrape.local_name(5, 1, "https://x.test/a/../../evil name.GIF")
     b = scrape.local_name(5, 2, "https://x.test/a.gif")

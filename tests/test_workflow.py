@@ -240,6 +240,11 @@ def test_candidate_mode_keeps_exactly_the_candidate_pairs(small_demo_run, tmp_pa
         ({"clusters": {"hash_max": {"colorhash": 3}}}, "clusters.hash_max.colorhash"),
         ({"distances": {"candidates": {"colorhash": 3}}}, "distances.candidates.colorhash"),
         ({"distances": {"chunks_per_shard": 0}}, "chunks_per_shard"),
+        ({"source": {"site": {"root": "http://127.0.0.1:9"}}}, "source.site.root"),
+        ({"source": {"site": {"root": "no/such/mirror"}}}, "no/such/mirror"),
+        ({"source": {"site": {"first_page": 10, "last_page": 2}}}, "source.site.last_page"),
+        ({"edges": {"canny_low": 300}}, "edges.canny_low"),
+        ({"clusters": {"edge_scale": -1}}, "edge_scale"),
     ],
 )
 def test_config_errors_name_the_key_before_any_job(tmp_path, cfg, message):

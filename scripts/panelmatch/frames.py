@@ -50,17 +50,19 @@ def first_frame(data: bytes, background: tuple[int, int, int], max_pixels: int) 
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             img = Image.open(io.BytesIO(data))
-        except (Image.UnidentifiedImageError, Image.DecompressionBombError) as exc:
-            raise FrameError(f"not a recognised image ({exc})") from exc
-        except Image.DecompressionBombWarning as exc:
-            raise FrameError(f"image too large ({exc})") from exc
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise FrameError(f"image too large: refused before decoding ({exc})") from exc
+        except Image.UnidentifiedImageError as exc:
+            raise FrameError("not a recognised image format") from exc
         except (OSError, ValueError, SyntaxError) as exc:
             raise FrameError(f"unreadable image header ({exc})") from exc
         width, height = img.size
         if width < 1 or height < 1:
             raise FrameError(f"image has no pixels ({width}x{height})")
         if width * height > max_pixels:
-            raise FrameError(f"image of {width}x{height} pixels exceeds the limit of {max_pixels}")
+            raise FrameError(
+                f"image too large: {width}x{height} pixels exceeds the limit of {max_pixels}"
+            )
         try:
             img.seek(0)
             img.load()

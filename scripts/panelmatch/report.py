@@ -51,6 +51,12 @@ def summary(
         f"processed + failed:         {accounted}"
         + ("" if accounted == inputs else f"  (MISMATCH: {inputs - accounted} unaccounted)"),
     ]
+    if len(failed):
+        reasons = failed["reason"].str.split(" [(]", regex=True).str[0].value_counts()
+        lines.append(
+            "failures by reason:         "
+            + ", ".join(f"{r}: {c}" for r, c in sorted(reasons.items()))
+        )
     page_rows = manifest[manifest["page"].notna() & (manifest["index"] == 0)]
     if manifest["page"].notna().any():
         statuses = page_rows["status"].value_counts().sort_index().to_dict()

@@ -12,6 +12,7 @@ validate(config, schema="../schemas/config.schema.yaml")
 sys.path.insert(0, os.path.join(workflow.basedir, "scripts"))
 from panelmatch import chunks as pm_chunks  # noqa: E402
 from panelmatch import hashes as pm_hashes  # noqa: E402
+from panelmatch import scrape as pm_scrape  # noqa: E402
 
 LIB = os.path.join(workflow.basedir, "scripts", "panelmatch")
 ENV = "../../envs/panelmatch.yaml"
@@ -69,6 +70,23 @@ METRIC_BITS = {"edges": EDGES["width"] * EDGES["height"]}
 METRIC_BITS.update(
     {m: pm_hashes.hash_bits(m, HASHES["hash_size"]) for m in HASHES["methods"]}
 )
+
+DEMO_SITE = "resources/demo/site"
+if not FOLDER:
+    if pm_scrape.is_web(SITE["root"]):
+        if workflow.is_main_process:
+            _why = pm_scrape.unreachable(SITE["root"], min(SITE["timeout"], 15))
+            if _why:
+                config_error(
+                    "source.site.root", f"{SITE['root']} is unreachable ({_why})"
+                )
+    elif os.path.normpath(SITE["root"]) != DEMO_SITE and not os.path.isdir(
+        SITE["root"]
+    ):
+        config_error(
+            "source.site.root",
+            f"{SITE['root']!r} is neither a URL nor an existing folder (an offline mirror)",
+        )
 
 if FOLDER:
     try:

@@ -6,7 +6,7 @@ rule demo_site:
     input:
         lib("demo"),
     output:
-        site=directory("resources/demo/site"),
+        site=directory(DEMO_SITE),
         truth="resources/demo/truth.csv",
     log:
         "logs/demo_site.log",

@@ -39,6 +39,9 @@ else:
             delay=SITE["delay"],
             retries=SITE["retries"],
             max_image_bytes=SITE["max_image_bytes"],
+            concurrency=SITE["concurrency"],
+            allowed_hosts=SITE["allowed_hosts"],
+            user_agent=SITE["user_agent"],
             images_dir="results/images",
         script:
             "../../scripts/scrape.py"
