@@ -10,6 +10,9 @@ min_version("9.0")
 configfile: os.path.join(workflow.basedir, "config.yaml")
 
 
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/demo.smk"
 include: "workflow/rules/scrape.smk"
@@ -19,6 +22,7 @@ include: "workflow/rules/hashes.smk"
 include: "workflow/rules/distances.smk"
 include: "workflow/rules/clusters.smk"
 include: "workflow/rules/summary.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
@@ -29,3 +33,7 @@ rule all:
         "results/pairs.parquet",
         "results/failures.csv",
         "results/summary.txt",
+        "results/neighbours.parquet",
+        "results/leakage.csv",
+        "results/report",
+        ["results/clusters"] if config["report"]["cluster_folders"] else [],

@@ -29,6 +29,7 @@ rows = scrape.scrape_pages(
     log=log.info,
     allowed_hosts=p.allowed_hosts,
     concurrency=p.concurrency,
+    on_page=logs.Progress(log, "pages", last - first + 1).step,
 )
 manifest = pd.DataFrame(rows, columns=tables.MANIFEST.names)
 tables.write(manifest, snakemake.output[0], tables.MANIFEST)

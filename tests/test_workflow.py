@@ -102,7 +102,12 @@ def test_reruns_touch_only_what_depends_on_a_change(tmp_path):
     write_config(path, cfg)
     before = mtimes(tmp_path)
     snakemake(tmp_path, configfile=path)
-    assert changed(before, mtimes(tmp_path)) == {"clusters.parquet", "pairs.parquet", "summary"}
+    assert changed(before, mtimes(tmp_path)) == {
+        "clusters.parquet",
+        "pairs.parquet",
+        "neighbours.parquet",
+        "summary",
+    }
 
     cfg["edges"] = {"canny_low": 60}
     write_config(path, cfg)
@@ -113,6 +118,7 @@ def test_reruns_touch_only_what_depends_on_a_change(tmp_path):
         "distances",
         "clusters.parquet",
         "pairs.parquet",
+        "neighbours.parquet",
         "summary",
     }
 

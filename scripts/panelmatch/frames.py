@@ -92,3 +92,14 @@ def to_rgb(img: Image.Image, background: tuple[int, int, int]) -> RGB:
         base = Image.new("RGBA", rgba.size, (*background, 255))
         img = Image.alpha_composite(base, rgba)
     return np.asarray(img.convert("RGB"), dtype=np.uint8).copy()
+
+
+def thumbnail(rgb: RGB, max_side: int, quality: int = 70) -> tuple[bytes, int, int]:
+    """A small WebP of an RGB array (h, w, 3): (bytes, width, height), at most `max_side`."""
+    if max_side < 1:
+        raise ValueError(f"max_side must be >= 1, got {max_side}")
+    img = Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8), "RGB")
+    img.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    buf = io.BytesIO()
+    img.save(buf, format="WEBP", quality=quality, method=4)
+    return buf.getvalue(), img.width, img.height

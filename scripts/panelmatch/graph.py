@@ -111,3 +111,93 @@ def sizes(labels: npt.ArrayLike) -> npt.NDArray[np.int32]:
         return np.zeros(0, dtype=np.int32)
     counts = np.bincount(labels)
     return counts[labels].astype(np.int32)
+
+
+def neighbours(
+    n: int, a: npt.ArrayLike, b: npt.ArrayLike, distance: npt.ArrayLike, k: int
+) -> tuple[
+    npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]
+]:
+    """Each image's k nearest images among the stored pairs, by `distance` (ties: lower index).
+
+    Returns (image, rank, neighbour, pair) sorted by image then rank; rank starts at 1 and
+    `pair` is the index of the pair (into a, b) that links them.
+    """
+    if k < 1:
+        raise ValueError(f"k must be >= 1, got {k}")
+    a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+    d = np.asarray(distance, dtype=np.int64)
+    src = np.concatenate([a, b])
+    dst = np.concatenate([b, a])
+    pair = np.concatenate([np.arange(len(a)), np.arange(len(a))])
+    dd = np.concatenate([d, d])
+    order = np.lexsort((dst, dd, src))
+    src, dst, pair = src[order], dst[order], pair[order]
+    start = np.searchsorted(src, np.arange(n))
+    rank = np.arange(len(src)) - start[src] + 1
+    keep = rank <= k
+    return src[keep], rank[keep], dst[keep], pair[keep]
+
+
+def medoids(
+    labels: npt.ArrayLike,
+    a: npt.ArrayLike,
+    b: npt.ArrayLike,
+    distance: npt.ArrayLike,
+    missing: float,
+) -> npt.NDArray[np.bool_]:
+    """Mark each group's medoid: the member with the smallest total distance to the others.
+
+    Distances come from the stored pairs; a pair of members that was not stored counts as
+    `missing`. Ties go to the lower index; a singleton is its own medoid.
+    """
+    labels = np.asarray(labels)
+    n = len(labels)
+    a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+    d = np.asarray(distance, dtype=np.float64)
+    same = labels[a] == labels[b]
+    total = np.zeros(n)
+    known = np.zeros(n)
+    np.add.at(total, a[same], d[same])
+    np.add.at(total, b[same], d[same])
+    np.add.at(known, a[same], 1)
+    np.add.at(known, b[same], 1)
+    size = sizes(labels)
+    total += (size - 1 - known) * missing
+    is_medoid = np.zeros(n, dtype=bool)
+    order = np.lexsort((np.arange(n), total, labels))
+    first = np.ones(n, dtype=bool)
+    first[1:] = labels[order][1:] != labels[order][:-1]
+    is_medoid[order[first]] = True
+    return is_medoid
+
+
+def sensitivity(
+    n: int,
+    a: npt.ArrayLike,
+    b: npt.ArrayLike,
+    edge_distance: npt.ArrayLike,
+    edge_pixels: npt.ArrayLike,
+    scales: npt.ArrayLike,
+    edge_cap: float,
+) -> dict[str, list]:
+    """Groups (connected components of 2+) and grouped images for each edge_scale in `scales`.
+
+    Computed from the stored pairs only, so no distance is recomputed.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+    px = np.asarray(edge_pixels)
+    out: dict[str, list] = {"edge_scale": [], "groups": [], "grouped_images": []}
+    for scale in np.asarray(scales, dtype=np.float64):
+        t = edge_thresholds(px, float(scale), edge_cap)
+        keep = linked(edge_distance, t[a], t[b])
+        graph = coo_matrix((np.ones(int(keep.sum())), (a[keep], b[keep])), shape=(n, n))
+        _, comp = connected_components(graph, directed=False)
+        counts = np.bincount(comp)
+        out["edge_scale"].append(round(float(scale), 4))
+        out["groups"].append(int((counts > 1).sum()))
+        out["grouped_images"].append(int(counts[counts > 1].sum()))
+    return out

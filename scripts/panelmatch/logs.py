@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from pathlib import Path
 
@@ -27,11 +28,15 @@ class Progress:
         self.logger, self.what, self.total, self.every = logger, what, total, every
         self.start = self.last = time.monotonic()
         self.done = 0
+        self._lock = threading.Lock()
 
     def step(self, n: int = 1) -> None:
-        self.done += n
-        now = time.monotonic()
-        if now - self.last >= self.every or self.done == self.total:
+        """Count `n` more done (thread-safe); log when `every` seconds passed, or at the end."""
+        with self._lock:
+            self.done += n
+            now = time.monotonic()
+            if now - self.last < self.every and self.done != self.total:
+                return
             self.last = now
             rate = self.done / max(now - self.start, 1e-9)
             self.logger.info("%s: %d/%d (%.1f/s)", self.what, self.done, self.total, rate)

@@ -321,6 +321,7 @@ def scrape_pages(
     log: Callable[[str], None] = lambda _msg: None,
     allowed_hosts: Iterable[str] = (),
     concurrency: int = 1,
+    on_page: Callable[[], None] = lambda: None,
 ) -> list[dict]:
     """Fetch each page, download its panel images into `images_dir`, return manifest rows.
 
@@ -329,11 +330,14 @@ def scrape_pages(
     image already on disk from an earlier run (same page, position and URL) is not
     downloaded again: image URLs are taken to be immutable. `concurrency` pages are
     fetched at once (the fetcher still spaces its requests); rows come in page order.
+    `on_page` is called after each page (for progress reports).
     """
     allowed = tuple(allowed_hosts)
 
     def one_page(page: int) -> list[dict]:
-        return _scrape_page(page, root, page_path, selector, fetch, images_dir, reuse, log, allowed)
+        rows = _scrape_page(page, root, page_path, selector, fetch, images_dir, reuse, log, allowed)
+        on_page()
+        return rows
 
     if concurrency <= 1:
         return [row for page in pages for row in one_page(page)]

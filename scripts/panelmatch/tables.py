@@ -115,6 +115,28 @@ CLUSTERS = pa.schema(
     ]
 )
 
+#: Small WebP thumbnails of each image's first frame, per chunk.
+THUMBS = pa.schema(
+    [
+        ("image", pa.string()),
+        ("width", pa.int32()),
+        ("height", pa.int32()),
+        ("webp", pa.binary()),
+    ]
+)
+
+
+#: Each image's nearest images among the stored pairs (results/neighbours.parquet).
+def neighbours_schema(metric_types: dict[str, pa.DataType]) -> pa.Schema:
+    fields = [("image", pa.string()), ("rank", pa.int16()), ("neighbour", pa.string())]
+    fields += [(m, t) for m, t in metric_types.items()]
+    fields += [("edge_threshold", pa.float32()), ("linked", pa.bool_())]
+    return pa.schema(fields)
+
+
+#: Groups whose members come from more than one fold (results/leakage.csv).
+LEAKAGE_COLUMNS = ["cluster", "cluster_size", "folds", "images"]
+
 #: Ground truth of known reuse: images sharing a non-empty group are reuses of each other.
 TRUTH = pa.schema(
     [
@@ -174,6 +196,17 @@ def write_text(text: str, path: str | os.PathLike) -> None:
     target, tmp = _atomic_target(path)
     try:
         Path(tmp).write_text(text, encoding="utf-8")
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_bytes(data: bytes, path: str | os.PathLike) -> None:
+    """Write a binary file (an image, say), atomically."""
+    target, tmp = _atomic_target(path)
+    try:
+        Path(tmp).write_bytes(data)
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):

@@ -12,7 +12,9 @@ rule summary:
         truth=truth_input,
         code=lib("evaluate", "report"),
     output:
-        summary="results/summary.txt",
+        summary=report(
+            "results/summary.txt", caption="../report/summary.rst", category="Summary"
+        ),
         failures="results/failures.csv",
     log:
         "logs/summary.log",

@@ -1,0 +1,113 @@
+"""Rule gallery: the static HTML gallery (cards of groups, per-image pages, plots)."""
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+from panelmatch import gallery, graph, logs, scrape, tables
+
+snakemake = snakemake  # noqa: F821 - injected by Snakemake
+log = logs.to_file(snakemake.log[0])
+inp, p = snakemake.input, snakemake.params
+out_dir = Path(snakemake.output[0])
+stage = Path(tempfile.mkdtemp(prefix=".report.", dir=out_dir.parent))
+
+clusters = tables.read(inp.clusters)
+pairs = tables.read(inp.pairs)
+neigh = tables.read(inp.neighbours)
+thumbs = tables.read_many(inp.thumbs).set_index("image")
+number = {image: k for k, image in enumerate(thumbs.index)}
+clusters["number"] = clusters["image"].map(number)
+
+index = {image: k for k, image in enumerate(clusters["image"])}
+a = pairs["image_a"].map(index).to_numpy()
+b = pairs["image_b"].map(index).to_numpy()
+medoid = graph.medoids(clusters["cluster"].to_numpy(), a, b, pairs["edges"].to_numpy(), p.missing)
+clusters["medoid"] = medoid
+
+
+def link(page):
+    if pd.isna(page) or p.site_root is None:
+        return None
+    url = scrape.page_url(p.site_root, p.page_path, int(page))
+    if scrape.is_web(p.site_root):
+        return url
+    local = os.path.join(p.site_root, url.removeprefix(scrape.MIRROR_ORIGIN).lstrip("/"))
+    return os.path.relpath(local, out_dir)
+
+
+members = {}
+(stage / "thumbs").mkdir()
+for row in clusters.itertuples(index=False):
+    t = thumbs.loc[row.image]
+    (stage / "thumbs" / f"{row.number}.webp").write_bytes(t["webp"])
+    members[row.image] = gallery.Member(
+        number=int(row.number),
+        image=row.image,
+        page=None if pd.isna(row.page) else int(row.page),
+        link=link(row.page),
+        medoid=bool(row.medoid),
+        thumb=f"thumbs/{row.number}.webp",
+        width=int(t["width"]),
+        height=int(t["height"]),
+    )
+
+label = dict(zip(clusters["image"], clusters["cluster"], strict=True))
+pairs["cluster"] = pairs["image_a"].map(label)
+metrics = list(p.metrics)
+groups = []
+for cluster, rows in clusters[clusters["cluster_size"] > 1].groupby("cluster", sort=True):
+    joined = pairs[pairs["cluster"] == cluster]
+    ratio = (
+        (joined["edges"] / joined["edge_threshold"].clip(lower=1)).mean() if len(joined) else 1.0
+    )
+    groups.append(
+        gallery.Group(
+            cluster=int(cluster),
+            members=[members[i] for i in rows["image"]],
+            pairs=joined[["image_a", "image_b", *metrics, "edge_threshold"]].to_dict("records"),
+            tightness=float(ratio),
+        )
+    )
+groups = gallery.order_groups(groups, p.order)
+where = {g.cluster: gallery.page_name(k // p.groups_per_page) for k, g in enumerate(groups)}
+
+(stage / "plots").mkdir()
+plots = []
+for path, caption in zip(inp.plots, p.captions, strict=True):
+    shutil.copy(path, stage / "plots" / Path(path).name)
+    plots.append((f"plots/{Path(path).name}", caption))
+leak = pd.read_csv(inp.leakage, dtype=str, keep_default_na=False).to_dict("records")
+summary = Path(inp.summary).read_text(encoding="utf-8")
+for name, text in gallery.index_pages(
+    groups, metrics, p.groups_per_page, p.title, summary, plots, leak
+).items():
+    (stage / name).write_text(text, encoding="utf-8")
+
+(stage / "image").mkdir()
+size = dict(zip(clusters["image"], clusters["cluster_size"], strict=True))
+by_image = {image: rows for image, rows in neigh.groupby("image", sort=False)}
+for image, member in members.items():
+    rows = by_image.get(image, neigh.iloc[0:0]).to_dict("records")
+    html = gallery.image_page(
+        member,
+        int(size[image]),
+        where.get(label[image], "index.html"),
+        int(label[image]),
+        rows,
+        [members[r["neighbour"]] for r in rows],
+        metrics,
+    )
+    (stage / "image" / f"{member.number}.html").write_text(html, encoding="utf-8")
+
+if out_dir.exists():
+    shutil.rmtree(out_dir)
+os.rename(stage, out_dir)
+log.info(
+    "gallery: %d groups on %d page(s), %d image pages",
+    len(groups),
+    max(1, -(-len(groups) // p.groups_per_page)),
+    len(members),
+)

@@ -1,0 +1,67 @@
+"""Plots of a run as PNG bytes (matplotlib, no display needed)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import numpy.typing as npt  # noqa: E402
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, metadata={"Software": None})
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def distance_histograms(
+    distances: Mapping[str, npt.ArrayLike], lines: Mapping[str, Sequence[tuple[float, str]]]
+) -> bytes:
+    """One histogram per metric of the stored pairs' distances, with threshold lines."""
+    names = list(distances)
+    fig, axes = plt.subplots(1, max(1, len(names)), figsize=(3.2 * max(1, len(names)), 2.8))
+    axes = np.atleast_1d(axes)
+    for ax, name in zip(axes, names, strict=False):
+        values = np.asarray(distances[name])
+        ax.hist(values, bins=min(40, max(5, len(np.unique(values)))), color="#4a7ab7")
+        for x, label in lines.get(name, []):
+            ax.axvline(x, color="#d2691e", linestyle="--", label=label)
+        ax.set_title(name)
+        ax.set_xlabel("distance")
+        if lines.get(name):
+            ax.legend(fontsize=7)
+    axes[0].set_ylabel("stored pairs")
+    fig.tight_layout()
+    return _png(fig)
+
+
+def group_sizes(sizes: npt.ArrayLike) -> bytes:
+    """Number of groups of each size (2 and up)."""
+    sizes = np.asarray(sizes)
+    values, counts = np.unique(sizes[sizes > 1], return_counts=True)
+    fig, ax = plt.subplots(figsize=(5, 2.8))
+    ax.bar([str(v) for v in values], counts, color="#4a7ab7")
+    ax.set_xlabel("group size (images)")
+    ax.set_ylabel("groups")
+    ax.set_title("Group sizes")
+    fig.tight_layout()
+    return _png(fig)
+
+
+def sensitivity(curve: Mapping[str, Sequence[float]], current: float) -> bytes:
+    """Groups and grouped images against the edge threshold scale."""
+    fig, ax = plt.subplots(figsize=(5.5, 3))
+    ax.plot(curve["edge_scale"], curve["groups"], marker="o", ms=3, label="groups (2+)")
+    ax.plot(curve["edge_scale"], curve["grouped_images"], marker="s", ms=3, label="grouped images")
+    ax.axvline(current, color="#d2691e", linestyle="--", label=f"edge_scale = {current}")
+    ax.set_xlabel("clusters.edge_scale (connected components)")
+    ax.set_title("Threshold sensitivity")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return _png(fig)

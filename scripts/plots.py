@@ -1,0 +1,31 @@
+"""Rule plots: distance histograms with thresholds, group sizes, threshold sensitivity."""
+
+import numpy as np
+import pandas as pd
+from panelmatch import graph, logs, plots, tables
+
+snakemake = snakemake  # noqa: F821 - injected by Snakemake
+log = logs.to_file(snakemake.log[0])
+inp, out, p = snakemake.input, snakemake.output, snakemake.params
+
+features = [tables.read(path, ["edge_pixels"]) for path in inp.edges]
+offsets = np.cumsum([0] + [len(f) for f in features])
+pixels = pd.concat(features, ignore_index=True)["edge_pixels"].to_numpy(np.int64)
+shards = tables.read_many(inp.shards)
+a = offsets[shards["chunk_a"].to_numpy(np.int64)] + shards["row_a"].to_numpy(np.int64)
+b = offsets[shards["chunk_b"].to_numpy(np.int64)] + shards["row_b"].to_numpy(np.int64)
+
+lines = {m: [(cap, f"cap {cap}")] for m, cap in p.caps.items()}
+lines["edges"].append((p.edge_cap, f"edge_cap {p.edge_cap}"))
+for m, limit in p.hash_max.items():
+    lines.setdefault(m, []).append((limit, f"hash_max {limit}"))
+tables.write_bytes(
+    plots.distance_histograms({m: shards[m].to_numpy() for m in p.metrics}, lines), out.distances
+)
+clusters = tables.read(inp.clusters, ["cluster", "cluster_size"]).drop_duplicates("cluster")
+tables.write_bytes(plots.group_sizes(clusters["cluster_size"].to_numpy()), out.sizes)
+scales = np.round(np.arange(0.05, 1.5001, 0.05), 2)
+curve = graph.sensitivity(len(pixels), a, b, shards["edges"].to_numpy(), pixels, scales, p.edge_cap)
+tables.write_csv(pd.DataFrame(curve), out.curve)
+tables.write_bytes(plots.sensitivity(curve, p.edge_scale), out.sensitivity)
+log.info("plots of %d stored pairs", len(shards))

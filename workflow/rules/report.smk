@@ -1,0 +1,148 @@
+# The run, shown to a person: thumbnails, nearest neighbours, plots, train/test leakage,
+# the static gallery, and (optionally) cluster folders of symlinks.
+
+REPORT = config["report"]
+
+
+rule thumbnails:
+    input:
+        frames="results/frames/{chunk}.parquet",
+        code=lib("frames"),
+    output:
+        "results/thumbs/{chunk}.parquet",
+    log:
+        "logs/thumbnails/{chunk}.log",
+    conda:
+        ENV
+    params:
+        size=REPORT["thumbnail_size"],
+    script:
+        "../../scripts/thumbnails.py"
+
+
+rule neighbours:
+    input:
+        shards=expand_shards("results/distances/{a}_{b}.parquet"),
+        edges=expand_chunks("results/edges/{chunk}.parquet"),
+        pairs="results/pairs.parquet",
+        code=lib("graph"),
+    output:
+        "results/neighbours.parquet",
+    log:
+        "logs/neighbours.log",
+    conda:
+        ENV
+    params:
+        k=config["neighbours"]["k"],
+        metric_bits=METRIC_BITS,
+        edge_scale=CLUSTERS["edge_scale"],
+        edge_cap=CLUSTERS["edge_cap"],
+    script:
+        "../../scripts/neighbours.py"
+
+
+rule plots:
+    input:
+        shards=expand_shards("results/distances/{a}_{b}.parquet"),
+        edges=expand_chunks("results/edges/{chunk}.parquet"),
+        clusters="results/clusters.parquet",
+        code=lib("graph", "plots"),
+    output:
+        distances=report(
+            "results/plots/distances.png",
+            caption="../report/distances.rst",
+            category="Plots",
+        ),
+        sizes=report(
+            "results/plots/group_sizes.png",
+            caption="../report/group_sizes.rst",
+            category="Plots",
+        ),
+        sensitivity=report(
+            "results/plots/sensitivity.png",
+            caption="../report/sensitivity.rst",
+            category="Plots",
+        ),
+        curve="results/plots/sensitivity.csv",
+    log:
+        "logs/plots.log",
+    conda:
+        ENV
+    params:
+        metrics=METRICS,
+        caps={m: CAPS[m] for m in METRICS if m in CAPS},
+        edge_scale=CLUSTERS["edge_scale"],
+        edge_cap=CLUSTERS["edge_cap"],
+        hash_max=CLUSTERS["hash_max"],
+    script:
+        "../../scripts/plots.py"
+
+
+rule leakage:
+    input:
+        clusters="results/clusters.parquet",
+    output:
+        "results/leakage.csv",
+    log:
+        "logs/leakage.log",
+    conda:
+        ENV
+    params:
+        folds=REPORT["folds"],
+    script:
+        "../../scripts/leakage.py"
+
+
+rule gallery:
+    input:
+        clusters="results/clusters.parquet",
+        pairs="results/pairs.parquet",
+        neighbours="results/neighbours.parquet",
+        thumbs=expand_chunks("results/thumbs/{chunk}.parquet"),
+        plots=[
+            "results/plots/distances.png",
+            "results/plots/group_sizes.png",
+            "results/plots/sensitivity.png",
+        ],
+        leakage="results/leakage.csv",
+        summary="results/summary.txt",
+        code=lib("gallery", "graph"),
+    output:
+        report(
+            directory("results/report"),
+            caption="../report/gallery.rst",
+            htmlindex="index.html",
+            category="Gallery",
+        ),
+    log:
+        "logs/gallery.log",
+    conda:
+        ENV
+    params:
+        order=REPORT["order"],
+        groups_per_page=REPORT["groups_per_page"],
+        title=REPORT["title"],
+        metrics=METRICS,
+        missing=CAPS["edges"] + 1,
+        site_root=None if FOLDER else SITE["root"],
+        page_path=lambda wildcards: SITE["page_path"],
+        captions=[
+            "Distances of the stored pairs, with caps and thresholds",
+            "Number of groups of each size",
+            "Groups and grouped images against the edge threshold scale",
+        ],
+    script:
+        "../../scripts/gallery.py"
+
+
+rule cluster_folders:
+    input:
+        clusters="results/clusters.parquet",
+    output:
+        directory("results/clusters"),
+    log:
+        "logs/cluster_folders.log",
+    conda:
+        ENV
+    script:
+        "../../scripts/cluster_folders.py"
