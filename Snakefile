@@ -25,6 +25,15 @@ include: "workflow/rules/summary.smk"
 include: "workflow/rules/report.smk"
 
 
+# Rules that only gather or copy small files run on the submitting machine, not as cluster
+# jobs.
+localrules:
+    all,
+    summary,
+    leakage,
+    cluster_folders,
+
+
 rule all:
     default_target: True
     input:

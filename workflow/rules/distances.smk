@@ -17,6 +17,11 @@ rule distances:
     conda:
         ENV
     threads: config["distances"]["threads"]
+    resources:
+        # codes of both sides in memory (~1.3 KB per image) plus the runtime; doubles on retry
+        mem_mb=lambda wildcards, input, attempt: attempt
+        * (500 + int(8 * input.size_mb)),
+        runtime=lambda wildcards, attempt: attempt * 60,
     params:
         metric_bits=METRIC_BITS,
         caps={m: CAPS[m] for m in METRICS if m in CAPS},
