@@ -9,10 +9,7 @@ log = logs.to_file(snakemake.log[0])
 inp, p = snakemake.input, snakemake.params
 metric_bits = dict(p.metric_bits)
 
-# Images in chunk order: position in this table is an image's global number.
-features = [tables.read(path, ["image", "edge_pixels"]) for path in inp.edges]
-offsets = np.cumsum([0] + [len(f) for f in features])
-images = pd.concat(features, ignore_index=True)
+images, offsets = tables.read_images(inp.edges)
 n = len(images)
 pixels = images["edge_pixels"].to_numpy(np.int64)
 
@@ -20,8 +17,7 @@ manifest = tables.read_many(inp.manifests, ["page", "image", "path", "status"])
 manifest = manifest[manifest["status"] == tables.OK].set_index("image")
 
 shards = tables.read_many(inp.shards)
-a = offsets[shards["chunk_a"].to_numpy(np.int64)] + shards["row_a"].to_numpy(np.int64)
-b = offsets[shards["chunk_b"].to_numpy(np.int64)] + shards["row_b"].to_numpy(np.int64)
+a, b = tables.pair_numbers(shards, offsets)
 distance = shards["edges"].to_numpy(np.int64)
 
 thresholds = graph.edge_thresholds(pixels, p.edge_scale, p.edge_cap)

@@ -9,13 +9,10 @@ log = logs.to_file(snakemake.log[0])
 inp, p = snakemake.input, snakemake.params
 metric_bits = dict(p.metric_bits)
 
-features = [tables.read(path, ["image", "edge_pixels"]) for path in inp.edges]
-offsets = np.cumsum([0] + [len(f) for f in features])
-images = pd.concat(features, ignore_index=True)
+images, offsets = tables.read_images(inp.edges)
 names = images["image"].to_numpy()
 shards = tables.read_many(inp.shards)
-a = offsets[shards["chunk_a"].to_numpy(np.int64)] + shards["row_a"].to_numpy(np.int64)
-b = offsets[shards["chunk_b"].to_numpy(np.int64)] + shards["row_b"].to_numpy(np.int64)
+a, b = tables.pair_numbers(shards, offsets)
 img, rank, nb, pair = graph.neighbours(len(images), a, b, shards["edges"].to_numpy(), p.k)
 
 thresholds = graph.edge_thresholds(images["edge_pixels"].to_numpy(), p.edge_scale, p.edge_cap)

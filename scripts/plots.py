@@ -8,12 +8,10 @@ snakemake = snakemake  # noqa: F821 - injected by Snakemake
 log = logs.to_file(snakemake.log[0])
 inp, out, p = snakemake.input, snakemake.output, snakemake.params
 
-features = [tables.read(path, ["edge_pixels"]) for path in inp.edges]
-offsets = np.cumsum([0] + [len(f) for f in features])
-pixels = pd.concat(features, ignore_index=True)["edge_pixels"].to_numpy(np.int64)
+images, offsets = tables.read_images(inp.edges)
+pixels = images["edge_pixels"].to_numpy(np.int64)
 shards = tables.read_many(inp.shards)
-a = offsets[shards["chunk_a"].to_numpy(np.int64)] + shards["row_a"].to_numpy(np.int64)
-b = offsets[shards["chunk_b"].to_numpy(np.int64)] + shards["row_b"].to_numpy(np.int64)
+a, b = tables.pair_numbers(shards, offsets)
 
 lines = {m: [(cap, f"cap {cap}")] for m, cap in p.caps.items()}
 lines["edges"].append((p.edge_cap, f"edge_cap {p.edge_cap}"))

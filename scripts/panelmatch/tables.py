@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -247,6 +248,25 @@ _NULLABLE = {
 
 def _nullable_ints(dtype: pa.DataType):
     return _NULLABLE.get(dtype)
+
+
+def read_images(edges_paths: Iterable[str | os.PathLike], columns=("image", "edge_pixels")):
+    """Every processed image in chunk order, from the edge tables, and each chunk's offset.
+
+    An image's position in the returned frame is its *global number*; chunk k's rows
+    start at offsets[k].
+    """
+    frames = [read(p, columns) for p in edges_paths]
+    offsets = np.cumsum([0] + [len(f) for f in frames]).astype(np.int64)
+    return pd.concat(frames, ignore_index=True), offsets
+
+
+def pair_numbers(shards: pd.DataFrame, offsets) -> tuple[np.ndarray, np.ndarray]:
+    """Global numbers (a, b) of the two images of each distance-shard row."""
+    offsets = np.asarray(offsets, dtype=np.int64)
+    a = offsets[shards["chunk_a"].to_numpy(np.int64)] + shards["row_a"].to_numpy(np.int64)
+    b = offsets[shards["chunk_b"].to_numpy(np.int64)] + shards["row_b"].to_numpy(np.int64)
+    return a, b
 
 
 def read_truth(path: str | os.PathLike) -> pd.DataFrame:

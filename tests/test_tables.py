@@ -1,0 +1,49 @@
+import pandas as pd
+import pytest
+from panelmatch import tables
+
+
+def edges_table(names):
+    return pd.DataFrame(
+        {"image": names, "edge_pixels": range(len(names)), "edges": [b"\0" * 8] * len(names)}
+    )
+
+
+def test_images_in_chunk_order_and_pair_numbers(tmp_path):
+    paths = []
+    for k, names in enumerate([["a", "b"], [], ["c", "d", "e"]]):
+        paths.append(tmp_path / f"{k}.parquet")
+        tables.write(edges_table(names), paths[-1], tables.EDGES)
+    images, offsets = tables.read_images(paths)
+    assert images["image"].tolist() == ["a", "b", "c", "d", "e"]
+    assert offsets.tolist() == [0, 2, 2, 5]
+    shards = pd.DataFrame(
+        {"chunk_a": [0, 0, 2], "row_a": [1, 0, 0], "chunk_b": [2, 0, 2], "row_b": [2, 1, 1]}
+    )
+    a, b = tables.pair_numbers(shards, offsets)
+    assert a.tolist() == [1, 0, 2] and b.tolist() == [4, 1, 3]
+
+
+def test_write_is_atomic_and_names_the_file_on_schema_errors(tmp_path):
+    target = tmp_path / "x.parquet"
+    with pytest.raises(ValueError, match="x.parquet.*missing columns"):
+        tables.write(pd.DataFrame({"image": ["a"]}), target, tables.EDGES)
+    assert not target.exists() and list(tmp_path.iterdir()) == []
+    tables.write(edges_table(["a"]), target, tables.EDGES)
+    assert tables.read(target)["image"].tolist() == ["a"]
+    assert [p.name for p in tmp_path.iterdir()] == ["x.parquet"]
+
+
+def test_distance_types_are_the_smallest_that_fit():
+    assert str(tables.distance_type(64)) == "uint8"
+    assert str(tables.distance_type(255)) == "uint8"
+    assert str(tables.distance_type(256)) == "uint16"
+    assert str(tables.distance_type(10_000)) == "uint16"
+    assert str(tables.distance_type(70_000)) == "uint32"
+
+
+def test_truth_errors_name_the_file(tmp_path):
+    bad = tmp_path / "truth.csv"
+    bad.write_text("picture,family\nx,y\n")
+    with pytest.raises(ValueError, match="truth.csv.*image"):
+        tables.read_truth(bad)
