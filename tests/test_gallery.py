@@ -117,6 +117,7 @@ def test_card_escapes_untrusted_names():
     )
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert 'javascript:alert(2)"' not in html
+    assert gallery.esc(876.8499755859375) == "876.8"
 
 
 def test_groups_are_ordered_and_paginated():

@@ -30,6 +30,9 @@ pre{background:#fff;border:1px solid #ccc;padding:8px;overflow-x:auto}
 
 
 def esc(value: object) -> str:
+    """HTML-escaped text of a value; floats with one decimal."""
+    if isinstance(value, float):
+        value = f"{value:.1f}"
     return html.escape(str(value), quote=True)
 
 
