@@ -2,7 +2,6 @@
 
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -12,7 +11,6 @@ snakemake = snakemake  # noqa: F821 - injected by Snakemake
 log = logs.to_file(snakemake.log[0])
 inp, p = snakemake.input, snakemake.params
 out_dir = Path(snakemake.output[0])
-stage = Path(tempfile.mkdtemp(prefix=".report.", dir=out_dir.parent))
 
 clusters = tables.read(inp.clusters)
 pairs = tables.read(inp.pairs)
@@ -38,73 +36,73 @@ def link(page):
     return os.path.relpath(local, out_dir)
 
 
-members = {}
-(stage / "thumbs").mkdir()
-for row in clusters.itertuples(index=False):
-    t = thumbs.loc[row.image]
-    (stage / "thumbs" / f"{row.number}.webp").write_bytes(t["webp"])
-    members[row.image] = gallery.Member(
-        number=int(row.number),
-        image=row.image,
-        page=None if pd.isna(row.page) else int(row.page),
-        link=link(row.page),
-        medoid=bool(row.medoid),
-        thumb=f"thumbs/{row.number}.webp",
-        width=int(t["width"]),
-        height=int(t["height"]),
-    )
-
-label = dict(zip(clusters["image"], clusters["cluster"], strict=True))
-pairs["cluster"] = pairs["image_a"].map(label)
-metrics = list(p.metrics)
-groups = []
-for cluster, rows in clusters[clusters["cluster_size"] > 1].groupby("cluster", sort=True):
-    joined = pairs[pairs["cluster"] == cluster]
-    ratio = (
-        (joined["edges"] / joined["edge_threshold"].clip(lower=1)).mean() if len(joined) else 1.0
-    )
-    groups.append(
-        gallery.Group(
-            cluster=int(cluster),
-            members=[members[i] for i in rows["image"]],
-            pairs=joined[["image_a", "image_b", *metrics, "edge_threshold"]].to_dict("records"),
-            tightness=float(ratio),
+with tables.staged_dir(out_dir) as stage:
+    members = {}
+    (stage / "thumbs").mkdir()
+    for row in clusters.itertuples(index=False):
+        t = thumbs.loc[row.image]
+        (stage / "thumbs" / f"{row.number}.webp").write_bytes(t["webp"])
+        members[row.image] = gallery.Member(
+            number=int(row.number),
+            image=row.image,
+            page=None if pd.isna(row.page) else int(row.page),
+            link=link(row.page),
+            medoid=bool(row.medoid),
+            thumb=f"thumbs/{row.number}.webp",
+            width=int(t["width"]),
+            height=int(t["height"]),
         )
-    )
-groups = gallery.order_groups(groups, p.order)
-where = {g.cluster: gallery.page_name(k // p.groups_per_page) for k, g in enumerate(groups)}
 
-(stage / "plots").mkdir()
-plots = []
-for path, caption in zip(inp.plots, p.captions, strict=True):
-    shutil.copy(path, stage / "plots" / Path(path).name)
-    plots.append((f"plots/{Path(path).name}", caption))
-leak = pd.read_csv(inp.leakage, dtype=str, keep_default_na=False).to_dict("records")
-summary = Path(inp.summary).read_text(encoding="utf-8")
-for name, text in gallery.index_pages(
-    groups, metrics, p.groups_per_page, p.title, summary, plots, leak
-).items():
-    (stage / name).write_text(text, encoding="utf-8")
+    label = dict(zip(clusters["image"], clusters["cluster"], strict=True))
+    pairs["cluster"] = pairs["image_a"].map(label)
+    metrics = list(p.metrics)
+    groups = []
+    for cluster, rows in clusters[clusters["cluster_size"] > 1].groupby("cluster", sort=True):
+        joined = pairs[pairs["cluster"] == cluster]
+        ratio = (
+            (joined["edges"] / joined["edge_threshold"].clip(lower=1)).mean()
+            if len(joined)
+            else 1.0
+        )
+        groups.append(
+            gallery.Group(
+                cluster=int(cluster),
+                members=[members[i] for i in rows["image"]],
+                pairs=joined[["image_a", "image_b", *metrics, "edge_threshold"]].to_dict("records"),
+                tightness=float(ratio),
+            )
+        )
+    groups = gallery.order_groups(groups, p.order)
+    where = {g.cluster: gallery.page_name(k // p.groups_per_page) for k, g in enumerate(groups)}
 
-(stage / "image").mkdir()
-size = dict(zip(clusters["image"], clusters["cluster_size"], strict=True))
-by_image = {image: rows for image, rows in neigh.groupby("image", sort=False)}
-for image, member in members.items():
-    rows = by_image.get(image, neigh.iloc[0:0]).to_dict("records")
-    html = gallery.image_page(
-        member,
-        int(size[image]),
-        where.get(label[image], "index.html"),
-        int(label[image]),
-        rows,
-        [members[r["neighbour"]] for r in rows],
-        metrics,
-    )
-    (stage / "image" / f"{member.number}.html").write_text(html, encoding="utf-8")
+    (stage / "plots").mkdir()
+    plots = []
+    for path, caption in zip(inp.plots, p.captions, strict=True):
+        shutil.copy(path, stage / "plots" / Path(path).name)
+        plots.append((f"plots/{Path(path).name}", caption))
+    leak = pd.read_csv(inp.leakage, dtype=str, keep_default_na=False).to_dict("records")
+    summary = Path(inp.summary).read_text(encoding="utf-8")
+    for name, text in gallery.index_pages(
+        groups, metrics, p.groups_per_page, p.title, summary, plots, leak
+    ).items():
+        (stage / name).write_text(text, encoding="utf-8")
 
-if out_dir.exists():
-    shutil.rmtree(out_dir)
-os.rename(stage, out_dir)
+    (stage / "image").mkdir()
+    size = dict(zip(clusters["image"], clusters["cluster_size"], strict=True))
+    by_image = {image: rows for image, rows in neigh.groupby("image", sort=False)}
+    for image, member in members.items():
+        rows = by_image.get(image, neigh.iloc[0:0]).to_dict("records")
+        html = gallery.image_page(
+            member,
+            int(size[image]),
+            where.get(label[image], "index.html"),
+            int(label[image]),
+            rows,
+            [members[r["neighbour"]] for r in rows],
+            metrics,
+        )
+        (stage / "image" / f"{member.number}.html").write_text(html, encoding="utf-8")
+
 log.info(
     "gallery: %d groups on %d page(s), %d image pages",
     len(groups),

@@ -47,10 +47,12 @@ def snakemake_cmd(workdir: Path, *args: str, configfile: Path | None = None) -> 
     return cmd + list(args)
 
 
-def snakemake(workdir: Path, *args: str, configfile: Path | None = None, check: bool = True):
+def snakemake(
+    workdir: Path, *args: str, configfile: Path | None = None, check: bool = True, env=None
+):
     """Run the real workflow in `workdir`; returns the CompletedProcess (output in .stdout)."""
     cmd = snakemake_cmd(workdir, *args, configfile=configfile)
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=workdir)
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=workdir, env=env)
     proc.stdout = proc.stdout + proc.stderr
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stdout[-6000:]}")

@@ -1,6 +1,7 @@
 """Real Snakemake runs of the whole workflow on the small demo comic."""
 
 import copy
+import os
 import re
 import shutil
 from pathlib import Path
@@ -264,3 +265,22 @@ def test_lint_is_clean(tmp_path):
     proc = snakemake(tmp_path, "--lint", check=False)
     assert proc.returncode == 0, proc.stdout
     assert "Congratulations" in proc.stdout
+
+
+def test_jobs_use_this_checkouts_core_library(small_demo_run, tmp_path):
+    """A different panelmatch earlier on the path (an old install) must not be picked up."""
+    decoy = tmp_path / "decoy" / "panelmatch"
+    decoy.mkdir(parents=True)
+    (decoy / "__init__.py").write_text("raise ImportError('decoy panelmatch was imported')\n")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for src in sorted((small_demo_run / "results/images").glob("*.gif"))[:3]:
+        shutil.copy(src, folder / src.name)
+    run = tmp_path / "run"
+    run.mkdir()
+    cfg = write_config(
+        tmp_path / "c.yaml", {"source": {"folder": str(folder)}, "evaluation": {"truth": None}}
+    )
+    env = dict(os.environ, PYTHONPATH=str(decoy.parent))
+    snakemake(run, configfile=cfg, env=env)
+    assert len(pd.read_csv(run / "results/clusters.csv")) == 3

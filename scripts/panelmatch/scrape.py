@@ -12,10 +12,8 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import io
-import os
 import random
 import re
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -298,18 +296,6 @@ def fetcher_for(root: str, **http_options) -> Fetch:
     return MirrorFetcher(Path(root))
 
 
-def save_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def scrape_pages(
     pages: Iterable[int],
     root: str,
@@ -377,7 +363,7 @@ def _scrape_page(page, root, page_path, selector, fetch, images_dir, reuse, log,
                 rows.append(_row(page, index, image, img_url, None, data, "not_an_image"))
                 log(f"page {page} image {index}: not an image ({img_url})")
                 continue
-            save_atomic(target, data)
+            tables.write_bytes(data, target)
         rows.append(_row(page, index, image, img_url, str(target), data, tables.OK))
     return rows
 

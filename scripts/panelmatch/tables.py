@@ -8,7 +8,9 @@ job never leaves a file that looks finished.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -148,12 +150,37 @@ TRUTH = pa.schema(
 )
 
 
-def _atomic_target(path: str | os.PathLike) -> tuple[Path, str]:
+@contextlib.contextmanager
+def _atomic(path: str | os.PathLike):
+    """Yield a temporary file name beside `path`; on success it is renamed onto `path`."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
-    return target, tmp
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+@contextlib.contextmanager
+def staged_dir(path: str | os.PathLike):
+    """Yield a new temporary folder beside `path`; on success it replaces `path`.
+
+    A killed job leaves only a hidden staging folder, never a half-filled `path`.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        yield stage
+        if target.exists():
+            shutil.rmtree(target)
+        os.rename(stage, target)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
 
 
 def write(frame: pd.DataFrame | pa.Table, path: str | os.PathLike, schema: pa.Schema) -> None:
@@ -171,47 +198,26 @@ def write(frame: pd.DataFrame | pa.Table, path: str | os.PathLike, schema: pa.Sc
             table = frame.select(schema.names).cast(schema)
     except (ValueError, pa.ArrowInvalid, pa.ArrowTypeError, KeyError) as exc:
         raise ValueError(f"{path}: table does not fit its schema: {exc}") from exc
-    table = table.replace_schema_metadata(None)
-    target, tmp = _atomic_target(path)
-    try:
-        pq.write_table(table, tmp, compression="zstd")
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with _atomic(path) as tmp:
+        pq.write_table(table.replace_schema_metadata(None), tmp, compression="zstd")
 
 
 def write_csv(frame: pd.DataFrame, path: str | os.PathLike) -> None:
     """Write a CSV for people, atomically."""
-    target, tmp = _atomic_target(path)
-    try:
+    with _atomic(path) as tmp:
         frame.to_csv(tmp, index=False)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def write_text(text: str, path: str | os.PathLike) -> None:
     """Write a text file, atomically."""
-    target, tmp = _atomic_target(path)
-    try:
+    with _atomic(path) as tmp:
         Path(tmp).write_text(text, encoding="utf-8")
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def write_bytes(data: bytes, path: str | os.PathLike) -> None:
     """Write a binary file (an image, say), atomically."""
-    target, tmp = _atomic_target(path)
-    try:
+    with _atomic(path) as tmp:
         Path(tmp).write_bytes(data)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def read(path: str | os.PathLike, columns: Iterable[str] | None = None) -> pd.DataFrame:

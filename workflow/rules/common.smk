@@ -8,13 +8,21 @@ from snakemake.utils import validate
 
 validate(config, schema="../schemas/config.schema.yaml")
 
-# The core library lives beside the scripts; make it importable without installation.
-sys.path.insert(0, os.path.join(workflow.basedir, "scripts"))
+# The core library lives beside the scripts. This workflow and every job it starts (job
+# scripts, and cluster jobs, which inherit the environment) import it from this checkout,
+# ahead of any installed copy: Snakemake itself only appends the script folder to sys.path.
+SCRIPTS = os.path.join(workflow.basedir, "scripts")
+sys.path.insert(0, SCRIPTS)
+os.environ.update(
+    PYTHONPATH=os.pathsep.join(
+        [SCRIPTS] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    )
+)
 from panelmatch import chunks as pm_chunks  # noqa: E402
 from panelmatch import hashes as pm_hashes  # noqa: E402
 from panelmatch import scrape as pm_scrape  # noqa: E402
 
-LIB = os.path.join(workflow.basedir, "scripts", "panelmatch")
+LIB = os.path.join(SCRIPTS, "panelmatch")
 ENV = "../../envs/panelmatch.yaml"
 
 
