@@ -27,6 +27,32 @@ def sh(*cmd, **kw):
     return subprocess.run(cmd, capture_output=True, text=True, **kw)
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stop_stale_cluster() -> None:
+    """Stop the daemons of a test cluster that an interrupted earlier run left behind."""
+    if not CONF.exists() or MARK not in CONF.read_text():
+        return
+    settings = dict(
+        line.split("=", 1)
+        for line in CONF.read_text().splitlines()
+        if "=" in line and not line.startswith("#")
+    )
+    pidfiles = [settings.get("SlurmdPidFile"), settings.get("SlurmctldPidFile")]
+    sock = settings.get("AuthInfo", "").removeprefix("socket=")
+    if sock:
+        pidfiles.append(str(Path(sock).with_name("munged.pid")))
+    for pidfile in filter(None, pidfiles):
+        if Path(pidfile).exists():
+            sh("kill", Path(pidfile).read_text().strip())
+    time.sleep(1)
+    CONF.unlink(missing_ok=True)
+
+
 @pytest.fixture(scope="module")
 def slurm_cluster(tmp_path_factory):
     missing = [t for t in TOOLS if shutil.which(t) is None]
@@ -36,6 +62,7 @@ def slurm_cluster(tmp_path_factory):
         pytest.skip(f"{CONF} belongs to this machine's own SLURM; not touching it")
     if os.geteuid() != 0:
         pytest.skip("starting slurmctld and slurmd needs root")
+    stop_stale_cluster()
     base = tmp_path_factory.mktemp("slurm")
     munge_dir = base / "munge"
     munge_dir.mkdir(mode=0o700)
@@ -63,6 +90,8 @@ def slurm_cluster(tmp_path_factory):
         f"""{MARK}
 ClusterName=panelmatch-test
 SlurmctldHost={host}(127.0.0.1)
+SlurmctldPort={free_port()}
+SlurmdPort={free_port()}
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
