@@ -93,6 +93,12 @@ class FaultServer:
                 self.end_headers()
                 self.wfile.write(body)
 
+            def redirect(self, status, location):
+                self.send_response(status)
+                self.send_header("Location", location)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
             def do_GET(self):  # noqa: N802
                 path = self.path
                 server.log.append((time.monotonic(), path))
@@ -137,17 +143,9 @@ class FaultServer:
                 if name == "html":
                     return self.send_body(200, b"<html><body>Not found</body></html>", "text/html")
                 if name == "offsite":
-                    self.send_response(302)
-                    self.send_header("Location", "http://elsewhere.invalid/x.gif")
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return None
+                    return self.redirect(302, "http://elsewhere.invalid/x.gif")
                 if name == "moved":
-                    self.send_response(301)
-                    self.send_header("Location", "/f/ok2.gif")
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return None
+                    return self.redirect(301, "/f/ok2.gif")
                 if name == "big":
                     return self.send_body(200, BIG)
                 return self.send_body(404, b"not found", "text/plain")

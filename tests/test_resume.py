@@ -7,6 +7,7 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -72,7 +73,7 @@ def test_kill_during_scrape_resumes_without_downloading_again(small_demo_run, se
     )
     ok = manifest[manifest["status"] == "ok"]
     file_of_path = {
-        "/" + url.split("://", 1)[1].split("/", 1)[1]: Path(local).name
+        urlsplit(url).path: Path(local).name
         for url, local in zip(ok["url"], ok["path"], strict=True)
     }
     fetched_again = {file_of_path.get(r) for r in server.requests} - {None}

@@ -290,10 +290,10 @@ def pairs_within(
         raise ValueError(f"caps or candidates name unknown metrics {sorted(unknown)}")
     if not caps:
         raise ValueError("at least one metric needs a cap")
-    rows = {len(m) for m in a.values()}, {len(m) for m in b.values()}
-    if len(rows[0]) != 1 or len(rows[1]) != 1:
+    rows_b = {len(m) for m in b.values()}
+    if len({len(m) for m in a.values()}) != 1 or len(rows_b) != 1:
         raise ValueError("every metric must have the same rows")
-    nb = max(rows[1].pop(), 1)
+    nb = max(rows_b.pop(), 1)
     search = dict(candidates) if candidates else dict(caps)
     keys = [np.zeros(0, np.int64)]
     for m, limit in search.items():
