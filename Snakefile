@@ -1,6 +1,6 @@
 # panelmatch: find reused art in a large image collection.
 # Data flow: scrape (or ingest a folder) -> frames -> edges + hashes -> distances (shards)
-# -> clusters -> summary. See README.md.
+# -> clusters -> evaluate (with a ground truth) -> summary and report. See README.md.
 
 from snakemake.utils import min_version
 
@@ -21,6 +21,7 @@ include: "workflow/rules/edges.smk"
 include: "workflow/rules/hashes.smk"
 include: "workflow/rules/distances.smk"
 include: "workflow/rules/clusters.smk"
+include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/summary.smk"
 include: "workflow/rules/report.smk"
 
@@ -42,6 +43,7 @@ rule all:
         "results/pairs.parquet",
         "results/failures.csv",
         "results/summary.txt",
+        evaluation_input,
         "results/neighbours.parquet",
         "results/leakage.csv",
         "results/report",

@@ -1,4 +1,4 @@
-"""Rule clusters: threshold the stored pairs into a graph and find groups of reused art."""
+"""Rule clusters: apply the matching rule to the stored pairs and find groups of reused art."""
 
 import numpy as np
 import pandas as pd
@@ -7,7 +7,8 @@ from panelmatch import graph, logs, tables
 snakemake = snakemake  # noqa: F821 - injected by Snakemake
 log = logs.to_file(snakemake.log[0])
 inp, p = snakemake.input, snakemake.params
-metric_bits = dict(p.metric_bits)
+metric_max = dict(p.metric_max)
+rule = dict(p.rule)
 
 images, offsets = tables.read_images(inp.edges)
 n = len(images)
@@ -18,17 +19,8 @@ manifest = manifest[manifest["status"] == tables.OK].set_index("image")
 
 shards = tables.read_many(inp.shards)
 a, b = tables.pair_numbers(shards, offsets)
-distance = shards["edges"].to_numpy(np.int64)
-
-thresholds = graph.edge_thresholds(pixels, p.edge_scale, p.edge_cap)
-pair_threshold = np.minimum(thresholds[a], thresholds[b])
-content_ok = (pixels[a] >= p.min_edge_pixels) & (pixels[b] >= p.min_edge_pixels)
-hash_distances = {m: shards[m].to_numpy() for m in p.hash_max}
-keep = graph.linked(
-    distance, thresholds[a], thresholds[b], hash_distances, dict(p.hash_max), content_ok
-)
-weight = np.maximum(pair_threshold - distance, 0) + 1
-labels = graph.groups(n, a[keep], b[keep], weight[keep], p.method)
+distances = {m: shards[m].to_numpy() for m in metric_max}
+labels, links = graph.cluster(n, a, b, distances, pixels, dict(p.hash_bits), rule)
 sizes = graph.sizes(labels)
 
 clusters = pd.DataFrame(
@@ -44,23 +36,24 @@ clusters = pd.DataFrame(
 tables.write(clusters, snakemake.output.clusters, tables.CLUSTERS)
 tables.write_csv(clusters[tables.CLUSTERS.names], snakemake.output.csv)
 
-metric_types = {m: tables.distance_type(bits) for m, bits in metric_bits.items()}
+keep = links.keep
+metric_types = {m: tables.distance_type(largest) for m, largest in metric_max.items()}
 names = images["image"].to_numpy()
 pairs = pd.DataFrame({"image_a": names[a[keep]], "image_b": names[b[keep]]})
-for m in metric_bits:
-    pairs[m] = shards[m].to_numpy()[keep]
-pairs["edge_threshold"] = pair_threshold[keep].astype(np.float32)
+for m in metric_max:
+    pairs[m] = distances[m][keep]
+pairs["edge_threshold"] = links.limit[keep].astype(np.float32)
+pairs["ratio"] = links.ratio[keep].astype(np.float32)
 pairs["order"] = a[keep] * n + b[keep]
 pairs = pairs.sort_values("order", kind="stable")
 tables.write(pairs, snakemake.output.pairs, tables.pairs_schema(metric_types))
 
-grouped = int((sizes > 1).sum())
 log.info(
-    "%d images, %d stored pairs, %d linked, %d groups of 2+ holding %d images (method %s)",
+    "%d images, %d stored pairs, %d linked, %d groups of 2+ holding %d images (rule %s)",
     n,
     len(shards),
     int(keep.sum()),
     len(set(labels[sizes > 1].tolist())),
-    grouped,
-    p.method,
+    int((sizes > 1).sum()),
+    rule,
 )

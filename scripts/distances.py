@@ -2,32 +2,39 @@
 
 import numpy as np
 import pandas as pd
-from panelmatch import bits, logs, tables
+from panelmatch import bits, logs, metrics, tables
 
 snakemake = snakemake  # noqa: F821 - injected by Snakemake
 log = logs.to_file(snakemake.log[0])
 inp, p = snakemake.input, snakemake.params
-metric_bits = dict(p.metric_bits)
+metric_max = dict(p.metric_max)
+hash_bits = dict(p.hash_bits)
 bits.set_threads(snakemake.threads)
 
 
 def load(chunks, edges_paths, hashes_paths):
-    """Codes of every metric for a group's images, with each row's chunk and row number."""
-    codes = {m: [] for m in metric_bits}
+    """Every metric's codes for a group's images, with each row's chunk and row number."""
+    edge_codes, bw_codes, hash_codes = [], [], {m: [] for m in hash_bits}
     chunk_of, row_of = [], []
+    nbits = p.width * p.height
     for chunk, edges_path, hashes_path in zip(chunks, edges_paths, hashes_paths, strict=True):
         edges = tables.read(edges_path)
         hashes = tables.read(hashes_path)
         if not edges["image"].equals(hashes["image"]):
             raise ValueError(f"{edges_path} and {hashes_path} do not list the same images")
-        codes["edges"].append(bits.from_bytes(edges["edges"], metric_bits["edges"]))
-        for m in metric_bits:
-            if m != "edges":
-                codes[m].append(bits.from_bytes(hashes[m], metric_bits[m]))
+        edge_codes.append(bits.from_bytes(edges["edges"], nbits))
+        bw_codes.append(bits.from_bytes(edges["bw"], nbits))
+        for m, size in hash_bits.items():
+            hash_codes[m].append(bits.from_bytes(hashes[m], size))
         chunk_of.append(np.full(len(edges), chunk, dtype=np.int64))
         row_of.append(np.arange(len(edges), dtype=np.int64))
+    edge_all, bw_all = np.concatenate(edge_codes), np.concatenate(bw_codes)
+    codes = {m: np.concatenate(v) for m, v in hash_codes.items()}
+    for m in metric_max:
+        if m in metrics.BITMAPS:
+            codes[m] = metrics.coded(m, edge_all, bw_all, p.width, p.height, p.tolerance)
     return (
-        {m: np.concatenate(v) for m, v in codes.items()},
+        {m: codes[m] for m in metric_max},
         np.concatenate(chunk_of),
         np.concatenate(row_of),
     )
@@ -40,9 +47,9 @@ i, j, dist = bits.pairs_within(a, b, dict(p.caps), same, dict(p.candidates) or N
 out = pd.DataFrame(
     {"chunk_a": chunk_a[i], "row_a": row_a[i], "chunk_b": chunk_b[j], "row_b": row_b[j]}
 )
-for m in metric_bits:
+for m in metric_max:
     out[m] = dist[m]
-tables.write(out, snakemake.output[0], tables.shard_schema(metric_bits))
+tables.write(out, snakemake.output[0], tables.shard_schema(metric_max))
 log.info(
     "chunks %s x %s: %d x %d images, %d pairs kept under caps %s (%d threads)",
     list(p.chunks_a),

@@ -1,4 +1,5 @@
-"""Rule edges: resize each frame, then Canny; store bit-packed edge maps."""
+"""Rule edges: resize each frame, then Canny; store bit-packed edge maps and the
+black-and-white images of the same resized frames."""
 
 import numpy as np
 import pandas as pd
@@ -9,16 +10,22 @@ log = logs.to_file(snakemake.log[0])
 p = snakemake.params
 frames = tables.read(snakemake.input.frames)
 maps = np.zeros((len(frames), p.height, p.width), dtype=bool)
+black = np.zeros_like(maps)
 progress = logs.Progress(log, "edges", len(frames))
 for k, row in enumerate(frames.itertuples(index=False)):
     rgb = np.frombuffer(row.pixels, dtype=np.uint8).reshape(row.height, row.width, 3)
-    maps[k] = edges.edge_map(
-        rgb, (p.width, p.height), p.resample, p.canny_low, p.canny_high, p.channels
-    )
+    small = edges.resize(rgb, (p.width, p.height), p.resample)
+    maps[k] = edges.canny(small, p.canny_low, p.canny_high, p.channels)
+    black[k] = edges.black_and_white(small, p.bw_threshold)
     progress.step()
 codes = bits.pack(maps)
 out = pd.DataFrame(
-    {"image": frames["image"], "edge_pixels": bits.popcount(codes), "edges": bits.to_bytes(codes)}
+    {
+        "image": frames["image"],
+        "edge_pixels": bits.popcount(codes),
+        "edges": bits.to_bytes(codes),
+        "bw": bits.to_bytes(bits.pack(black)),
+    }
 )
 tables.write(out, snakemake.output[0], tables.EDGES)
-log.info("%d edge maps of %dx%d", len(out), p.width, p.height)
+log.info("%d edge maps and black-and-white images of %dx%d", len(out), p.width, p.height)

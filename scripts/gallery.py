@@ -22,7 +22,9 @@ clusters["number"] = clusters["image"].map(number)
 index = {image: k for k, image in enumerate(clusters["image"])}
 a = pairs["image_a"].map(index).to_numpy()
 b = pairs["image_b"].map(index).to_numpy()
-medoid = graph.medoids(clusters["cluster"].to_numpy(), a, b, pairs["edges"].to_numpy(), p.missing)
+# the medoid is the member whose links are strongest (smallest ratios; an unlinked pair of
+# members counts as 1, the weakest possible link)
+medoid = graph.medoids(clusters["cluster"].to_numpy(), a, b, pairs["ratio"].to_numpy(), 1.0)
 clusters["medoid"] = medoid
 
 
@@ -59,16 +61,14 @@ with tables.staged_dir(out_dir) as stage:
     groups = []
     for cluster, rows in clusters[clusters["cluster_size"] > 1].groupby("cluster", sort=True):
         joined = pairs[pairs["cluster"] == cluster]
-        ratio = (
-            (joined["edges"] / joined["edge_threshold"].clip(lower=1)).mean()
-            if len(joined)
-            else 1.0
-        )
+        ratio = joined["ratio"].mean() if len(joined) else 1.0
         groups.append(
             gallery.Group(
                 cluster=int(cluster),
                 members=[members[i] for i in rows["image"]],
-                pairs=joined[["image_a", "image_b", *metrics, "edge_threshold"]].to_dict("records"),
+                pairs=joined[["image_a", "image_b", *metrics, "edge_threshold", "ratio"]].to_dict(
+                    "records"
+                ),
                 tightness=float(ratio),
             )
         )

@@ -1,12 +1,14 @@
-"""Rule hashes: perceptual hashes of each frame, bit-packed, one column per method."""
+"""Rule hashes: perceptual hashes of each frame (and optionally of its edge map),
+bit-packed, one column per metric."""
 
 import numpy as np
 import pandas as pd
-from panelmatch import bits, hashes, logs, tables
+from panelmatch import bits, hashes, logs, metrics, tables
 
 snakemake = snakemake  # noqa: F821 - injected by Snakemake
 log = logs.to_file(snakemake.log[0])
-methods, size = list(snakemake.params.methods), snakemake.params.hash_size
+p = snakemake.params
+methods, edge_methods, size = list(p.methods), list(p.edge_methods), p.hash_size
 frames = tables.read(snakemake.input.frames)
 rows = {m: [] for m in methods}
 progress = logs.Progress(log, "hashes", len(frames))
@@ -15,9 +17,22 @@ for row in frames.itertuples(index=False):
     for m, value in hashes.perceptual_hashes(rgb, methods, size).items():
         rows[m].append(value)
     progress.step()
+if edge_methods:
+    edge_table = tables.read(snakemake.input.edges)
+    if not edge_table["image"].equals(frames["image"]):
+        raise ValueError(f"{snakemake.input.edges} does not list the frames' images")
+    width, height = p.edge_size
+    maps = bits.unpack(bits.from_bytes(edge_table["edges"]), width * height)
+    for m in edge_methods:
+        rows[metrics.EDGE_HASH + m] = []
+    for edge_map in maps.reshape(len(maps), height, width):
+        drawn = np.repeat(edge_map[:, :, None].astype(np.uint8) * 255, 3, axis=2)
+        for m, value in hashes.perceptual_hashes(drawn, edge_methods, size).items():
+            rows[metrics.EDGE_HASH + m].append(value)
 out = pd.DataFrame({"image": frames["image"]})
-for m in methods:
-    matrix = np.array(rows[m], dtype=bool).reshape(len(frames), hashes.hash_bits(m, size))
-    out[m] = bits.to_bytes(bits.pack(matrix))
-tables.write(out, snakemake.output[0], tables.hashes_schema(methods))
-log.info("%d images hashed with %s", len(out), methods)
+for name, values in rows.items():
+    method = name.removeprefix(metrics.EDGE_HASH)
+    matrix = np.array(values, dtype=bool).reshape(len(frames), hashes.hash_bits(method, size))
+    out[name] = bits.to_bytes(bits.pack(matrix))
+tables.write(out, snakemake.output[0], tables.hashes_schema(list(rows)))
+log.info("%d images hashed with %s, edge maps with %s", len(out), methods, edge_methods)

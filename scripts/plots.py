@@ -14,16 +14,20 @@ shards = tables.read_many(inp.shards)
 a, b = tables.pair_numbers(shards, offsets)
 
 lines = {m: [(cap, f"cap {cap}")] for m, cap in p.caps.items()}
-lines["edges"].append((p.edge_cap, f"edge_cap {p.edge_cap}"))
-for m, limit in p.hash_max.items():
-    lines.setdefault(m, []).append((limit, f"hash_max {limit}"))
+rule = dict(p.rule)
+for m in rule["edge_metrics"]:
+    lines[m].append((rule["edge_cap"], f"edge_cap {rule['edge_cap']}"))
+for m, limit in rule["hash_max"].items():
+    if limit is not None:
+        lines.setdefault(m, []).append((limit, f"hash_max {limit}"))
 tables.write_bytes(
     plots.distance_histograms({m: shards[m].to_numpy() for m in p.metrics}, lines), out.distances
 )
 clusters = tables.read(inp.clusters, ["cluster", "cluster_size"]).drop_duplicates("cluster")
 tables.write_bytes(plots.group_sizes(clusters["cluster_size"].to_numpy()), out.sizes)
 scales = np.round(np.arange(0.05, 1.5001, 0.05), 2)
-curve = graph.sensitivity(len(pixels), a, b, shards["edges"].to_numpy(), pixels, scales, p.edge_cap)
+edge = np.min([shards[m].to_numpy(np.int64) for m in rule["edge_metrics"]], axis=0)
+curve = graph.sensitivity(len(pixels), a, b, edge, pixels, scales, rule["edge_cap"])
 tables.write_csv(pd.DataFrame(curve), out.curve)
-tables.write_bytes(plots.sensitivity(curve, p.edge_scale), out.sensitivity)
+tables.write_bytes(plots.sensitivity(curve, rule["edge_scale"]), out.sensitivity)
 log.info("plots of %d stored pairs", len(shards))

@@ -111,7 +111,9 @@ def test_card_escapes_untrusted_names():
     m = gallery.Member(0, evil, None, 'javascript:alert(2)"', True, "thumbs/0.webp", 10, 10)
     html = gallery.card(
         gallery.Group(
-            3, [m], [{"image_a": evil, "image_b": evil, "edges": 1, "edge_threshold": 2.0}]
+            3,
+            [m],
+            [{"image_a": evil, "image_b": evil, "edges": 1, "edge_threshold": 2.0, "ratio": 0.5}],
         ),
         ["edges"],
     )

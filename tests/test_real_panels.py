@@ -35,5 +35,19 @@ def test_nearly_blank_panels_join_no_group(real_run, blank):
     assert real_run.loc[blank, "cluster_size"] == 1
 
 
+def known_pairs():
+    labels = REAL_PANELS.parent / "groups.csv"
+    if not labels.is_file():
+        return []
+    truth = pd.read_csv(labels, dtype=str, keep_default_na=False)
+    known = truth[truth["relation"].isin(["identical", "reuse"])]
+    return [tuple(g["image"]) for _, g in known.groupby("group")]
+
+
+@pytest.mark.parametrize("members", known_pairs())
+def test_known_identical_and_reused_panels_of_pages_1_to_100_group(real_run, members):
+    assert len({real_run.loc[m, "cluster"] for m in members}) == 1, members
+
+
 def test_every_panel_is_processed(real_run):
     assert len(real_run) == len(list(REAL_PANELS.glob("*.gif")))

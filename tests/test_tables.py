@@ -5,7 +5,12 @@ from panelmatch import tables
 
 def edges_table(names):
     return pd.DataFrame(
-        {"image": names, "edge_pixels": range(len(names)), "edges": [b"\0" * 8] * len(names)}
+        {
+            "image": names,
+            "edge_pixels": range(len(names)),
+            "edges": [b"\0" * 8] * len(names),
+            "bw": [b"\0" * 8] * len(names),
+        }
     )
 
 

@@ -27,6 +27,7 @@ def test_demo_outputs_account_for_every_input(small_demo_run):
         "pairs.parquet",
         "failures.csv",
         "summary.txt",
+        "evaluation.json",
     ]:
         assert (res / name).is_file(), name
     assert sorted(p.name for p in (res / "distances").glob("*.parquet")) == [
@@ -55,7 +56,9 @@ def test_demo_outputs_account_for_every_input(small_demo_run):
     assert {"image_a", "image_b", "edges", "ahash", "phash", "dhash", "whash"} <= set(pairs.columns)
     assert str(pairs["edges"].dtype) == "uint16" and str(pairs["phash"].dtype) == "uint8"
     same = pairs["image_a"].map(dict(zip(clusters["image"], clusters["cluster"], strict=True)))
-    assert len(pairs) > 0 and (pairs["edges"] < pairs["edge_threshold"]).all()
+    # the default rule: min(edges, edges_mirror) under the pair's threshold, or dhash <= 8
+    edge = pairs[["edges", "edges_mirror"]].min(axis=1)
+    assert len(pairs) > 0 and ((edge < pairs["edge_threshold"]) | (pairs["dhash"] <= 8)).all()
     assert len(same) == len(pairs)
     text = (res / "summary.txt").read_text()
     assert f"images processed:           {len(clusters)}" in text
@@ -192,11 +195,15 @@ def test_shards_together_equal_the_all_pairs_reference(small_demo_run):
         blobs = [b for f in frames for b in f[column]]
         raw = np.frombuffer(b"".join(blobs), dtype=np.uint8).reshape(len(blobs), -1)
         unpacked[m] = np.unpackbits(raw, axis=1, bitorder="little").astype(bool)
-    caps = {"edges": 1500, "ahash": 12, "phash": 12, "dhash": 12, "whash": 12}
+    maps = unpacked["edges"][:, :10000].reshape(-1, 100, 100)
+    flipped = maps[:, :, ::-1].reshape(len(maps), -1)
+    caps = {"edges": 1500, "edges_mirror": 1500, "ahash": 12, "phash": 12, "dhash": 12}
+    caps["whash"] = 12
     rows = []
     for x in range(len(keys)):
         for y in range(x + 1, len(keys)):
             d = {m: int((v[x] != v[y]).sum()) for m, v in unpacked.items()}
+            d["edges_mirror"] = int((maps[x].ravel() != flipped[y]).sum())
             if any(d[m] <= c for m, c in caps.items()):
                 rows.append((*keys[x], *keys[y], *(d[m] for m in caps)))
     reference = sorted(rows)
@@ -206,7 +213,7 @@ def test_shards_together_equal_the_all_pairs_reference(small_demo_run):
     )
     assert got == reference and len(reference) > 20
     for m in caps:
-        assert shards[m].dtype == (np.uint16 if m == "edges" else np.uint8)
+        assert shards[m].dtype == (np.uint16 if m.startswith("edges") else np.uint8)
 
 
 def test_a_different_shard_layout_stores_the_same_pairs(small_demo_run, tmp_path):
@@ -252,6 +259,14 @@ def test_candidate_mode_keeps_exactly_the_candidate_pairs(small_demo_run, tmp_pa
         ({"source": {"site": {"first_page": 10, "last_page": 2}}}, "source.site.last_page"),
         ({"edges": {"canny_low": 300}}, "edges.canny_low"),
         ({"clusters": {"edge_scale": -1}}, "edge_scale"),
+        ({"clusters": {"edge_metrics": ["edges_tolerant"]}}, "clusters.edge_metrics"),
+        ({"distances": {"bitmaps": ["bw"]}}, "edges"),
+        ({"distances": {"bitmaps": ["edges", "sobel"]}}, "sobel"),
+        (
+            {"evaluation": {"compare": {"x": {"mixed": {"colorhash": 0.3}}}}},
+            "evaluation.compare.x.mixed.colorhash",
+        ),
+        ({"evaluation": {"compare": {"y": {"strong": 2}}}}, "strong"),
     ],
 )
 def test_config_errors_name_the_key_before_any_job(tmp_path, cfg, message):

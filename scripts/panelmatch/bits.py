@@ -14,6 +14,7 @@ on a machine pays for compilation. Set the number of threads with :func:`set_thr
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import NamedTuple
 
 import numba
 import numpy as np
@@ -111,12 +112,13 @@ _TILE = 512  # rows of `b` per tile: a tile of 10,000-bit codes (640 KB) stays i
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def _scan(a, b, cap, upper, fill, starts, offsets, out_i, out_j):  # pragma: no cover - numba
-    """Count (fill=False) or write (fill=True) the pairs with distance <= cap.
+def _scan(a, b, oa, ob, cap, upper, fill, starts, offsets, out_i, out_j):  # pragma: no cover
+    """Count (fill=False) or write (fill=True) the pairs with oa[i] + d + ob[j] <= cap.
 
     Works on the tasks of `_SUPER` rows of `a` starting at `starts`. With `upper`, a and b
-    are the same codes and only j > i counts. Counting adds row i's count into
+    are the same images and only j > i counts. Counting adds row i's count into
     offsets[i + 1]; filling writes row i's k-th pair at out_*[offsets[i] + k], in j order.
+    `oa` and `ob` are per-row offsets (int64, zero for a plain Hamming distance).
     """
     na, nb, w = a.shape[0], b.shape[0], a.shape[1]
     for r in prange(starts.shape[0]):
@@ -129,13 +131,18 @@ def _scan(a, b, cap, upper, fill, starts, offsets, out_i, out_j):  # pragma: no 
             while g < s1:
                 if g + _ROWS <= s1:
                     for j in range(max(t0, g + 1) if upper else t0, t1):
-                        d0 = d1 = d2 = d3 = np.uint64(0)
+                        u0 = u1 = u2 = u3 = np.uint64(0)
                         for k in range(w):
                             bk = b[j, k]
-                            d0 += _popcnt(a[g, k] ^ bk)
-                            d1 += _popcnt(a[g + 1, k] ^ bk)
-                            d2 += _popcnt(a[g + 2, k] ^ bk)
-                            d3 += _popcnt(a[g + 3, k] ^ bk)
+                            u0 += _popcnt(a[g, k] ^ bk)
+                            u1 += _popcnt(a[g + 1, k] ^ bk)
+                            u2 += _popcnt(a[g + 2, k] ^ bk)
+                            u3 += _popcnt(a[g + 3, k] ^ bk)
+                        obj = ob[j]
+                        d0 = np.int64(u0) + oa[g] + obj
+                        d1 = np.int64(u1) + oa[g + 1] + obj
+                        d2 = np.int64(u2) + oa[g + 2] + obj
+                        d3 = np.int64(u3) + oa[g + 3] + obj
                         if d0 <= cap or d1 <= cap or d2 <= cap or d3 <= cap:
                             for q, d in ((0, d0), (1, d1), (2, d2), (3, d3)):
                                 if d <= cap and (not upper or j > g + q):
@@ -148,10 +155,10 @@ def _scan(a, b, cap, upper, fill, starts, offsets, out_i, out_j):  # pragma: no 
                 else:
                     for i in range(g, s1):
                         for j in range(max(t0, i + 1) if upper else t0, t1):
-                            d = np.uint64(0)
+                            u = np.uint64(0)
                             for k in range(w):
-                                d += _popcnt(a[i, k] ^ b[j, k])
-                            if d <= cap:
+                                u += _popcnt(a[i, k] ^ b[j, k])
+                            if np.int64(u) + oa[i] + ob[j] <= cap:
                                 if fill:
                                     at = offsets[i] + cnt[i - s0]
                                     out_i[at] = i
@@ -165,7 +172,8 @@ def _scan(a, b, cap, upper, fill, starts, offsets, out_i, out_j):  # pragma: no 
 
 @njit(parallel=True, cache=True, nogil=True)
 def _count_words(a, b, cap, upper, starts, offsets):  # pragma: no cover - numba
-    """Counting pass for one-word codes (64-bit hashes), vectorised across rows of `b`."""
+    """Counting pass for one-word codes without offsets (64-bit hashes), vectorised across
+    rows of `b`; `cap` is a uint64 here."""
     na, nb = a.shape[0], b.shape[0]
     col = b[:, 0]
     for r in prange(starts.shape[0]):
@@ -207,6 +215,15 @@ def _check(a: Codes, b: Codes) -> tuple[Codes, Codes]:
     return a, b
 
 
+def _offsets(offset: npt.ArrayLike | None, n: int, side: str) -> npt.NDArray[np.int64]:
+    if offset is None:
+        return np.zeros(n, dtype=np.int64)
+    out = np.ascontiguousarray(offset, dtype=np.int64)
+    if out.shape != (n,):
+        raise ValueError(f"offset_{side} has shape {out.shape}, expected ({n},)")
+    return out
+
+
 def hamming(a: Codes, b: Codes) -> npt.NDArray[np.uint32]:
     """Dense Hamming distance matrix of shape (len(a), len(b)), for small inputs."""
     a, b = _check(a, b)
@@ -217,27 +234,37 @@ def hamming(a: Codes, b: Codes) -> npt.NDArray[np.uint32]:
 
 
 def within(
-    a: Codes, b: Codes, cap: int, upper_only: bool = False
+    a: Codes,
+    b: Codes,
+    cap: int,
+    upper_only: bool = False,
+    offset_a: npt.ArrayLike | None = None,
+    offset_b: npt.ArrayLike | None = None,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """All pairs (i, j) with Hamming distance <= cap, sorted by (i, j).
+    """All pairs (i, j) with ``offset_a[i] + hamming(a[i], b[j]) + offset_b[j] <= cap``,
+    sorted by (i, j). The offsets (int, one per row, default 0) let derived distances such
+    as :class:`Coded`'s be searched exactly.
 
-    With `upper_only`, `a` and `b` are the same codes and only pairs with i < j count.
+    With `upper_only`, `a` and `b` describe the same images and only pairs with i < j count.
     Two passes: the first counts each row's pairs, the second writes them and revisits
     only the tasks of rows that have any, so memory is the output plus O(len(a)).
     """
     a, b = _check(a, b)
     if upper_only and a.shape[0] != b.shape[0]:
-        raise ValueError("upper_only needs the same codes on both sides")
+        raise ValueError("upper_only needs the same images on both sides")
     na = a.shape[0]
+    oa = _offsets(offset_a, na, "a")
+    ob = _offsets(offset_b, b.shape[0], "b")
+    plain = offset_a is None and offset_b is None
     offsets = np.zeros(na + 1, dtype=np.int64)
     empty = np.zeros(0, dtype=np.int64)
-    if na == 0 or b.shape[0] == 0:
+    if na == 0 or b.shape[0] == 0 or (cap < 0 and plain):
         return empty, empty.copy()
     starts = np.arange(0, na, _SUPER, dtype=np.int64)
-    if a.shape[1] == 1:
+    if a.shape[1] == 1 and plain:
         _count_words(a, b, np.uint64(cap), upper_only, starts, offsets)
     else:
-        _scan(a, b, np.uint64(cap), upper_only, False, starts, offsets, empty, empty)
+        _scan(a, b, oa, ob, np.int64(cap), upper_only, False, starts, offsets, empty, empty)
     per_row = offsets[1:].copy()
     np.cumsum(offsets, out=offsets)
     total = int(offsets[-1])
@@ -245,12 +272,19 @@ def within(
     out_j = np.empty(total, dtype=np.int64)
     if total:
         busy = np.unique(np.nonzero(per_row)[0] // _SUPER * _SUPER).astype(np.int64)
-        _scan(a, b, np.uint64(cap), upper_only, True, busy, offsets, out_i, out_j)
+        _scan(a, b, oa, ob, np.int64(cap), upper_only, True, busy, offsets, out_i, out_j)
     return out_i, out_j
 
 
-def distances(a: Codes, b: Codes, i: npt.ArrayLike, j: npt.ArrayLike) -> npt.NDArray[np.uint32]:
-    """Hamming distance of each listed pair (a[i[k]], b[j[k]])."""
+def distances(
+    a: Codes,
+    b: Codes,
+    i: npt.ArrayLike,
+    j: npt.ArrayLike,
+    offset_a: npt.ArrayLike | None = None,
+    offset_b: npt.ArrayLike | None = None,
+) -> npt.NDArray[np.int64]:
+    """``offset_a[i[k]] + hamming(a[i[k]], b[j[k]]) + offset_b[j[k]]`` for each listed pair."""
     a, b = _check(a, b)
     i = np.ascontiguousarray(i, dtype=np.int64)
     j = np.ascontiguousarray(j, dtype=np.int64)
@@ -259,23 +293,55 @@ def distances(a: Codes, b: Codes, i: npt.ArrayLike, j: npt.ArrayLike) -> npt.NDA
         if min(i.min(), j.min()) < 0 or i.max() >= len(a) or j.max() >= len(b):
             raise IndexError("pair index out of range")
         _gather(a, b, i, j, out)
-    return out
+    result = out.astype(np.int64)
+    if offset_a is not None:
+        result += _offsets(offset_a, len(a), "a")[i]
+    if offset_b is not None:
+        result += _offsets(offset_b, len(b), "b")[j]
+    return result
+
+
+class Coded(NamedTuple):
+    """One metric's codes for the images of one side of a comparison.
+
+    The distance between image i of side `a` and image j of side `b` is
+    ``(a.offset[i] + hamming(a.probe[i], b.target[j]) + b.offset[j]) // divisor``.
+    A plain Hamming distance has probe = target and zero offsets (see :func:`plain`);
+    derived distances (a mirrored or misalignment-tolerant edge map, an inverted bitmap;
+    see :mod:`panelmatch.metrics`) use other targets and offsets. Every such distance must
+    be symmetric, so that comparing only i < j within one chunk loses nothing.
+    """
+
+    probe: Codes
+    target: Codes
+    offset: npt.NDArray[np.int64] | None = None
+    divisor: int = 1
+
+
+def plain(codes: Codes) -> Coded:
+    """The Coded form of a plain Hamming distance on `codes`."""
+    return Coded(codes, codes)
+
+
+def _coded(value: Codes | Coded) -> Coded:
+    return value if isinstance(value, Coded) else plain(value)
 
 
 def pairs_within(
-    a: Mapping[str, Codes],
-    b: Mapping[str, Codes],
+    a: Mapping[str, Codes | Coded],
+    b: Mapping[str, Codes | Coded],
     caps: Mapping[str, int],
     upper_only: bool = False,
     candidates: Mapping[str, int] | None = None,
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], dict[str, npt.NDArray[np.uint32]]]:
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], dict[str, npt.NDArray[np.int64]]]:
     """All pairs (i, j) whose distance under at least one capped metric is <= its cap.
 
-    `a` and `b` map each metric name to a codes matrix (rows are images; every metric has the
-    same rows). Metrics not named in `caps` are computed and returned for the kept pairs but
-    do not decide which pairs are kept. With `upper_only`, `a` and `b` are the same images
-    and only pairs with i < j are considered. Returns (i, j, distances) sorted by (i, j);
-    distances maps every metric of `a` to its values for the kept pairs.
+    `a` and `b` map each metric name to a codes matrix (a plain Hamming distance) or a
+    :class:`Coded` (rows are images; every metric has the same rows). Metrics not named in
+    `caps` are computed and returned for the kept pairs but do not decide which pairs are
+    kept. With `upper_only`, `a` and `b` are the same images and only pairs with i < j are
+    considered. Returns (i, j, distances) sorted by (i, j); distances maps every metric of
+    `a` to its values for the kept pairs.
 
     With `candidates` (metric -> limit), the search is not exhaustive: only pairs within the
     limit of at least one candidate metric (cheap 64-bit hashes, say) are examined, and of
@@ -290,18 +356,35 @@ def pairs_within(
         raise ValueError(f"caps or candidates name unknown metrics {sorted(unknown)}")
     if not caps:
         raise ValueError("at least one metric needs a cap")
-    rows_b = {len(m) for m in b.values()}
-    if len({len(m) for m in a.values()}) != 1 or len(rows_b) != 1:
+    ca = {m: _coded(v) for m, v in a.items()}
+    cb = {m: _coded(v) for m, v in b.items()}
+    rows_b = {len(c.target) for c in cb.values()}
+    if len({len(c.probe) for c in ca.values()}) != 1 or len(rows_b) != 1:
         raise ValueError("every metric must have the same rows")
+    for m in metrics:
+        if ca[m].divisor != cb[m].divisor or ca[m].divisor < 1:
+            raise ValueError(f"metric {m!r}: both sides need the same divisor >= 1")
     nb = max(rows_b.pop(), 1)
     search = dict(candidates) if candidates else dict(caps)
     keys = [np.zeros(0, np.int64)]
     for m, limit in search.items():
-        i, j = within(a[m], b[m], limit, upper_only)
+        # (x // div <= limit) is (x <= limit * div + div - 1) for x >= 0
+        div = ca[m].divisor
+        i, j = within(
+            ca[m].probe,
+            cb[m].target,
+            limit * div + div - 1,
+            upper_only,
+            ca[m].offset,
+            cb[m].offset,
+        )
         keys.append(i * nb + j)
     key = np.unique(np.concatenate(keys))
     i, j = key // nb, key % nb
-    dist = {m: distances(a[m], b[m], i, j) for m in metrics}
+    dist = {
+        m: distances(ca[m].probe, cb[m].target, i, j, ca[m].offset, cb[m].offset) // ca[m].divisor
+        for m in metrics
+    }
     if candidates:
         keep = np.zeros(len(i), dtype=bool)
         for m, cap in caps.items():

@@ -485,7 +485,7 @@ def panels(seed: int, families_per_relation: int, singles: int) -> list[Panel]:
     out: list[Panel] = []
     for relation in RELATIONS:
         for k in range(families_per_relation):
-            size = 3 if k % 3 else 2 if relation == "exact" else 4
+            size = 3 if k % 3 else 4
             out += _family(rng, relation, f"{relation}_{k + 1}", size)
     out += [
         Panel(

@@ -69,3 +69,14 @@ def edge_map(
 ) -> npt.NDArray[np.bool_]:
     """Resize to `size` = (width, height), then Canny: boolean array of shape (height, width)."""
     return canny(resize(rgb, size, resample), low, high, channels)
+
+
+def black_and_white(rgb: npt.NDArray[np.uint8], threshold: int) -> npt.NDArray[np.bool_]:
+    """Black pixels of an RGB array (h, w, 3): grey level (ITU-R 601) below `threshold`.
+
+    The original study's first baseline compared these pixel by pixel.
+    """
+    if not 0 <= threshold <= 256:
+        raise ValueError(f"threshold must be in 0..256, got {threshold}")
+    grey = cv2.cvtColor(np.ascontiguousarray(rgb, dtype=np.uint8), cv2.COLOR_RGB2GRAY)
+    return grey < threshold

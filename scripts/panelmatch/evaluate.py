@@ -14,6 +14,14 @@ def _pairs(groups: Mapping[str, Iterable[str]]) -> set[tuple[str, str]]:
     return out
 
 
+def _prf(right_predicted: int, predicted: int, found_true: int, true: int) -> dict:
+    """Precision, recall and F1 (1.0 when there is nothing to predict or find)."""
+    precision = right_predicted / predicted if predicted else 1.0
+    recall = found_true / true if true else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1}
+
+
 def pair_scores(
     truth: Mapping[str, str],
     predicted: Mapping[str, object],
@@ -23,9 +31,12 @@ def pair_scores(
 
     `truth` maps image -> true group ('' for an image in no group); `predicted` maps image ->
     cluster label. Only images present in both are scored: a true pair is two images with the
-    same non-empty group; a predicted pair is two images with the same label. With
-    `relation` (image -> relation type), recall is also given per relation, a pair's relation
-    being its members' common type (or 'mixed').
+    same non-empty group; a predicted pair is two images with the same label.
+
+    With `relation` (image -> relation type, such as recolour or blank), the scores are also
+    given per relation type R under ``by_relation``: recall over the true pairs whose
+    members both have type R, precision over the predicted pairs with a member of type R.
+    So a nearly blank panel wrongly grouped lowers the precision of ``blank``.
     """
     images = sorted(set(truth) & set(predicted))
     true_groups: dict[str, list[str]] = defaultdict(list)
@@ -37,29 +48,24 @@ def pair_scores(
     true_pairs = _pairs(true_groups)
     pred_pairs = _pairs({str(k): v for k, v in pred_groups.items()})
     tp = len(true_pairs & pred_pairs)
-    fp = len(pred_pairs - true_pairs)
-    fn = len(true_pairs - pred_pairs)
-    precision = tp / (tp + fp) if tp + fp else 1.0
-    recall = tp / (tp + fn) if tp + fn else 1.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     result: dict = {
         "images": len(images),
         "true_pairs": len(true_pairs),
         "predicted_pairs": len(pred_pairs),
         "tp": tp,
-        "fp": fp,
-        "fn": fn,
-        "precision": precision,
-        "recall": recall,
-        "f1": f1,
+        "fp": len(pred_pairs) - tp,
+        "fn": len(true_pairs) - tp,
+        **_prf(tp, len(pred_pairs), tp, len(true_pairs)),
     }
     if relation is not None:
-        per: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-        for a, b in true_pairs:
-            ra, rb = relation.get(a, ""), relation.get(b, "")
-            kind = ra if ra == rb else "mixed"
-            per[kind][1] += 1
-            per[kind][0] += (a, b) in pred_pairs
-        result["recall_by_relation"] = {k: hit / total for k, (hit, total) in sorted(per.items())}
-        result["pairs_by_relation"] = {k: total for k, (_hit, total) in sorted(per.items())}
+        kinds = sorted({relation.get(image, "") for image in images} - {""})
+        by: dict[str, dict] = {}
+        for kind in kinds:
+            true_k = {(a, b) for a, b in true_pairs if relation.get(a) == relation.get(b) == kind}
+            pred_k = {(a, b) for a, b in pred_pairs if kind in (relation.get(a), relation.get(b))}
+            scores = _prf(
+                len(pred_k & true_pairs), len(pred_k), len(true_k & pred_pairs), len(true_k)
+            )
+            by[kind] = {**scores, "true_pairs": len(true_k), "predicted_pairs": len(pred_k)}
+        result["by_relation"] = by
     return result

@@ -120,7 +120,9 @@ def card(g: Group, metrics: Sequence[str]) -> str:
     where = f" · pages {min(pages)}–{max(pages)}" if pages else ""
     joined = (
         f"<details><summary>{len(g.pairs)} linking pair(s) and their distances</summary>"
-        + _distance_table(g.pairs, list(metrics) + ["edge_threshold"], ["image_a", "image_b"])
+        + _distance_table(
+            g.pairs, list(metrics) + ["edge_threshold", "ratio"], ["image_a", "image_b"]
+        )
         + "</details>"
         if g.pairs
         else ""

@@ -1,24 +1,43 @@
 """From stored pairs to groups: which pairs become graph edges, and how groups are found.
 
-The default is the original study's final method: two images are linked when their edge-map
-distance is at most the *edge threshold* of both, where an image's edge threshold is
-``min(edge_scale * edge_pixels, edge_cap)``. A nearly blank panel has few edge pixels, so its
-threshold is small and it cannot match busy panels (whose distance to it is about their own
-edge count). Optionally, pairs whose hash distance is at most a per-hash limit are linked too
-("edge OR hash"), but only between images with at least `min_edge_pixels` edge pixels, so that
-blank panels, whose hashes all look alike, stay out of hash matches.
+A *rule* (the ``clusters`` section of the configuration, a plain dict) decides which pairs
+are linked (:func:`link`):
+
+- the edge rule (the original study's final method): the pair's edge distance, the
+  smallest of ``edge_metrics`` (``edges``, and ``edges_mirror`` for mirrored redraws), is
+  below the *edge threshold* of both images. With ``threshold: scaled`` an image's
+  threshold is ``min(edge_scale * edge_pixels, edge_cap)``: a nearly blank panel has few
+  edge pixels, so its threshold is small and it cannot match busy panels. With
+  ``threshold: global`` it is ``edge_cap`` for every image;
+- "edge OR hash": a hash distance at most ``hash_max[hash]``;
+- the mixed metric: ``(edge / (edge_pixels_a + edge_pixels_b) + hash / (bits / 2)) / 2`` at
+  most ``mixed[hash]``. Each distance is divided by its typical value between unrelated
+  images (their edge pixels rarely overlap; half of a hash's bits differ), then the two are
+  averaged, as the study did with its corpus means;
+- the low-content guard: an image with fewer than ``min_edge_pixels`` edge pixels links only
+  to an identical image (edge distance and every frame-hash distance zero).
+
+Each linked pair gets a *ratio*, its distance over the limit of the rule that linked it
+(0 = identical, below 1 = linked); the graph's edge weight is ``1.01 - ratio``. Groups are
+then found by :func:`groups`, and the chaining guard (:func:`split_chains`) keeps a group
+from growing beyond ``max_group_size`` except through strong links (ratio <= ``strong``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import NamedTuple
 
 import networkx as nx
 import numpy as np
 import numpy.typing as npt
 
+from panelmatch import metrics
+
 #: Grouping methods accepted in configuration.
-METHODS = ("connected_components", "greedy_modularity")
+METHODS = ("connected_components", "greedy_modularity", "louvain", "sequential")
+#: Edge weight of a link is WEIGHT_TOP - ratio (in 0.01 .. 1.01).
+WEIGHT_TOP = 1.01
 
 
 def edge_thresholds(
@@ -31,34 +50,77 @@ def edge_thresholds(
 
 
 def linked(
-    edge_distance: npt.ArrayLike,
-    threshold_a: npt.ArrayLike,
-    threshold_b: npt.ArrayLike,
-    hash_distances: Mapping[str, npt.ArrayLike] | None = None,
-    hash_max: Mapping[str, int] | None = None,
-    content_ok: npt.ArrayLike | None = None,
+    edge_distance: npt.ArrayLike, threshold_a: npt.ArrayLike, threshold_b: npt.ArrayLike
 ) -> npt.NDArray[np.bool_]:
-    """Which pairs become graph edges.
-
-    A pair is linked when ``edge_distance < min(threshold_a, threshold_b)``, or when, for
-    some hash in `hash_max`, its distance is at most that limit and `content_ok` (both images
-    have enough edge pixels) holds.
-    """
+    """The edge rule alone: ``edge_distance < min(threshold_a, threshold_b)``."""
     d = np.asarray(edge_distance, dtype=np.float64)
-    mask = d < np.minimum(
+    return d < np.minimum(
         np.asarray(threshold_a, dtype=np.float64), np.asarray(threshold_b, dtype=np.float64)
     )
-    if hash_max:
-        if hash_distances is None or content_ok is None:
-            raise ValueError("hash_max needs hash_distances and content_ok")
-        ok = np.asarray(content_ok, dtype=bool)
-        for name, limit in hash_max.items():
-            if name not in hash_distances:
-                raise ValueError(
-                    f"clusters.hash_max names {name!r}, which hashes.methods does not compute"
-                )
-            mask |= ok & (np.asarray(hash_distances[name]) <= limit)
-    return mask
+
+
+class Links(NamedTuple):
+    """Which pairs a rule links, and how strongly (see the module docstring)."""
+
+    keep: npt.NDArray[np.bool_]
+    ratio: npt.NDArray[np.float64]  # distance over the linking rule's limit; inf if unlinked
+    edge: npt.NDArray[np.int64]  # the edge distance (smallest of the rule's edge_metrics)
+    limit: npt.NDArray[np.float64]  # the pair's edge threshold
+
+
+def link(
+    distances: Mapping[str, npt.ArrayLike],
+    pixels_a: npt.ArrayLike,
+    pixels_b: npt.ArrayLike,
+    hash_bits: Mapping[str, int],
+    rule: Mapping,
+) -> Links:
+    """Apply a matching rule to pairs of images.
+
+    `distances` maps each metric to its values for the pairs; `pixels_a`, `pixels_b` are the
+    two images' edge-pixel counts; `hash_bits` gives the bits of every hash metric; `rule`
+    has the keys of the ``clusters`` configuration section.
+    """
+    missing = [m for m in rule["edge_metrics"] if m not in distances]
+    if missing:
+        raise ValueError(f"edge_metrics {missing} were not computed (distances.bitmaps)")
+    edge = np.min([np.asarray(distances[m], dtype=np.int64) for m in rule["edge_metrics"]], 0)
+    pa = np.asarray(pixels_a, dtype=np.int64)
+    pb = np.asarray(pixels_b, dtype=np.int64)
+    if rule["threshold"] == "scaled":
+        ta = edge_thresholds(pa, rule["edge_scale"], rule["edge_cap"])
+        tb = edge_thresholds(pb, rule["edge_scale"], rule["edge_cap"])
+        limit = np.minimum(ta, tb)
+    elif rule["threshold"] == "global":
+        limit = np.full(len(edge), float(rule["edge_cap"]))
+    else:
+        raise ValueError(f"threshold must be scaled or global, got {rule['threshold']!r}")
+    keep = linked(edge, limit, limit)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(keep, edge / limit, np.inf)
+    content = (pa >= rule["min_edge_pixels"]) & (pb >= rule["min_edge_pixels"])
+    for field in ("hash_max", "mixed"):
+        for name, value in rule[field].items():
+            if value is None:  # switched off (configuration merges cannot delete a key)
+                continue
+            if name not in distances or name not in hash_bits:
+                raise ValueError(f"{field} names {name!r}, which is not a computed hash")
+            d = np.asarray(distances[name], dtype=np.float64)
+            if field == "hash_max":
+                score, hit = d / (value + 1), d <= value
+            else:
+                mixed = (edge / np.maximum(pa + pb, 1) + d / (hash_bits[name] / 2)) / 2
+                score, hit = mixed / value, mixed <= value
+            hit &= content
+            keep |= hit
+            ratio = np.where(hit, np.minimum(ratio, score), ratio)
+    identical = edge == 0
+    for name in hash_bits:
+        if name in distances and not name.startswith(metrics.EDGE_HASH):
+            identical &= np.asarray(distances[name]) == 0
+    keep = np.where(content, keep, identical)
+    ratio = np.where(content, ratio, np.where(identical, 0.0, np.inf))
+    return Links(keep, np.where(keep, np.minimum(ratio, 1.0), np.inf), edge, limit)
 
 
 def groups(
@@ -72,7 +134,10 @@ def groups(
 
     Labels are numbered deterministically: larger groups first, ties by their smallest
     member; singletons (no edges) get their own labels after all larger groups.
-    `weight` (larger = stronger link) is used by greedy_modularity.
+    `weight` (larger = stronger link) is used by greedy_modularity and louvain (seeded,
+    deterministic) and by sequential: the method of the seeds' pHash notebook, in which
+    images are taken in order (0..n-1) and each joins the group of its strongest link to an
+    earlier image (ties: the earlier group), or starts a new group when it has none.
     """
     if method not in METHODS:
         raise ValueError(f"clusters.method must be one of {list(METHODS)}, got {method!r}")
@@ -87,21 +152,131 @@ def groups(
     graph.add_weighted_edges_from(zip(a.tolist(), b.tolist(), w.tolist(), strict=True))
     if method == "connected_components":
         members = [sorted(c) for c in nx.connected_components(graph)]
+    elif method == "sequential":
+        members = _sequential(n, a, b, w)
     else:
         linked_nodes = graph.subgraph([v for v in graph if graph.degree(v) > 0])
         members = []
         if linked_nodes.number_of_edges():
-            members = [
-                sorted(c)
-                for c in nx.community.greedy_modularity_communities(linked_nodes, weight="weight")
-            ]
+            if method == "louvain":
+                found = nx.community.louvain_communities(linked_nodes, weight="weight", seed=0)
+            else:
+                found = nx.community.greedy_modularity_communities(linked_nodes, weight="weight")
+            members = [sorted(c) for c in found]
         seen = {v for m in members for v in m}
         members += [[v] for v in range(n) if v not in seen]
-    members.sort(key=lambda m: (-len(m), m[0]))
+    return _number(n, members)
+
+
+def _number(n: int, members: list[list[int]]) -> npt.NDArray[np.int32]:
+    """Labels from member lists: larger groups first, ties by their smallest member."""
+    members = sorted((sorted(m) for m in members), key=lambda m: (-len(m), m[0]))
     labels = np.empty(n, dtype=np.int32)
     for label, member in enumerate(members):
         labels[member] = label
     return labels
+
+
+def _sequential(
+    n: int, a: npt.NDArray[np.int64], b: npt.NDArray[np.int64], w: npt.NDArray[np.float64]
+) -> list[list[int]]:
+    """The seeds' sequential nearest-group rule. A group is named by its first image, so
+    group names increase in creation order."""
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    # by the later image, so an earlier image's group is final when it is read
+    order = np.lexsort((lo, -w, hi))
+    group = np.arange(n)
+    best = np.full(n, -np.inf)
+    for k in order.tolist():
+        later, earlier = int(hi[k]), int(lo[k])
+        g = int(group[earlier])
+        if w[k] > best[later] or (w[k] == best[later] and g < group[later]):
+            best[later] = w[k]
+            group[later] = g
+    members: dict[int, list[int]] = {}
+    for v in range(n):
+        members.setdefault(int(group[v]), []).append(v)
+    return list(members.values())
+
+
+def split_chains(
+    labels: npt.ArrayLike,
+    a: npt.ArrayLike,
+    b: npt.ArrayLike,
+    ratio: npt.ArrayLike,
+    max_size: int,
+    strong: float,
+) -> npt.NDArray[np.int32]:
+    """The chaining guard: rebuild every group larger than `max_size` from its own links.
+
+    A group's links are taken strongest first (smallest ratio; ties by the pair): a strong
+    link (ratio <= `strong`) always joins its two parts, a weak one only while the joined
+    part stays within `max_size`. So two panels joined only through a long path of weak
+    links do not end up in one giant group, and no group exceeds `max_size` unless strong
+    links hold it together. Groups within the bound are left as they are.
+    """
+    labels = np.asarray(labels)
+    n = len(labels)
+    if max_size < 2:
+        raise ValueError(f"max_size must be >= 2, got {max_size}")
+    a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+    r = np.asarray(ratio, dtype=np.float64)
+    big = sizes(labels) > max_size
+    if not big.any():
+        return labels.astype(np.int32)
+    inside = big[a] & (labels[a] == labels[b])
+    parent = np.arange(n)
+    size = np.ones(n, dtype=np.int64)
+
+    def root(v: int) -> int:
+        while parent[v] != v:
+            parent[v] = parent[parent[v]]
+            v = int(parent[v])
+        return v
+
+    order = np.lexsort((b, a, r))
+    for k in order[inside[order]].tolist():
+        x, y = root(int(a[k])), root(int(b[k]))
+        if x != y and (r[k] <= strong or size[x] + size[y] <= max_size):
+            if size[x] < size[y]:
+                x, y = y, x
+            parent[y] = x
+            size[x] += size[y]
+    members: dict[tuple, list[int]] = {}
+    for v in range(n):
+        key = ("split", root(v)) if big[v] else ("kept", int(labels[v]))
+        members.setdefault(key, []).append(v)
+    return _number(n, list(members.values()))
+
+
+class Clustering(NamedTuple):
+    """The result of :func:`cluster`."""
+
+    labels: npt.NDArray[np.int32]
+    links: Links
+
+
+def cluster(
+    n: int,
+    a: npt.ArrayLike,
+    b: npt.ArrayLike,
+    distances: Mapping[str, npt.ArrayLike],
+    edge_pixels: npt.ArrayLike,
+    hash_bits: Mapping[str, int],
+    rule: Mapping,
+) -> Clustering:
+    """Groups of `n` images from their stored pairs (a[k], b[k]) under a matching rule:
+    :func:`link`, then :func:`groups` with ``rule["method"]``, then :func:`split_chains`."""
+    a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+    px = np.asarray(edge_pixels, dtype=np.int64)
+    links = link(distances, px[a], px[b], hash_bits, rule)
+    keep = links.keep
+    weight = WEIGHT_TOP - links.ratio[keep]
+    labels = groups(n, a[keep], b[keep], weight, rule["method"])
+    labels = split_chains(
+        labels, a[keep], b[keep], links.ratio[keep], rule["max_group_size"], rule["strong"]
+    )
+    return Clustering(labels, links)
 
 
 def sizes(labels: npt.ArrayLike) -> npt.NDArray[np.int32]:

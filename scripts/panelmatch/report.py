@@ -35,10 +35,9 @@ def summary(
     clusters: pd.DataFrame,
     pairs_stored: int,
     pairs_linked: int,
-    scores: dict | None = None,
-    truth_name: str = "",
+    evaluation: dict | None = None,
 ) -> str:
-    """The text of results/summary.txt."""
+    """The text of results/summary.txt; `evaluation` is results/evaluation.json's content."""
     inputs = int(manifest["image"].notna().sum())
     processed = len(clusters)
     accounted = processed + len(failed)
@@ -73,18 +72,47 @@ def summary(
         f" holding {int((clusters['cluster_size'] > 1).sum())} images",
         "groups by size:             " + ", ".join(f"{s}: {c}" for s, c in by_size.items()),
     ]
-    if scores is not None:
-        per = scores.get("recall_by_relation", {})
+    if evaluation is not None:
+        lines += ["", *evaluation_table(evaluation)]
+    return "\n".join(lines) + "\n"
+
+
+def evaluation_table(evaluation: dict) -> list[str]:
+    """Lines of the summary's evaluation: the configured rule's scores overall and per
+    relation type, then one row per compared rule."""
+    results = evaluation["results"]
+    main = results["clusters"]
+    lines = [
+        f"evaluation against {evaluation['truth']} (pair level, {main['images']} images):",
+        f"  precision {main['precision']:.3f}  recall {main['recall']:.3f}  F1 {main['f1']:.3f}",
+        f"  true pairs {main['true_pairs']}, predicted {main['predicted_pairs']}:"
+        f" tp {main['tp']}, fp {main['fp']}, fn {main['fn']}",
+    ]
+    by = main.get("by_relation", {})
+    if by:
+        lines.append(
+            f"  {'relation':<12} {'precision':>9} {'recall':>7} {'F1':>6} {'true':>5} {'pred':>5}"
+        )
+        for kind, s in by.items():
+            lines.append(
+                f"  {kind:<12} {s['precision']:>9.3f} {s['recall']:>7.3f} {s['f1']:>6.3f}"
+                f" {s['true_pairs']:>5} {s['predicted_pairs']:>5}"
+            )
+    if len(results) > 1:
+        width = max(len(name) for name in results)
         lines += [
             "",
-            f"evaluation against {truth_name} (pair level, {scores['images']} images):",
-            f"  precision {scores['precision']:.3f}"
-            f"  recall {scores['recall']:.3f}  F1 {scores['f1']:.3f}",
-            f"  true pairs {scores['true_pairs']}, predicted {scores['predicted_pairs']}:"
-            f" tp {scores['tp']}, fp {scores['fp']}, fn {scores['fn']}",
-            "  recall by relation: "
-            + ", ".join(
-                f"{k} {v:.2f} ({scores['pairs_by_relation'][k]} pairs)" for k, v in per.items()
-            ),
+            "matching rules compared (evaluation.compare; clusters = the configured rule):",
+            f"  {'rule':<{width}} {'precision':>9} {'recall':>7} {'F1':>6}"
+            f" {'groups':>6} {'largest':>7}  lowest relation recall",
         ]
-    return "\n".join(lines) + "\n"
+        for name, s in results.items():
+            worst = min(
+                ((v["recall"], k) for k, v in s.get("by_relation", {}).items() if v["true_pairs"]),
+                default=(1.0, "-"),
+            )
+            lines.append(
+                f"  {name:<{width}} {s['precision']:>9.3f} {s['recall']:>7.3f} {s['f1']:>6.3f}"
+                f" {s['groups']:>6} {s['largest_group']:>7}  {worst[1]} {worst[0]:.2f}"
+            )
+    return lines

@@ -63,6 +63,7 @@ EDGES = pa.schema(
         ("image", pa.string()),
         ("edge_pixels", pa.int32()),
         ("edges", pa.binary()),
+        ("bw", pa.binary()),
     ]
 )
 
@@ -72,13 +73,14 @@ def hashes_schema(methods: Sequence[str]) -> pa.Schema:
     return pa.schema([("image", pa.string())] + [(m, pa.binary()) for m in methods])
 
 
-def distance_type(bits: int) -> pa.DataType:
-    """Smallest unsigned integer type that holds every Hamming distance of `bits`-bit codes."""
-    if bits < 0:
-        raise ValueError(f"bits must be >= 0, got {bits}")
-    if bits <= 0xFF:
+def distance_type(largest: int) -> pa.DataType:
+    """Smallest unsigned integer type that holds every distance from 0 to `largest`
+    (a metric's largest value; see metrics.max_distance)."""
+    if largest < 0:
+        raise ValueError(f"largest must be >= 0, got {largest}")
+    if largest <= 0xFF:
         return pa.uint8()
-    if bits <= 0xFFFF:
+    if largest <= 0xFFFF:
         return pa.uint16()
     return pa.uint32()
 
@@ -88,14 +90,14 @@ def distance_type(bits: int) -> pa.DataType:
 SHARD_KEYS = ["chunk_a", "row_a", "chunk_b", "row_b"]
 
 
-def shard_schema(metric_bits: dict[str, int]) -> pa.Schema:
+def shard_schema(metric_max: dict[str, int]) -> pa.Schema:
     fields = [
         ("chunk_a", pa.uint16()),
         ("row_a", pa.uint32()),
         ("chunk_b", pa.uint16()),
         ("row_b", pa.uint32()),
     ]
-    fields += [(m, distance_type(b)) for m, b in metric_bits.items()]
+    fields += [(m, distance_type(b)) for m, b in metric_max.items()]
     return pa.schema(fields)
 
 
@@ -104,6 +106,8 @@ def pairs_schema(metric_types: dict[str, pa.DataType]) -> pa.Schema:
     fields = [("image_a", pa.string()), ("image_b", pa.string())]
     fields += [(m, t) for m, t in metric_types.items()]
     fields += [("edge_threshold", pa.float32())]
+    # the link's distance over the limit of the rule that linked it (graph.link): 0 = identical
+    fields += [("ratio", pa.float32())]
     return pa.schema(fields)
 
 

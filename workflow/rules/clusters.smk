@@ -1,4 +1,4 @@
-# All shards -> the thresholded graph -> groups (clusters) and the graph's edges (pairs).
+# All shards -> the matching rule's graph -> groups (clusters) and the graph's edges (pairs).
 
 
 rule clusters:
@@ -6,7 +6,7 @@ rule clusters:
         shards=expand_shards("results/distances/{a}_{b}.parquet"),
         edges=expand_chunks("results/edges/{chunk}.parquet"),
         manifests=expand_chunks("results/manifest/{chunk}.parquet"),
-        code=lib("graph"),
+        code=lib("graph", "metrics"),
     output:
         clusters="results/clusters.parquet",
         csv="results/clusters.csv",
@@ -18,11 +18,8 @@ rule clusters:
     conda:
         ENV
     params:
-        metric_bits=METRIC_BITS,
-        edge_scale=CLUSTERS["edge_scale"],
-        edge_cap=CLUSTERS["edge_cap"],
-        hash_max=CLUSTERS["hash_max"],
-        min_edge_pixels=CLUSTERS["min_edge_pixels"],
-        method=CLUSTERS["method"],
+        metric_max=METRIC_MAX,
+        hash_bits=HASH_BITS,
+        rule=CLUSTERS,
     script:
         "../../scripts/clusters.py"

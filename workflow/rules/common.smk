@@ -20,6 +20,7 @@ os.environ.update(
 )
 from panelmatch import chunks as pm_chunks  # noqa: E402
 from panelmatch import hashes as pm_hashes  # noqa: E402
+from panelmatch import metrics as pm_metrics  # noqa: E402
 from panelmatch import scrape as pm_scrape  # noqa: E402
 
 LIB = os.path.join(SCRIPTS, "panelmatch")
@@ -47,37 +48,76 @@ if SITE["last_page"] < SITE["first_page"]:
     config_error("source.site.last_page", "must not be smaller than first_page")
 if EDGES["canny_low"] > EDGES["canny_high"]:
     config_error("edges.canny_low", "must not exceed edges.canny_high")
-for _method in HASHES["methods"]:
+for _method in HASHES["methods"] + HASHES["edge_methods"]:
     try:
         pm_hashes.check(_method, HASHES["hash_size"])
     except ValueError as _exc:
         config_error("hashes.hash_size", str(_exc))
-if CLUSTERS["edge_cap"] > CAPS["edges"]:
-    config_error(
-        "clusters.edge_cap",
-        f"{CLUSTERS['edge_cap']} exceeds distances.caps.edges ({CAPS['edges']}); "
-        "pairs between the two are never stored",
+try:
+    #: Distance metrics, in column order: bitmaps, frame hashes, edge-map hashes.
+    METRICS = pm_metrics.names(
+        config["distances"]["bitmaps"], HASHES["methods"], HASHES["edge_methods"]
     )
-for _method, _limit in CLUSTERS["hash_max"].items():
-    if _method not in HASHES["methods"]:
-        config_error(f"clusters.hash_max.{_method}", "is not in hashes.methods")
-    if _limit > CAPS.get(_method, -1):
+except ValueError as _exc:
+    config_error("distances.bitmaps", str(_exc))
+#: Bits of each hash metric's codes.
+HASH_BITS = {
+    m: pm_hashes.hash_bits(m.removeprefix(pm_metrics.EDGE_HASH), HASHES["hash_size"])
+    for m in METRICS
+    if m not in pm_metrics.BITMAPS
+}
+#: The largest value of each metric (it decides the stored integer type).
+METRIC_MAX = {
+    m: pm_metrics.max_distance(m, EDGES["width"], EDGES["height"], HASH_BITS.get(m, 0))
+    for m in METRICS
+}
+for _m in METRICS:
+    if _m in pm_metrics.BITMAPS and _m not in CAPS:
         config_error(
-            f"clusters.hash_max.{_method}",
-            f"{_limit} exceeds distances.caps.{_method} ({CAPS.get(_method)}); "
-            "pairs between the two are never stored",
+            f"distances.caps.{_m}", "is missing: every bitmap metric needs a cap"
         )
 
-for _method in config["distances"]["candidates"]:
-    if _method not in HASHES["methods"]:
-        config_error(f"distances.candidates.{_method}", "is not in hashes.methods")
 
-#: Distance metrics, in column order: the edge maps, then every configured hash.
-METRICS = ["edges"] + list(HASHES["methods"])
-METRIC_BITS = {"edges": EDGES["width"] * EDGES["height"]}
-METRIC_BITS.update(
-    {m: pm_hashes.hash_bits(m, HASHES["hash_size"]) for m in HASHES["methods"]}
-)
+def check_rule(key, rule):
+    """Check a clusters section (or a comparison's overrides) against the metrics."""
+    for _m in rule.get("edge_metrics", []):
+        if _m not in pm_metrics.BITMAPS:
+            config_error(f"{key}.edge_metrics", f"{_m} is not a bitmap metric")
+        if _m not in METRICS:
+            config_error(f"{key}.edge_metrics", f"{_m} is not in distances.bitmaps")
+    for _field in ("hash_max", "mixed"):
+        for _m, _limit in rule.get(_field, {}).items():
+            if _limit is None:
+                continue
+            if _m not in HASH_BITS:
+                config_error(
+                    f"{key}.{_field}.{_m}", "is not a computed hash (hashes.methods)"
+                )
+            if _field == "hash_max" and _limit > CAPS.get(_m, -1):
+                config_error(
+                    f"{key}.hash_max.{_m}",
+                    f"{_limit} exceeds distances.caps.{_m} ({CAPS.get(_m)}); "
+                    "pairs between the two are never stored",
+                )
+    if rule.get("edge_cap", 0) > min(
+        CAPS[m] for m in rule.get("edge_metrics", ["edges"]) if m in CAPS
+    ):
+        config_error(
+            f"{key}.edge_cap",
+            f"{rule['edge_cap']} exceeds the caps of {key}.edge_metrics in "
+            "distances.caps; pairs between the two are never stored",
+        )
+
+
+check_rule("clusters", CLUSTERS)
+#: Matching rules scored besides the configured one: name -> overrides of `clusters`.
+COMPARE = {k: v for k, v in config["evaluation"]["compare"].items() if v is not None}
+for _name, _overrides in COMPARE.items():
+    check_rule(f"evaluation.compare.{_name}", {**CLUSTERS, **_overrides})
+
+for _method in config["distances"]["candidates"]:
+    if _method not in HASH_BITS:
+        config_error(f"distances.candidates.{_method}", "is not a computed hash")
 
 DEMO_SITE = "resources/demo/site"
 if not FOLDER:
@@ -172,3 +212,8 @@ def truth_input(wildcards):
     """The ground truth when one is configured (built by demo_site for the demo)."""
     truth = config["evaluation"]["truth"]
     return [truth] if truth else []
+
+
+def evaluation_input(wildcards):
+    """The scores of the matching rules when a ground truth is configured."""
+    return ["results/evaluation.json"] if config["evaluation"]["truth"] else []

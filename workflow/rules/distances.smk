@@ -7,7 +7,7 @@ rule distances:
         edges_b=group_files("results/edges/{chunk}.parquet", "b"),
         hashes_a=group_files("results/hashes/{chunk}.parquet", "a"),
         hashes_b=group_files("results/hashes/{chunk}.parquet", "b"),
-        code=lib("bits"),
+        code=lib("bits", "metrics"),
     output:
         "results/distances/{a}_{b}.parquet",
     log:
@@ -23,7 +23,14 @@ rule distances:
         * (500 + int(8 * input.size_mb)),
         runtime=lambda wildcards, attempt: attempt * 60,
     params:
-        metric_bits=METRIC_BITS,
+        metric_max=METRIC_MAX,
+        hash_bits=HASH_BITS,
+        width=EDGES["width"],
+        height=EDGES["height"],
+        # only edges_tolerant uses it: no rerun of the shards for an unused setting
+        tolerance=(
+            config["distances"]["tolerance"] if "edges_tolerant" in METRICS else 0
+        ),
         caps={m: CAPS[m] for m in METRICS if m in CAPS},
         candidates=config["distances"]["candidates"],
         chunks_a=lambda wildcards: list(GROUPS[int(wildcards.a)]),

@@ -1,4 +1,5 @@
-# Frames -> resized, then Canny: bit-packed edge maps and their edge-pixel counts.
+# Frames -> resized, then Canny: bit-packed edge maps and their edge-pixel counts, and the
+# black-and-white images of the same resized frames.
 
 
 rule edges:
@@ -20,5 +21,6 @@ rule edges:
         canny_low=EDGES["canny_low"],
         canny_high=EDGES["canny_high"],
         channels=EDGES["channels"],
+        bw_threshold=EDGES["bw_threshold"],
     script:
         "../../scripts/edges.py"

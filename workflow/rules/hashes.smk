@@ -1,10 +1,15 @@
-# Frames -> perceptual hashes (bit-packed), one column per method.
+# Frames (and, with hashes.edge_methods, edge maps) -> perceptual hashes, one column each.
 
 
 rule hashes:
     input:
         frames="results/frames/{chunk}.parquet",
-        code=lib("hashes", "bits"),
+        edges=lambda wildcards: (
+            f"results/edges/{wildcards.chunk}.parquet"
+            if HASHES["edge_methods"]
+            else []
+        ),
+        code=lib("hashes", "bits", "metrics"),
     output:
         "results/hashes/{chunk}.parquet",
     log:
@@ -15,6 +20,9 @@ rule hashes:
         ENV
     params:
         methods=HASHES["methods"],
+        edge_methods=HASHES["edge_methods"],
         hash_size=HASHES["hash_size"],
+        # the edge maps' size, only when they are hashed (so a resize reruns nothing else)
+        edge_size=[EDGES["width"], EDGES["height"]] if HASHES["edge_methods"] else [],
     script:
         "../../scripts/hashes.py"

@@ -25,7 +25,7 @@ rule neighbours:
         shards=expand_shards("results/distances/{a}_{b}.parquet"),
         edges=expand_chunks("results/edges/{chunk}.parquet"),
         pairs="results/pairs.parquet",
-        code=lib("graph"),
+        code=lib("graph", "metrics"),
     output:
         "results/neighbours.parquet",
     log:
@@ -34,9 +34,9 @@ rule neighbours:
         ENV
     params:
         k=config["neighbours"]["k"],
-        metric_bits=METRIC_BITS,
-        edge_scale=CLUSTERS["edge_scale"],
-        edge_cap=CLUSTERS["edge_cap"],
+        metric_max=METRIC_MAX,
+        hash_bits=HASH_BITS,
+        rule=CLUSTERS,
     script:
         "../../scripts/neighbours.py"
 
@@ -46,7 +46,7 @@ rule plots:
         shards=expand_shards("results/distances/{a}_{b}.parquet"),
         edges=expand_chunks("results/edges/{chunk}.parquet"),
         clusters="results/clusters.parquet",
-        code=lib("graph", "plots"),
+        code=lib("graph", "metrics", "plots"),
     output:
         distances=report(
             "results/plots/distances.png",
@@ -71,9 +71,7 @@ rule plots:
     params:
         metrics=METRICS,
         caps={m: CAPS[m] for m in METRICS if m in CAPS},
-        edge_scale=CLUSTERS["edge_scale"],
-        edge_cap=CLUSTERS["edge_cap"],
-        hash_max=CLUSTERS["hash_max"],
+        rule=CLUSTERS,
     script:
         "../../scripts/plots.py"
 
@@ -123,7 +121,6 @@ rule gallery:
         groups_per_page=REPORT["groups_per_page"],
         title=REPORT["title"],
         metrics=METRICS,
-        missing=CAPS["edges"] + 1,
         site_root=None if FOLDER else SITE["root"],
         page_path=lambda wildcards: SITE["page_path"],
         captions=[

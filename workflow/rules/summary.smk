@@ -1,5 +1,5 @@
-# Everything -> a short text summary, the list of failed inputs, and scores when a ground
-# truth is configured.
+# Everything -> a short text summary, the list of failed inputs, and the scores of the
+# matching rules when a ground truth is configured.
 
 
 rule summary:
@@ -9,8 +9,8 @@ rule summary:
         shards=expand_shards("results/distances/{a}_{b}.parquet"),
         clusters="results/clusters.parquet",
         pairs="results/pairs.parquet",
-        truth=truth_input,
-        code=lib("evaluate", "report"),
+        evaluation=evaluation_input,
+        code=lib("report"),
     output:
         summary=report(
             "results/summary.txt", caption="../report/summary.rst", category="Summary"

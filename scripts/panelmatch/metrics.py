@@ -1,0 +1,120 @@
+"""Distance metrics: their names, and the codes each one compares.
+
+Every metric is a distance between two images, stored as one column of the distance
+shards and of ``results/pairs.parquet``. Bitmap metrics compare width x height bitmaps
+made by the edges stage:
+
+- ``edges``: Hamming distance of the Canny edge maps (the study's final feature).
+- ``edges_mirror``: distance of one edge map to the other one flipped left to right, so a
+  mirrored redraw scores like a plain one. Take ``min(edges, edges_mirror)`` to match
+  either way (``clusters.edge_metrics``).
+- ``edges_tolerant``: edge pixels of either map with no edge pixel of the other map within
+  ``tolerance`` pixels (a square neighbourhood). A one-pixel shift of a thin line costs
+  nothing, where plain ``edges`` counts the line twice. Computed as a Hamming distance of
+  derived codes (see :func:`coded`), so it runs in the same kernel.
+- ``bw``: Hamming distance of black-and-white images (grey below ``edges.bw_threshold`` is
+  black; the study's first baseline).
+- ``bw_inverse``: distance of one black-and-white image to the other's inverse. The study
+  took ``min(bw, bw_inverse)``, so a negative matches its positive.
+
+Hash metrics are the methods of ``hashes.methods`` (hashes of the frame) and
+``edges_<method>`` for ``hashes.edge_methods`` (hashes of the edge map drawn as an image).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from panelmatch import bits
+
+#: Bitmap metrics accepted in ``distances.bitmaps``.
+BITMAPS = ("edges", "edges_mirror", "edges_tolerant", "bw", "bw_inverse")
+#: Prefix of the hashes of the edge maps.
+EDGE_HASH = "edges_"
+
+
+def names(
+    bitmaps: Sequence[str], hash_methods: Sequence[str], edge_methods: Sequence[str]
+) -> list[str]:
+    """Every metric computed, in column order: bitmaps, frame hashes, edge-map hashes."""
+    unknown = sorted(set(bitmaps) - set(BITMAPS))
+    if unknown:
+        raise ValueError(f"unknown bitmap metrics {unknown}; choose from {list(BITMAPS)}")
+    if "edges" not in bitmaps:
+        raise ValueError("distances.bitmaps must include edges")
+    ordered = [m for m in BITMAPS if m in bitmaps]
+    return ordered + list(hash_methods) + [EDGE_HASH + m for m in edge_methods]
+
+
+def max_distance(metric: str, width: int, height: int, hash_bits: int) -> int:
+    """The largest value `metric` can take (it decides the stored integer type)."""
+    if metric == "edges_tolerant":
+        return 2 * width * height
+    if metric in BITMAPS:
+        return width * height
+    return hash_bits
+
+
+def flip(codes: bits.Codes, width: int, height: int) -> bits.Codes:
+    """Each (height x width) bitmap of `codes` flipped left to right."""
+    maps = bits.unpack(codes, width * height).reshape(len(codes), height, width)
+    return bits.pack(maps[:, :, ::-1])
+
+
+def dilate(codes: bits.Codes, width: int, height: int, radius: int) -> bits.Codes:
+    """Each (height x width) bitmap of `codes` dilated by a (2r+1) x (2r+1) square."""
+    if radius < 0:
+        raise ValueError(f"radius must be >= 0, got {radius}")
+    maps = bits.unpack(codes, width * height).reshape(len(codes), height, width)
+    for axis, size in ((1, height), (2, width)):
+        out = maps.copy()
+        for step in range(1, radius + 1):
+            if step >= size:
+                break
+            lo = [slice(None)] * 3
+            hi = [slice(None)] * 3
+            lo[axis], hi[axis] = slice(0, size - step), slice(step, size)
+            out[tuple(lo)] |= maps[tuple(hi)]
+            out[tuple(hi)] |= maps[tuple(lo)]
+        maps = out
+    return bits.pack(maps)
+
+
+def invert(codes: bits.Codes, nbits: int) -> bits.Codes:
+    """Each code with its `nbits` bits inverted (the padding bits stay zero)."""
+    return bits.pack(~bits.unpack(codes, nbits))
+
+
+def coded(
+    metric: str,
+    edges: bits.Codes,
+    bw: bits.Codes,
+    width: int,
+    height: int,
+    tolerance: int,
+) -> bits.Coded:
+    """The codes of a bitmap `metric` for one side's images (see :class:`bits.Coded`).
+
+    `edges` and `bw` are the images' packed edge maps and black-and-white images.
+    For ``edges_tolerant`` with e = edge map and D = its dilation, the distance
+    ``|e_i & ~D_j| + |e_j & ~D_i|`` equals
+    ``(|e_i| - |D_i| + hamming([e_i | D_i], [D_j | e_j]) + |e_j| - |D_j|) / 2``, because
+    ``|x & ~y| = (hamming(x, y) + |x| - |y|) / 2``: a Hamming distance of concatenated
+    codes with per-image offsets, which the kernel searches exactly.
+    """
+    nbits = width * height
+    if metric == "edges":
+        return bits.plain(edges)
+    if metric == "edges_mirror":
+        return bits.Coded(edges, flip(edges, width, height))
+    if metric == "edges_tolerant":
+        grown = dilate(edges, width, height, tolerance)
+        offset = bits.popcount(edges) - bits.popcount(grown)
+        return bits.Coded(np.hstack([edges, grown]), np.hstack([grown, edges]), offset, 2)
+    if metric == "bw":
+        return bits.plain(bw)
+    if metric == "bw_inverse":
+        return bits.Coded(bw, invert(bw, nbits))
+    raise ValueError(f"{metric!r} is not a bitmap metric; choose from {list(BITMAPS)}")

@@ -1,0 +1,62 @@
+"""The matching targets on the demo comic, and every method of the toolbox, in real runs."""
+
+import json
+
+import pandas as pd
+import pytest
+from conftest import REPO, snakemake
+
+pytestmark = pytest.mark.workflow
+
+#: Relations a reader must find, and the recall each needs under the default rule.
+REQUIRED = {"recolour": 0.8, "reletter": 0.8, "shift": 0.8, "mirror": 0.8}
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    """The full default demo (every relation at least 8 times), then the methods config."""
+    workdir = tmp_path_factory.mktemp("matching")
+    snakemake(workdir)
+    default = json.loads((workdir / "results/evaluation.json").read_text())
+    clusters = pd.read_parquet(workdir / "results/clusters.parquet")
+    snakemake(workdir, configfile=REPO / "benchmarks/methods.yaml")
+    methods = json.loads((workdir / "results/evaluation.json").read_text())
+    return workdir, default, clusters, methods
+
+
+def test_default_rule_meets_the_targets_on_the_demo(demo_run):
+    _, default, _, _ = demo_run
+    scores = default["results"]["clusters"]
+    assert scores["f1"] >= 0.95, scores
+    for relation, floor in REQUIRED.items():
+        by = scores["by_relation"][relation]
+        assert by["true_pairs"] >= 8 and by["recall"] >= floor, (relation, by)
+    # the distractors join nothing
+    for relation in ("blank", "busy", "single", "animated"):
+        assert scores["by_relation"][relation]["predicted_pairs"] == 0, relation
+
+
+def test_summary_shows_the_scores_and_the_comparison(demo_run):
+    workdir, default, _, _ = demo_run
+    text = (workdir / "results/summary.txt").read_text()
+    for name in default["results"]:
+        assert f"\n  {name} " in text, name
+    assert "relation     precision  recall" in text
+
+
+def test_every_method_of_the_toolbox_runs_and_is_scored(demo_run):
+    workdir, default, clusters, methods = demo_run
+    results = methods["results"]
+    assert set(default["results"]) < set(results)  # the defaults' entries plus the methods'
+    # the configured rule only reads its own metrics: more metrics change nothing
+    assert results["clusters"] == default["results"]["clusters"]
+    pd.testing.assert_frame_equal(pd.read_parquet(workdir / "results/clusters.parquet"), clusters)
+    pairs = pd.read_parquet(workdir / "results/pairs.parquet")
+    for column in ["edges_tolerant", "bw", "bw_inverse", "colorhash", "edges_phash"]:
+        assert column in pairs.columns
+    # baselines the study measured behave as it found: black-and-white pixels over-match,
+    # the plain study rule misses more than the default
+    assert results["bw_global"]["precision"] < results["clusters"]["precision"]
+    assert results["study"]["recall"] <= results["clusters"]["recall"]
+    for name, scores in results.items():
+        assert 0 <= scores["f1"] <= 1 and scores["largest_group"] >= 1, name

@@ -1,0 +1,25 @@
+# With a ground truth: scores of the matching rule and of every rule in evaluation.compare,
+# all computed from the same stored distances.
+
+
+rule evaluate:
+    input:
+        shards=expand_shards("results/distances/{a}_{b}.parquet"),
+        edges=expand_chunks("results/edges/{chunk}.parquet"),
+        truth=truth_input,
+        code=lib("evaluate", "graph", "metrics"),
+    output:
+        "results/evaluation.json",
+    log:
+        "logs/evaluate.log",
+    benchmark:
+        "results/benchmarks/evaluate.tsv"
+    conda:
+        ENV
+    params:
+        metrics=METRICS,
+        hash_bits=HASH_BITS,
+        rule=CLUSTERS,
+        compare=COMPARE,
+    script:
+        "../../scripts/evaluate.py"
