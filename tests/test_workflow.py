@@ -79,7 +79,10 @@ def mtimes(workdir: Path) -> dict[str, int]:
     return {
         str(p.relative_to(workdir)): p.stat().st_mtime_ns
         for p in (workdir / "results").rglob("*.parquet")
-    } | {"summary": (workdir / "results/summary.txt").stat().st_mtime_ns}
+    } | {
+        name: (workdir / "results" / file).stat().st_mtime_ns
+        for name, file in [("summary", "summary.txt"), ("evaluation", "evaluation.json")]
+    }
 
 
 def changed(before: dict, after: dict) -> set[str]:
@@ -111,6 +114,7 @@ def test_reruns_touch_only_what_depends_on_a_change(tmp_path):
         "pairs.parquet",
         "neighbours.parquet",
         "summary",
+        "evaluation",
     }
 
     cfg["edges"] = {"canny_low": 60}
@@ -124,6 +128,7 @@ def test_reruns_touch_only_what_depends_on_a_change(tmp_path):
         "pairs.parquet",
         "neighbours.parquet",
         "summary",
+        "evaluation",
     }
 
 
