@@ -19,6 +19,7 @@ include: "workflow/rules/scrape.smk"
 include: "workflow/rules/frames.smk"
 include: "workflow/rules/edges.smk"
 include: "workflow/rules/hashes.smk"
+include: "workflow/rules/embeddings.smk"
 include: "workflow/rules/distances.smk"
 include: "workflow/rules/clusters.smk"
 include: "workflow/rules/evaluate.smk"
@@ -44,6 +45,7 @@ rule all:
         "results/failures.csv",
         "results/summary.txt",
         evaluation_input,
+        embedding_outputs,
         "results/neighbours.parquet",
         "results/leakage.csv",
         "results/report",

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pandas as pd
-from panelmatch import bits, logs, metrics, tables
+from panelmatch import bits, embeddings, logs, metrics, tables
 
 snakemake = snakemake  # noqa: F821 - injected by Snakemake
 log = logs.to_file(snakemake.log[0])
@@ -34,16 +34,35 @@ def load(chunks, edges_paths, hashes_paths):
         if m in metrics.BITMAPS:
             codes[m] = metrics.coded(m, edge_all, bw_all, p.width, p.height, p.tolerance)
     return (
-        {m: codes[m] for m in metric_max},
+        {m: codes[m] for m in metric_max if m != metrics.COSINE},
         np.concatenate(chunk_of),
         np.concatenate(row_of),
     )
 
 
+def load_vectors(paths, images):
+    """The embeddings of a group's images (None without an embeddings model)."""
+    if not paths:
+        return None
+    names, vectors = tables.read_vectors(paths)
+    if len(names) != images:
+        raise ValueError(f"{list(paths)} hold {len(names)} vectors for {images} images")
+    return vectors
+
+
 same = snakemake.wildcards.a == snakemake.wildcards.b
 a, chunk_a, row_a = load(p.chunks_a, inp.edges_a, inp.hashes_a)
 b, chunk_b, row_b = (a, chunk_a, row_a) if same else load(p.chunks_b, inp.edges_b, inp.hashes_b)
-i, j, dist = bits.pairs_within(a, b, dict(p.caps), same, dict(p.candidates) or None)
+caps = {m: cap for m, cap in p.caps.items() if m != metrics.COSINE}
+cosine = metrics.COSINE in metric_max
+extra = None
+if cosine:
+    va = load_vectors(inp.embeddings_a, len(chunk_a))
+    vb = va if same else load_vectors(inp.embeddings_b, len(chunk_b))
+    extra = embeddings.cosine_within(va, vb, p.caps[metrics.COSINE], same)
+i, j, dist = bits.pairs_within(a, b, caps, same, dict(p.candidates) or None, extra)
+if cosine:
+    dist[metrics.COSINE] = embeddings.cosine_distances(va, vb, i, j)
 out = pd.DataFrame(
     {"chunk_a": chunk_a[i], "row_a": row_a[i], "chunk_b": chunk_b[j], "row_b": row_b[j]}
 )

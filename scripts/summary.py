@@ -2,6 +2,7 @@
 
 import json
 
+import pandas as pd
 import pyarrow.parquet as pq
 from panelmatch import logs, report, tables
 
@@ -18,6 +19,14 @@ evaluation = None
 if inp.evaluation:
     with open(inp.evaluation[0], encoding="utf-8") as handle:
         evaluation = json.load(handle)
+embedding = None
+if inp.embeddings:
+    groups_path, duplicates_path, representatives_path, _plot = inp.embeddings
+    embedding = report.embedding_summary(
+        tables.read(groups_path),
+        pd.read_csv(duplicates_path, dtype={"duplicate_of": str}, keep_default_na=False),
+        pd.read_csv(representatives_path),
+    )
 text = report.summary(
     manifest,
     failed,
@@ -25,6 +34,7 @@ text = report.summary(
     pairs_stored=sum(pq.ParquetFile(path).metadata.num_rows for path in inp.shards),
     pairs_linked=pq.ParquetFile(inp.pairs).metadata.num_rows,
     evaluation=evaluation,
+    embedding=embedding,
 )
 tables.write_text(text, snakemake.output.summary)
 log.info("\n%s", text)

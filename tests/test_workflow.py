@@ -1,6 +1,7 @@
 """Real Snakemake runs of the whole workflow on the small demo comic."""
 
 import copy
+import importlib.util
 import os
 import re
 import shutil
@@ -9,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SMALL_DEMO, snakemake, write_config
+from conftest import SMALL_DEMO, SNAKEFILE, snakemake, write_config
 
 pytestmark = pytest.mark.workflow
 
@@ -272,6 +273,17 @@ def test_candidate_mode_keeps_exactly_the_candidate_pairs(small_demo_run, tmp_pa
             "evaluation.compare.x.mixed.colorhash",
         ),
         ({"evaluation": {"compare": {"y": {"strong": 2}}}}, "strong"),
+        ({"embeddings": {"model": "/no/such/model.onnx"}}, "embeddings.model"),
+        ({"clusters": {"cosine_max": 0.1}}, "clusters.cosine_max"),
+        pytest.param(
+            {"embeddings": {"model": str(SNAKEFILE), "similarity": 0.5}},
+            "distances.caps.cosine",
+            marks=pytest.mark.skipif(
+                importlib.util.find_spec("onnxruntime") is None,
+                reason="needs the deep extra (onnxruntime)",
+            ),
+        ),
+        ({"embeddings": {"dtype": "int8"}}, "int8"),
     ],
 )
 def test_config_errors_name_the_key_before_any_job(tmp_path, cfg, message):

@@ -333,6 +333,7 @@ def pairs_within(
     caps: Mapping[str, int],
     upper_only: bool = False,
     candidates: Mapping[str, int] | None = None,
+    extra: tuple[npt.ArrayLike, npt.ArrayLike] | None = None,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], dict[str, npt.NDArray[np.int64]]]:
     """All pairs (i, j) whose distance under at least one capped metric is <= its cap.
 
@@ -347,6 +348,9 @@ def pairs_within(
     limit of at least one candidate metric (cheap 64-bit hashes, say) are examined, and of
     those the ones under a cap are kept. That cuts the work on wide codes to the candidates;
     pairs under a cap but outside every candidate limit are missed (measure the recall).
+
+    `extra` = (i, j) lists pairs kept whatever their distances (those found under another
+    kind of metric, such as the embeddings' cosine distance).
     """
     metrics = list(a)
     if set(b) != set(metrics):
@@ -367,6 +371,11 @@ def pairs_within(
     nb = max(rows_b.pop(), 1)
     search = dict(candidates) if candidates else dict(caps)
     keys = [np.zeros(0, np.int64)]
+    extra_keys = np.zeros(0, np.int64)
+    if extra is not None:
+        ei, ej = (np.asarray(x, dtype=np.int64) for x in extra)
+        extra_keys = np.unique(ei * nb + ej)
+        keys.append(extra_keys)
     for m, limit in search.items():
         # (x // div <= limit) is (x <= limit * div + div - 1) for x >= 0
         div = ca[m].divisor
@@ -386,7 +395,7 @@ def pairs_within(
         for m in metrics
     }
     if candidates:
-        keep = np.zeros(len(i), dtype=bool)
+        keep = np.isin(key, extra_keys)
         for m, cap in caps.items():
             keep |= dist[m] <= cap
         i, j = i[keep], j[keep]

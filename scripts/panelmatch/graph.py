@@ -14,6 +14,7 @@ are linked (:func:`link`):
   most ``mixed[hash]``. Each distance is divided by its typical value between unrelated
   images (their edge pixels rarely overlap; half of a hash's bits differ), then the two are
   averaged, as the study did with its corpus means;
+- with embeddings, the cosine rule: a cosine distance at most ``cosine_max``;
 - the low-content guard: an image with fewer than ``min_edge_pixels`` edge pixels links only
   to an identical image (edge distance and every frame-hash distance zero).
 
@@ -114,6 +115,14 @@ def link(
             hit &= content
             keep |= hit
             ratio = np.where(hit, np.minimum(ratio, score), ratio)
+    if rule.get("cosine_max") is not None:
+        if metrics.COSINE not in distances:
+            raise ValueError("cosine_max needs the embeddings' cosine distances")
+        d = np.asarray(distances[metrics.COSINE], dtype=np.float64)
+        limit_c = float(rule["cosine_max"])
+        hit = content & (d <= limit_c)
+        keep |= hit
+        ratio = np.where(hit, np.minimum(ratio, d / limit_c if limit_c > 0 else 0.0), ratio)
     identical = edge == 0
     for name in hash_bits:
         if name in distances and not name.startswith(metrics.EDGE_HASH):

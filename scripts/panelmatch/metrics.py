@@ -19,6 +19,7 @@ made by the edges stage:
 
 Hash metrics are the methods of ``hashes.methods`` (hashes of the frame) and
 ``edges_<method>`` for ``hashes.edge_methods`` (hashes of the edge map drawn as an image).
+With an embeddings model, ``cosine`` is the cosine distance of the deep fingerprints.
 """
 
 from __future__ import annotations
@@ -48,8 +49,15 @@ def names(
     return ordered + list(hash_methods) + [EDGE_HASH + m for m in edge_methods]
 
 
-def max_distance(metric: str, width: int, height: int, hash_bits: int) -> int:
-    """The largest value `metric` can take (it decides the stored integer type)."""
+#: The embeddings' metric (a float: 1 - cosine similarity; see panelmatch.embeddings).
+COSINE = "cosine"
+
+
+def max_distance(metric: str, width: int, height: int, hash_bits: int) -> int | float:
+    """The largest value `metric` can take (it decides the stored type: an unsigned
+    integer, or float32 for the cosine distance)."""
+    if metric == COSINE:
+        return 2.0
     if metric == "edges_tolerant":
         return 2 * width * height
     if metric in BITMAPS:

@@ -65,3 +65,20 @@ def sensitivity(curve: Mapping[str, Sequence[float]], current: float) -> bytes:
     ax.legend(fontsize=7)
     fig.tight_layout()
     return _png(fig)
+
+
+def kmedoids(curve: Mapping[str, Sequence[float]], chosen: int) -> bytes:
+    """The k-medoids scan: inertia (the elbow) and silhouette against k, chosen k marked."""
+    fig, left = plt.subplots(figsize=(5.5, 3))
+    if len(curve["k"]):
+        left.plot(curve["k"], curve["inertia"], marker="o", ms=3, color="#4a7ab7")
+        right = left.twinx()
+        right.plot(curve["k"], curve["silhouette"], marker="s", ms=3, color="#2e8b57")
+        right.set_ylabel("silhouette", color="#2e8b57")
+    left.axvline(chosen, color="#d2691e", linestyle="--", label=f"k = {chosen}")
+    left.set_xlabel("k (representatives)")
+    left.set_ylabel("inertia (sum of cosine distances)", color="#4a7ab7")
+    left.set_title("k-medoids on the embeddings")
+    left.legend(fontsize=7, loc="upper center")
+    fig.tight_layout()
+    return _png(fig)

@@ -36,6 +36,7 @@ def summary(
     pairs_stored: int,
     pairs_linked: int,
     evaluation: dict | None = None,
+    embedding: list[str] | None = None,
 ) -> str:
     """The text of results/summary.txt; `evaluation` is results/evaluation.json's content."""
     inputs = int(manifest["image"].notna().sum())
@@ -72,6 +73,8 @@ def summary(
         f" holding {int((clusters['cluster_size'] > 1).sum())} images",
         "groups by size:             " + ", ".join(f"{s}: {c}" for s, c in by_size.items()),
     ]
+    if embedding is not None:
+        lines += ["", *embedding]
     if evaluation is not None:
         lines += ["", *evaluation_table(evaluation)]
     return "\n".join(lines) + "\n"
@@ -116,3 +119,23 @@ def evaluation_table(evaluation: dict) -> list[str]:
                 f" {s['groups']:>6} {s['largest_group']:>7}  {worst[1]} {worst[0]:.2f}"
             )
     return lines
+
+
+def embedding_summary(
+    groups: pd.DataFrame, duplicates: pd.DataFrame, representatives: pd.DataFrame
+) -> list[str]:
+    """Summary lines of the deep fingerprints: hierarchical groups, duplicates and the
+    k-medoids representatives (tables of the embedding_groups rule)."""
+    sizes = groups.drop_duplicates("group")["group_size"]
+    dup = duplicates[~duplicates["keep"].astype(bool)]
+    reps = ", ".join(
+        f"{row.image} ({row.members})" for row in representatives.itertuples(index=False)
+    )
+    return [
+        "embeddings (deep fingerprints):",
+        f"  hierarchical groups of 2+:  {int((sizes > 1).sum())}"
+        f" holding {int((groups['group_size'] > 1).sum())} images",
+        f"  duplicates:                 {len(dup)} of {len(duplicates)} images"
+        " (results/duplicates.csv)",
+        f"  k-medoids representatives:  k = {len(representatives)}: {reps}",
+    ]

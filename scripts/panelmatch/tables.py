@@ -73,9 +73,12 @@ def hashes_schema(methods: Sequence[str]) -> pa.Schema:
     return pa.schema([("image", pa.string())] + [(m, pa.binary()) for m in methods])
 
 
-def distance_type(largest: int) -> pa.DataType:
+def distance_type(largest: int | float) -> pa.DataType:
     """Smallest unsigned integer type that holds every distance from 0 to `largest`
-    (a metric's largest value; see metrics.max_distance)."""
+    (a metric's largest value; see metrics.max_distance); float32 for a float `largest`
+    (the cosine distance)."""
+    if isinstance(largest, float):
+        return pa.float32()
     if largest < 0:
         raise ValueError(f"largest must be >= 0, got {largest}")
     if largest <= 0xFF:
@@ -110,6 +113,20 @@ def pairs_schema(metric_types: dict[str, pa.DataType]) -> pa.Schema:
     fields += [("ratio", pa.float32())]
     return pa.schema(fields)
 
+
+#: Deep fingerprints per chunk (results/embeddings/NNNN.parquet): one L2-normalised vector
+#: per image, as a list of float16 or float32 (embeddings.dtype).
+def embeddings_schema(dtype: str) -> pa.Schema:
+    types = {"float16": pa.float16(), "float32": pa.float32()}
+    if dtype not in types:
+        raise ValueError(f"dtype must be one of {sorted(types)}, got {dtype!r}")
+    return pa.schema([("image", pa.string()), ("vector", pa.list_(types[dtype]))])
+
+
+#: Hierarchical groups of the embeddings (results/embedding_groups.parquet).
+EMBEDDING_GROUPS = pa.schema(
+    [("image", pa.string()), ("group", pa.int32()), ("group_size", pa.int32())]
+)
 
 #: One row per processed image (results/clusters.parquet and .csv).
 CLUSTERS = pa.schema(
@@ -242,6 +259,32 @@ def read_many(
     if not tables:
         raise ValueError("read_many needs at least one file")
     return pa.concat_tables(tables).to_pandas(types_mapper=_nullable_ints)
+
+
+def write_vectors(images: pd.Series, vectors, path: str | os.PathLike) -> None:
+    """Write one vector per image (a float16 or float32 array of shape (n, d)) atomically."""
+    vectors = np.asarray(vectors)
+    if vectors.ndim != 2 or len(vectors) != len(images):
+        raise ValueError(f"{path}: need one vector per image, got shape {vectors.shape}")
+    schema = embeddings_schema(str(vectors.dtype))
+    flat = pa.array(vectors.reshape(-1), type=schema.field("vector").type.value_type)
+    offsets = pa.array(np.arange(len(images) + 1, dtype=np.int32) * vectors.shape[1])
+    column = pa.ListArray.from_arrays(offsets, flat)
+    table = pa.table({"image": pa.array(list(images), pa.string()), "vector": column})
+    with _atomic(path) as tmp:
+        pq.write_table(table.cast(schema), tmp, compression="zstd")
+
+
+def read_vectors(paths: Iterable[str | os.PathLike]):
+    """The images and vectors (float32 array (n, d)) of embeddings files, in order."""
+    table = pa.concat_tables([pq.read_table(p) for p in paths])
+    vectors = table.column("vector").combine_chunks()
+    n = len(vectors)
+    flat = vectors.flatten().to_numpy(zero_copy_only=False).astype(np.float32)
+    width = len(flat) // n if n else 0
+    if width * n != len(flat):
+        raise ValueError("embeddings files hold vectors of different lengths")
+    return table.column("image").to_numpy(zero_copy_only=False), flat.reshape(n, width)
 
 
 def empty(schema: pa.Schema) -> pd.DataFrame:

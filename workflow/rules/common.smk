@@ -25,6 +25,7 @@ from panelmatch import scrape as pm_scrape  # noqa: E402
 
 LIB = os.path.join(SCRIPTS, "panelmatch")
 ENV = "../../envs/panelmatch.yaml"
+DEEP_ENV = "../../envs/deep.yaml"
 
 
 def lib(*modules):
@@ -60,11 +61,33 @@ try:
     )
 except ValueError as _exc:
     config_error("distances.bitmaps", str(_exc))
+EMBED = config["embeddings"]
+if EMBED["model"]:
+    if not os.path.isfile(EMBED["model"]):
+        config_error("embeddings.model", f"{EMBED['model']!r} is not a file")
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        config_error(
+            "embeddings.model",
+            "is set but onnxruntime is not installed: pip install -e '.[deep]'",
+        )
+    METRICS.append(pm_metrics.COSINE)
+    for _key in ("similarity", "duplicate_similarity"):
+        if CAPS.get("cosine", -1) < 1 - EMBED[_key] - 1e-9:
+            config_error(
+                "distances.caps.cosine",
+                f"{CAPS.get('cosine')} is below 1 - embeddings.{_key} "
+                f"({1 - EMBED[_key]:.4g}); pairs within it would not be stored",
+            )
+    if EMBED["k_range"][0] > EMBED["k_range"][1]:
+        config_error("embeddings.k_range", "the first value must not exceed the second")
+
 #: Bits of each hash metric's codes.
 HASH_BITS = {
     m: pm_hashes.hash_bits(m.removeprefix(pm_metrics.EDGE_HASH), HASHES["hash_size"])
     for m in METRICS
-    if m not in pm_metrics.BITMAPS
+    if m not in pm_metrics.BITMAPS and m != pm_metrics.COSINE
 }
 #: The largest value of each metric (it decides the stored integer type).
 METRIC_MAX = {
@@ -99,6 +122,14 @@ def check_rule(key, rule):
                     f"{_limit} exceeds distances.caps.{_m} ({CAPS.get(_m)}); "
                     "pairs between the two are never stored",
                 )
+    if rule.get("cosine_max") is not None:
+        if pm_metrics.COSINE not in METRICS:
+            config_error(f"{key}.cosine_max", "needs embeddings.model (no embeddings)")
+        if rule["cosine_max"] > CAPS["cosine"]:
+            config_error(
+                f"{key}.cosine_max",
+                f"{rule['cosine_max']} exceeds distances.caps.cosine ({CAPS['cosine']})",
+            )
     if rule.get("edge_cap", 0) > min(
         CAPS[m] for m in rule.get("edge_metrics", ["edges"]) if m in CAPS
     ):
@@ -200,6 +231,12 @@ def group_files(pattern, side):
     return files
 
 
+def embedding_files(side):
+    """Input function: a shard side's embeddings, when an embeddings model is configured."""
+    files = group_files("results/embeddings/{chunk}.parquet", side)
+    return files if EMBED["model"] else []
+
+
 def expand_chunks(pattern):
     return [pattern.format(chunk=c) for c in CHUNKS]
 
@@ -212,6 +249,18 @@ def truth_input(wildcards):
     """The ground truth when one is configured (built by demo_site for the demo)."""
     truth = config["evaluation"]["truth"]
     return [truth] if truth else []
+
+
+def embedding_outputs(wildcards):
+    """The embeddings' groups, duplicates and representatives, when a model is configured."""
+    if not EMBED["model"]:
+        return []
+    return [
+        "results/embedding_groups.parquet",
+        "results/duplicates.csv",
+        "results/representatives.csv",
+        "results/plots/kmedoids.png",
+    ]
 
 
 def evaluation_input(wildcards):

@@ -7,7 +7,9 @@ rule distances:
         edges_b=group_files("results/edges/{chunk}.parquet", "b"),
         hashes_a=group_files("results/hashes/{chunk}.parquet", "a"),
         hashes_b=group_files("results/hashes/{chunk}.parquet", "b"),
-        code=lib("bits", "metrics"),
+        embeddings_a=embedding_files("a"),
+        embeddings_b=embedding_files("b"),
+        code=lib("bits", "metrics", *(["embeddings"] if EMBED["model"] else [])),
     output:
         "results/distances/{a}_{b}.parquet",
     log:

@@ -101,7 +101,8 @@ rule gallery:
             "results/plots/distances.png",
             "results/plots/group_sizes.png",
             "results/plots/sensitivity.png",
-        ],
+        ]
+        + (["results/plots/kmedoids.png"] if EMBED["model"] else []),
         leakage="results/leakage.csv",
         summary="results/summary.txt",
         code=lib("gallery", "graph"),
@@ -127,7 +128,12 @@ rule gallery:
             "Distances of the stored pairs, with caps and thresholds",
             "Number of groups of each size",
             "Groups and grouped images against the edge threshold scale",
-        ],
+        ]
+        + (
+            ["k-medoids on the embeddings: inertia and silhouette against k"]
+            if EMBED["model"]
+            else []
+        ),
     script:
         "../../scripts/gallery.py"
 

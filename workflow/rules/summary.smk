@@ -10,6 +10,7 @@ rule summary:
         clusters="results/clusters.parquet",
         pairs="results/pairs.parquet",
         evaluation=evaluation_input,
+        embeddings=embedding_outputs,
         code=lib("report"),
     output:
         summary=report(
