@@ -8,12 +8,11 @@ from panelmatch import bits, edges, logs, tables
 snakemake = snakemake  # noqa: F821 - injected by Snakemake
 log = logs.to_file(snakemake.log[0])
 p = snakemake.params
-frames = tables.read(snakemake.input.frames)
-maps = np.zeros((len(frames), p.height, p.width), dtype=bool)
+images = tables.frame_images(snakemake.input.frames)
+maps = np.zeros((len(images), p.height, p.width), dtype=bool)
 black = np.zeros_like(maps)
-progress = logs.Progress(log, "edges", len(frames))
-for k, row in enumerate(frames.itertuples(index=False)):
-    rgb = np.frombuffer(row.pixels, dtype=np.uint8).reshape(row.height, row.width, 3)
+progress = logs.Progress(log, "edges", len(images))
+for k, (_image, rgb) in enumerate(tables.iter_frames(snakemake.input.frames)):
     small = edges.resize(rgb, (p.width, p.height), p.resample)
     maps[k] = edges.canny(small, p.canny_low, p.canny_high, p.channels)
     black[k] = edges.black_and_white(small, p.bw_threshold)
@@ -21,7 +20,7 @@ for k, row in enumerate(frames.itertuples(index=False)):
 codes = bits.pack(maps)
 out = pd.DataFrame(
     {
-        "image": frames["image"],
+        "image": images,
         "edge_pixels": bits.popcount(codes),
         "edges": bits.to_bytes(codes),
         "bw": bits.to_bytes(bits.pack(black)),

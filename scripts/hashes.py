@@ -9,17 +9,16 @@ snakemake = snakemake  # noqa: F821 - injected by Snakemake
 log = logs.to_file(snakemake.log[0])
 p = snakemake.params
 methods, edge_methods, size = list(p.methods), list(p.edge_methods), p.hash_size
-frames = tables.read(snakemake.input.frames)
+images = tables.frame_images(snakemake.input.frames)
 rows = {m: [] for m in methods}
-progress = logs.Progress(log, "hashes", len(frames))
-for row in frames.itertuples(index=False):
-    rgb = np.frombuffer(row.pixels, dtype=np.uint8).reshape(row.height, row.width, 3)
+progress = logs.Progress(log, "hashes", len(images))
+for _image, rgb in tables.iter_frames(snakemake.input.frames):
     for m, value in hashes.perceptual_hashes(rgb, methods, size).items():
         rows[m].append(value)
     progress.step()
 if edge_methods:
     edge_table = tables.read(snakemake.input.edges)
-    if not edge_table["image"].equals(frames["image"]):
+    if edge_table["image"].tolist() != images:
         raise ValueError(f"{snakemake.input.edges} does not list the frames' images")
     width, height = p.edge_size
     maps = bits.unpack(bits.from_bytes(edge_table["edges"]), width * height)
@@ -29,10 +28,10 @@ if edge_methods:
         drawn = np.repeat(edge_map[:, :, None].astype(np.uint8) * 255, 3, axis=2)
         for m, value in hashes.perceptual_hashes(drawn, edge_methods, size).items():
             rows[metrics.EDGE_HASH + m].append(value)
-out = pd.DataFrame({"image": frames["image"]})
+out = pd.DataFrame({"image": images})
 for name, values in rows.items():
     method = name.removeprefix(metrics.EDGE_HASH)
-    matrix = np.array(values, dtype=bool).reshape(len(frames), hashes.hash_bits(method, size))
+    matrix = np.array(values, dtype=bool).reshape(len(images), hashes.hash_bits(method, size))
     out[name] = bits.to_bytes(bits.pack(matrix))
 tables.write(out, snakemake.output[0], tables.hashes_schema(list(rows)))
 log.info("%d images hashed with %s, edge maps with %s", len(out), methods, edge_methods)

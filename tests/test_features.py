@@ -166,3 +166,24 @@ def test_hash_arguments_are_validated():
         hashes.check("whash", 12)
     with pytest.raises(ValueError, match="one of"):
         hashes.check("md5", 8)
+
+
+def test_hashes_equal_imagehash_on_the_rgb_image():
+    """Sharing one grey conversion across methods changes no bit."""
+    import imagehash
+
+    rng = np.random.default_rng(4)
+    for shape in [(450, 650, 3), (97, 131, 3)]:
+        rgb = rng.integers(0, 256, size=shape, dtype=np.uint8)
+        rgb[: shape[0] // 2] //= 3  # some structure, not only noise
+        got = hashes.perceptual_hashes(rgb, list(hashes.METHODS), 8)
+        img = Image.fromarray(rgb, "RGB")
+        want = {
+            "ahash": imagehash.average_hash(img, 8),
+            "phash": imagehash.phash(img, 8),
+            "dhash": imagehash.dhash(img, 8),
+            "whash": imagehash.whash(img, 8),
+            "colorhash": imagehash.colorhash(img, binbits=hashes.COLOR_BINBITS),
+        }
+        for method, value in want.items():
+            assert (got[method] == np.asarray(value.hash, dtype=bool).ravel()).all(), method

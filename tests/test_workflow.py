@@ -54,7 +54,7 @@ def test_demo_outputs_account_for_every_input(small_demo_run):
     assert set(manifest.loc[manifest["page"] == 7, "status"]) == {"http_404"}
     assert set(manifest.loc[manifest["page"] == 12, "status"]) == {"no_images"}
     pairs = pd.read_parquet(res / "pairs.parquet")
-    assert {"image_a", "image_b", "edges", "ahash", "phash", "dhash", "whash"} <= set(pairs.columns)
+    assert {"image_a", "image_b", "edges", "edges_mirror", "phash", "dhash"} <= set(pairs.columns)
     assert str(pairs["edges"].dtype) == "uint16" and str(pairs["phash"].dtype) == "uint8"
     same = pairs["image_a"].map(dict(zip(clusters["image"], clusters["cluster"], strict=True)))
     # the default rule: min(edges, edges_mirror) under the pair's threshold, or dhash <= 8
@@ -196,15 +196,14 @@ def test_shards_together_equal_the_all_pairs_reference(small_demo_run):
     keys = [(c, r) for c, e in enumerate(edges) for r in range(len(e))]
     unpacked = {}
     for m, frames, column in [("edges", edges, "edges")] + [
-        (h, hashes, h) for h in ("ahash", "phash", "dhash", "whash")
+        (h, hashes, h) for h in ("phash", "dhash")
     ]:
         blobs = [b for f in frames for b in f[column]]
         raw = np.frombuffer(b"".join(blobs), dtype=np.uint8).reshape(len(blobs), -1)
         unpacked[m] = np.unpackbits(raw, axis=1, bitorder="little").astype(bool)
     maps = unpacked["edges"][:, :10000].reshape(-1, 100, 100)
     flipped = maps[:, :, ::-1].reshape(len(maps), -1)
-    caps = {"edges": 1500, "edges_mirror": 1500, "ahash": 12, "phash": 12, "dhash": 12}
-    caps["whash"] = 12
+    caps = {"edges": 1500, "edges_mirror": 1500, "phash": 12, "dhash": 12}
     rows = []
     for x in range(len(keys)):
         for y in range(x + 1, len(keys)):
@@ -241,10 +240,10 @@ def test_a_different_shard_layout_stores_the_same_pairs(small_demo_run, tmp_path
 def test_candidate_mode_keeps_exactly_the_candidate_pairs(small_demo_run, tmp_path):
     """Opt-in candidates: the stored pairs are the exhaustive ones within a hash limit."""
     cfg = copy.deepcopy(SMALL_DEMO)
-    cfg["distances"] = {"candidates": {"dhash": 16, "ahash": 16}}
+    cfg["distances"] = {"candidates": {"dhash": 16, "phash": 16}}
     snakemake(tmp_path, configfile=write_config(tmp_path / "cand.yaml", cfg))
     exhaustive, candidates = all_shards(small_demo_run), all_shards(tmp_path)
-    expected = exhaustive[(exhaustive["dhash"] <= 16) | (exhaustive["ahash"] <= 16)]
+    expected = exhaustive[(exhaustive["dhash"] <= 16) | (exhaustive["phash"] <= 16)]
     pd.testing.assert_frame_equal(candidates, expected.reset_index(drop=True))
     assert 0 < len(candidates) < len(exhaustive)
 

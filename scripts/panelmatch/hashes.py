@@ -47,8 +47,12 @@ def perceptual_hashes(
 ) -> dict[str, npt.NDArray[np.bool_]]:
     """Each method's hash of an RGB array (h, w, 3) as a flat boolean row."""
     img = Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8), "RGB")
+    # imagehash converts to grey ("L") first except for the colour hash: convert once and
+    # share it (converting an "L" image again is an identical copy, so the bits are the same)
+    grey = img.convert("L")
     out = {}
     for method in methods:
         check(method, hash_size)
-        out[method] = np.asarray(_HASHERS[method](img, hash_size).hash, dtype=bool).ravel()
+        source = img if method == "colorhash" else grey
+        out[method] = np.asarray(_HASHERS[method](source, hash_size).hash, dtype=bool).ravel()
     return out

@@ -261,6 +261,55 @@ def read_many(
     return pa.concat_tables(tables).to_pandas(types_mapper=_nullable_ints)
 
 
+#: Frames per Parquet row group: writing and reading frames streams in batches of this many,
+#: so a job's memory stays bounded whatever the chunk size.
+FRAME_BATCH = 64
+
+
+@contextlib.contextmanager
+def frame_writer(path: str | os.PathLike):
+    """Stream frames to a FRAMES table, atomically: yields ``add(image, rgb)``.
+
+    Frames are written in row groups of FRAME_BATCH, never held all at once.
+    """
+    with _atomic(path) as tmp:
+        batch: dict[str, list] = {name: [] for name in FRAMES.names}
+        with pq.ParquetWriter(tmp, FRAMES, compression="zstd") as writer:
+
+            def flush():
+                writer.write_table(pa.table(batch, schema=FRAMES))
+                for values in batch.values():
+                    values.clear()
+
+            def add(image: str, rgb: np.ndarray) -> None:
+                height, width, _ = rgb.shape
+                batch["image"].append(image)
+                batch["width"].append(width)
+                batch["height"].append(height)
+                batch["pixels"].append(np.ascontiguousarray(rgb, dtype=np.uint8).tobytes())
+                if len(batch["image"]) >= FRAME_BATCH:
+                    flush()
+
+            yield add
+            if batch["image"]:
+                flush()
+
+
+def frame_images(path: str | os.PathLike) -> list[str]:
+    """The images of a FRAMES table, in order (without reading the pixels)."""
+    return pq.read_table(path, columns=["image"]).column("image").to_pylist()
+
+
+def iter_frames(path: str | os.PathLike):
+    """Yield (image, rgb array (height, width, 3) uint8) from a FRAMES table, streaming."""
+    source = pq.ParquetFile(path)
+    for batch in source.iter_batches(batch_size=FRAME_BATCH, columns=FRAMES.names):
+        images, widths, heights, pixels = (batch.column(n) for n in FRAMES.names)
+        for k in range(len(batch)):
+            rgb = np.frombuffer(pixels[k].as_buffer(), dtype=np.uint8)
+            yield images[k].as_py(), rgb.reshape(heights[k].as_py(), widths[k].as_py(), 3)
+
+
 def write_vectors(images: pd.Series, vectors, path: str | os.PathLike) -> None:
     """Write one vector per image (a float16 or float32 array of shape (n, d)) atomically."""
     vectors = np.asarray(vectors)

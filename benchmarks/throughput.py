@@ -1,0 +1,208 @@
+"""End-to-end throughput: a full-size corpus of GIF panels through the real workflow.
+
+    python benchmarks/throughput.py [--images 9442] [--corpus DIR] [--workdir DIR]
+        [--cores 2] [--images-per-chunk N] [--chunks-per-shard N] [--configfile EXTRA.yaml]
+
+Generates, once and deterministically, N GIF panels of 650x450 in --corpus (outside the
+repository; default /tmp/panelmatch-corpus-N). They are derived from the demo comic's
+scenes: 1 in 5 is a fresh drawing, the others reuse one with a crop, a shift, a recolour
+(palette permutation), new lettering, or an exact copy. Then it runs the real workflow in
+folder mode from a clean results directory up to results/clusters.parquet, and prints the
+wall time of each stage (sums and maxima of Snakemake's benchmark files), the total wall
+time, the peak memory of any job, and images per second, then one JSON line.
+Not part of the test suite: it measures speed, the tests check behaviour.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import multiprocessing
+import os
+import platform
+import random
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "scripts"))
+
+from panelmatch import demo  # noqa: E402
+from PIL import Image, ImageDraw  # noqa: E402
+
+BASES = 400  # distinct drawings the corpus is derived from
+
+
+def _base(k: int) -> Image.Image:
+    rng = random.Random(10_000 + k)
+    scene = demo.new_scene(rng, demo.HEIGHT, busy=rng.random() < 0.1)
+    return Image.open(io.BytesIO(demo.to_gif([demo.render(scene)]))).convert("P")
+
+
+def _variant(base: Image.Image, k: int) -> bytes:
+    rng = random.Random(k)
+    img = base.copy()
+    kind = rng.choice(["crop", "shift", "recolour", "letter", "exact"])
+    if kind == "crop":
+        c = rng.uniform(0.02, 0.05)
+        w, h = img.size
+        img = img.crop((int(w * c), int(h * c), int(w * (1 - c)), int(h * (1 - c))))
+        img = img.resize((w, h), Image.Resampling.NEAREST)
+    elif kind == "shift":
+        dx, dy = rng.randint(-9, 9), rng.randint(-7, 7)
+        moved = Image.new("P", img.size, 0)
+        moved.putpalette(img.getpalette())
+        moved.paste(img, (dx, dy))
+        img = moved
+    elif kind == "recolour":
+        palette = img.getpalette()
+        colours = [palette[i : i + 3] for i in range(0, len(palette), 3)]
+        dark = [i for i, c in enumerate(colours) if sum(c) < 120]  # keep the ink
+        other = [i for i in range(len(colours)) if i not in dark]
+        shuffled = other[:]
+        rng.shuffle(shuffled)
+        new = list(colours)
+        for src, dst in zip(other, shuffled, strict=True):
+            new[src] = colours[dst]
+        img.putpalette([v for c in new for v in c])
+    elif kind == "letter":
+        draw = ImageDraw.Draw(img)
+        x0, y0 = rng.randint(10, 200), rng.choice([10, 360])
+        draw.rectangle([x0, y0, x0 + 420, y0 + 70], fill=0, outline=1, width=3)
+        for line in range(2):
+            draw.text((x0 + 16, y0 + 12 + 24 * line), " ".join(demo._sentence(rng)), fill=1)
+    buf = io.BytesIO()
+    img.save(buf, format="GIF")
+    return buf.getvalue()
+
+
+def _write(args: tuple[int, int, str]) -> None:
+    start, stop, folder = args
+    bases: dict[int, Image.Image] = {}
+    for k in range(start, stop):
+        b = random.Random(k * 7919).randrange(BASES)
+        if b not in bases:
+            bases[b] = _base(b)
+        data = (
+            _variant(bases[b], k)
+            if k % 5
+            else demo.to_gif([demo.render(demo.new_scene(random.Random(50_000 + k)))])
+        )
+        Path(folder, f"{k // 1000:03d}", f"{k:06d}.gif").write_bytes(data)
+
+
+def make_corpus(folder: Path, images: int, cores: int) -> float:
+    """Write the corpus unless it is complete already; returns the seconds spent."""
+    stamp = folder / ".complete"
+    if stamp.is_file() and stamp.read_text() == str(images):
+        return 0.0
+    start = time.perf_counter()
+    shutil.rmtree(folder, ignore_errors=True)
+    for sub in range(-(-images // 1000)):
+        (folder / f"{sub:03d}").mkdir(parents=True, exist_ok=True)
+    step = 500
+    jobs = [(s, min(images, s + step), str(folder)) for s in range(0, images, step)]
+    with multiprocessing.Pool(cores) as pool:
+        pool.map(_write, jobs)
+    stamp.write_text(str(images))
+    return time.perf_counter() - start
+
+
+def stage_times(workdir: Path) -> dict[str, dict[str, float]]:
+    """Per rule: jobs, summed seconds, longest job, and peak RSS from benchmark files."""
+    out: dict[str, dict[str, float]] = {}
+    root = workdir / "results" / "benchmarks"
+    for tsv in sorted(root.rglob("*.tsv")):
+        rule = tsv.relative_to(root).parts[0].removesuffix(".tsv")
+        header, values = tsv.read_text().splitlines()[:2]
+        row = dict(zip(header.split("\t"), values.split("\t"), strict=False))
+        seconds = float(row["s"])
+        rss = float(row["max_rss"]) if row.get("max_rss", "NA") != "NA" else 0.0
+        r = out.setdefault(rule, {"jobs": 0, "seconds": 0.0, "longest": 0.0, "peak_mb": 0.0})
+        r["jobs"] += 1
+        r["seconds"] += seconds
+        r["longest"] = max(r["longest"], seconds)
+        r["peak_mb"] = max(r["peak_mb"], rss)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--images", type=int, default=9442)
+    ap.add_argument("--corpus", type=Path)
+    ap.add_argument("--workdir", type=Path)
+    ap.add_argument("--cores", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--images-per-chunk", type=int, default=None)
+    ap.add_argument("--chunks-per-shard", type=int, default=None)
+    ap.add_argument("--configfile", type=Path, action="append", default=[])
+    args = ap.parse_args()
+    corpus = args.corpus or Path(f"/tmp/panelmatch-corpus-{args.images}")
+    workdir = args.workdir or Path(f"/tmp/panelmatch-throughput-{args.images}")
+    generated = make_corpus(corpus, args.images, args.cores)
+    print(f"corpus: {args.images} GIFs in {corpus} (generated in {generated:.0f} s)")
+
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir(parents=True)
+    cfg = {"source": {"folder": str(corpus)}, "evaluation": {"truth": None}}
+    if args.images_per_chunk:
+        cfg["source"]["images_per_chunk"] = args.images_per_chunk
+    if args.chunks_per_shard:
+        cfg["distances"] = {"chunks_per_shard": args.chunks_per_shard}
+    (workdir / "bench.yaml").write_text(json.dumps(cfg))
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "results/clusters.parquet",
+        "-s",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--cores",
+        str(args.cores),
+        "--configfile",
+        str(workdir / "bench.yaml"),
+        *(str(c) for c in args.configfile),
+    ]
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if proc.returncode:
+        sys.exit(f"snakemake failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    stages = stage_times(workdir)
+    busy = sum(s["seconds"] for s in stages.values())
+    print(
+        f"{'stage':<12} {'jobs':>5} {'job-seconds':>12} {'share':>6} {'longest':>8} {'peak MB':>8}"
+    )
+    for rule, s in sorted(stages.items(), key=lambda kv: -kv[1]["seconds"]):
+        print(
+            f"{rule:<12} {s['jobs']:>5} {s['seconds']:>12.1f} {s['seconds'] / busy:>6.0%}"
+            f" {s['longest']:>8.1f} {s['peak_mb']:>8.0f}"
+        )
+    peak = max((s["peak_mb"] for s in stages.values()), default=0.0)
+    print(
+        f"total: {wall:.1f} s wall for {args.images} images ({args.images / wall:.0f} images/s),"
+        f" {busy:.1f} job-seconds on {args.cores} cores, peak job RSS {peak:.0f} MB"
+    )
+    print(
+        json.dumps(
+            {
+                "images": args.images,
+                "cores": args.cores,
+                "wall_seconds": round(wall, 2),
+                "images_per_second": round(args.images / wall, 1),
+                "peak_job_rss_mb": round(peak),
+                "stages": {k: {m: round(v, 2) for m, v in s.items()} for k, s in stages.items()},
+                "machine": platform.processor() or platform.machine(),
+                "cpus": os.cpu_count(),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
