@@ -25,6 +25,7 @@ include: "workflow/rules/clusters.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/summary.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/settings.smk"
 
 
 # Rules that only gather or copy small files run on the submitting machine, not as cluster
@@ -34,6 +35,7 @@ localrules:
     summary,
     leakage,
     cluster_folders,
+    settings,
 
 
 rule all:
@@ -44,6 +46,7 @@ rule all:
         "results/pairs.parquet",
         "results/failures.csv",
         "results/summary.txt",
+        "results/settings.json",
         evaluation_input,
         embedding_outputs,
         "results/neighbours.parquet",

@@ -1,0 +1,78 @@
+"""Command line: ``python -m panelmatch query IMAGE [IMAGE ...] [--results DIR] [-k 10]``.
+
+Prints the stored images nearest to each query image, with every distance, the cluster of
+each, the pair's edge threshold and whether the run's matching rule would link them. With
+several images (or --csv) the result is one table with a ``query`` column.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import pandas as pd
+
+from panelmatch import query
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m panelmatch")
+    commands = parser.add_subparsers(dest="command", required=True)
+    ask = commands.add_parser("query", help="nearest stored images to query images")
+    ask.add_argument("images", nargs="+", help="image files (any format the run reads)")
+    ask.add_argument("--results", default="results", help="results folder of a finished run")
+    ask.add_argument("-k", type=int, default=10, help="images per query (default 10)")
+    ask.add_argument("--csv", help="write the table to this CSV file instead of printing it")
+    args = parser.parse_args(argv)
+    if args.k < 1:
+        parser.error("-k must be at least 1")
+
+    start = time.perf_counter()
+    try:
+        index = query.load(args.results)
+    except (FileNotFoundError, ValueError, KeyError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    model = None
+    emb = index.settings["embeddings"]
+    if index.vectors is not None:
+        from panelmatch import embeddings
+
+        model = embeddings.Model(emb["model"], emb["output"], emb["providers"])
+    loaded = time.perf_counter()
+    found, failed = [], 0
+    for path in args.images:
+        try:
+            rgb = query.read_frame(path, index.settings)
+        except (OSError, ValueError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        vector = None
+        if model is not None:
+            from panelmatch import embeddings
+
+            x = embeddings.preprocess(rgb, (emb["width"], emb["height"]), emb["mean"], emb["std"])
+            vector = embeddings.embed(model, [x], 1)[0]
+        table = query.nearest(index, rgb, args.k, vector)
+        table.insert(0, "query", path)
+        found.append(table)
+    done = time.perf_counter()
+    print(
+        f"{len(index.images)} stored images loaded in {loaded - start:.2f} s;"
+        f" {len(found)} queries in {done - loaded:.3f} s",
+        file=sys.stderr,
+    )
+    if found:
+        result = pd.concat(found, ignore_index=True)
+        if args.csv:
+            result.to_csv(args.csv, index=False)
+        else:
+            with pd.option_context("display.max_rows", None, "display.width", 200):
+                print(result.to_string(index=False))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,23 @@
+# Every setting that shapes the stored features and the matching rule, as one JSON file:
+# `python -m panelmatch query` computes a query image's features exactly like the run.
+
+
+rule settings:
+    output:
+        "results/settings.json",
+    log:
+        "logs/settings.log",
+    conda:
+        ENV
+    params:
+        frames=config["frames"],
+        edges=EDGES,
+        hashes=HASHES,
+        bitmaps=config["distances"]["bitmaps"],
+        tolerance=config["distances"]["tolerance"],
+        metrics=METRICS,
+        hash_bits=HASH_BITS,
+        rule=CLUSTERS,
+        embeddings=EMBED,
+    script:
+        "../../scripts/settings.py"
