@@ -42,9 +42,11 @@ def snakemake_cmd(workdir: Path, *args: str, configfile: Path | None = None) -> 
         "--cores",
         "2",
     ]
+    # targets and options first: --configfile takes every following word as a file
+    cmd += list(args)
     if configfile is not None:
         cmd += ["--configfile", str(configfile)]
-    return cmd + list(args)
+    return cmd
 
 
 def snakemake(

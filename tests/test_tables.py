@@ -52,3 +52,24 @@ def test_truth_errors_name_the_file(tmp_path):
     bad.write_text("picture,family\nx,y\n")
     with pytest.raises(ValueError, match="truth.csv.*image"):
         tables.read_truth(bad)
+
+
+def test_grown_chunks_keep_previous_chunks():
+    from panelmatch import chunks
+
+    files = [f"{k:03d}.gif" for k in range(25)]
+    previous = chunks.split(files[:17], 5)  # 5, 5, 5, 2
+    # appended files: the same chunks as a clean split, the old full chunks untouched
+    assert chunks.grow(files, 5, previous) == chunks.split(files, 5)
+    assert chunks.grow(files, 5, previous)[:3] == previous[:3]
+    # a file inserted in the middle joins the last chunk; a removed one leaves its chunk
+    grown = chunks.grow(["000.5.gif"] + files[:17], 5, previous)
+    assert grown[:3] == previous[:3] and grown[3] == previous[3] + ["000.5.gif"]
+    shrunk = chunks.grow(files[1:17], 5, previous)
+    assert shrunk[0] == files[1:5] and shrunk[1:] == previous[1:]
+    assert chunks.grow(files[1:19], 5, shrunk) == shrunk[:3] + [previous[3] + files[17:19]]
+    # no usable plan: another chunk size, or nothing in common
+    assert chunks.grow(files, 4, previous) == chunks.split(files, 4)
+    assert chunks.grow(files, 7, previous) == chunks.split(files, 7)
+    assert chunks.grow(["x.gif"], 5, previous) == [["x.gif"]]
+    assert chunks.grow(files, 5, []) == chunks.split(files, 5)

@@ -61,6 +61,38 @@ def split(items: Sequence[str], per_chunk: int) -> list[list[str]]:
     return runs or [[]]
 
 
+def grow(
+    items: Sequence[str], per_chunk: int, previous: Sequence[Sequence[str]]
+) -> list[list[str]]:
+    """Chunks of `items` that keep a previous run's chunks, so that a grown input reuses
+    every chunk whose files did not change.
+
+    Files still present stay in their previous chunk; removed files leave it (that chunk
+    changes). New files, in sorted order, first fill the last previous chunk up to
+    `per_chunk`, then make new chunks. When every new file sorts after every previous
+    one, the result equals ``split(items, per_chunk)``: a grown run and a clean run have
+    the same chunks. Without a usable previous plan (none; one made with another chunk
+    size, that is a chunk over `per_chunk`, or several chunks none of which is full; or
+    one sharing no file with `items`), this is :func:`split`.
+    """
+    previous = [list(chunk) for chunk in previous if chunk]
+    present = set(items)
+    if (
+        not previous
+        or any(len(chunk) > per_chunk for chunk in previous)
+        or (len(previous) > 1 and all(len(chunk) < per_chunk for chunk in previous))
+        or not present & {f for chunk in previous for f in chunk}
+    ):
+        return split(items, per_chunk)
+    kept = [[f for f in chunk if f in present] for chunk in previous]
+    planned = {f for chunk in kept for f in chunk}
+    new = [f for f in sorted(items) if f not in planned]
+    room = per_chunk - len(kept[-1])
+    kept[-1] += new[:room]
+    rest = new[room:]
+    return kept + [rest[i : i + per_chunk] for i in range(0, len(rest), per_chunk)]
+
+
 def groups(n_chunks: int, chunks_per_shard: int) -> list[range]:
     """Consecutive groups of chunks; one side of a distance shard is one group."""
     if chunks_per_shard < 1:
