@@ -22,6 +22,10 @@ a, b = tables.pair_numbers(shards, offsets)
 distances = {m: shards[m].to_numpy() for m in metric_max}
 labels, links = graph.cluster(n, a, b, distances, pixels, dict(p.hash_bits), rule)
 sizes = graph.sizes(labels)
+keep = links.keep
+# each group's medoid: the smallest total ratio to the other members over the linked pairs
+# (an unlinked pair of members counts as 1, the weakest link); a singleton is its own
+medoid = graph.medoids(labels, a[keep], b[keep], links.ratio[keep], 1.0)
 
 clusters = pd.DataFrame(
     {
@@ -30,13 +34,13 @@ clusters = pd.DataFrame(
         "page": manifest["page"].reindex(images["image"]).to_numpy(),
         "cluster": labels,
         "cluster_size": sizes,
+        "medoid": medoid,
         "order": np.arange(n),
     }
 ).sort_values(["cluster", "order"], kind="stable")
 tables.write(clusters, snakemake.output.clusters, tables.CLUSTERS)
 tables.write_csv(clusters[tables.CLUSTERS.names], snakemake.output.csv)
 
-keep = links.keep
 metric_types = {m: tables.distance_type(largest) for m, largest in metric_max.items()}
 names = images["image"].to_numpy()
 pairs = pd.DataFrame({"image_a": names[a[keep]], "image_b": names[b[keep]]})

@@ -5,7 +5,7 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
-from panelmatch import gallery, graph, logs, scrape, tables
+from panelmatch import gallery, logs, scrape, tables
 
 snakemake = snakemake  # noqa: F821 - injected by Snakemake
 log = logs.to_file(snakemake.log[0])
@@ -18,14 +18,6 @@ neigh = tables.read(inp.neighbours)
 thumbs = tables.read_many(inp.thumbs).set_index("image")
 number = {image: k for k, image in enumerate(thumbs.index)}
 clusters["number"] = clusters["image"].map(number)
-
-index = {image: k for k, image in enumerate(clusters["image"])}
-a = pairs["image_a"].map(index).to_numpy()
-b = pairs["image_b"].map(index).to_numpy()
-# the medoid is the member whose links are strongest (smallest ratios; an unlinked pair of
-# members counts as 1, the weakest possible link)
-medoid = graph.medoids(clusters["cluster"].to_numpy(), a, b, pairs["ratio"].to_numpy(), 1.0)
-clusters["medoid"] = medoid
 
 
 def link(page):

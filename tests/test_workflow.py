@@ -41,7 +41,8 @@ def test_demo_outputs_account_for_every_input(small_demo_run):
     ]
     manifest = pd.concat(pd.read_parquet(p) for p in sorted((res / "manifest").glob("*.parquet")))
     clusters = pd.read_parquet(res / "clusters.parquet")
-    assert list(clusters.columns) == ["image", "path", "page", "cluster", "cluster_size"]
+    assert list(clusters.columns) == ["image", "path", "page", "cluster", "cluster_size", "medoid"]
+    assert (clusters.groupby("cluster")["medoid"].sum() == 1).all()  # one per group
     ok = manifest[manifest["status"] == "ok"]
     assert sorted(clusters["image"]) == sorted(ok["image"])
     assert (

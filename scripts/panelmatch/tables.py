@@ -136,6 +136,8 @@ CLUSTERS = pa.schema(
         ("page", pa.int32()),
         ("cluster", pa.int32()),
         ("cluster_size", pa.int32()),
+        # the group's representative: the member with the strongest links to the others
+        ("medoid", pa.bool_()),
     ]
 )
 

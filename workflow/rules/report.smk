@@ -105,7 +105,7 @@ rule gallery:
         + (["results/plots/kmedoids.png"] if EMBED["model"] else []),
         leakage="results/leakage.csv",
         summary="results/summary.txt",
-        code=lib("gallery", "graph"),
+        code=lib("gallery"),
     output:
         report(
             directory("results/report"),
