@@ -167,15 +167,20 @@ if not FOLDER:
             f"{SITE['root']!r} is neither a URL nor an existing folder (an offline mirror)",
         )
 
+
 def previous_plan():
     """The files of each chunk of the previous run in this directory (its manifests), so
     that a grown folder keeps its chunks and only new chunks are computed."""
     import pyarrow.parquet as pq
 
     plan = []
-    while os.path.isfile(path := f"results/manifest/{pm_chunks.chunk_name(len(plan))}.parquet"):
+    while os.path.isfile(
+        path := f"results/manifest/{pm_chunks.chunk_name(len(plan))}.parquet"
+    ):
         try:
-            plan.append(pq.read_table(path, columns=["image"]).column("image").to_pylist())
+            plan.append(
+                pq.read_table(path, columns=["image"]).column("image").to_pylist()
+            )
         except Exception:  # an unreadable manifest: plan afresh
             return []
     return plan
