@@ -26,7 +26,7 @@ tables.write_bytes(
 clusters = tables.read(inp.clusters, ["cluster", "cluster_size"]).drop_duplicates("cluster")
 tables.write_bytes(plots.group_sizes(clusters["cluster_size"].to_numpy()), out.sizes)
 scales = np.round(np.arange(0.05, 1.5001, 0.05), 2)
-edge = np.min([shards[m].to_numpy(np.int64) for m in rule["edge_metrics"]], axis=0)
+edge = graph.edge_distance(shards, rule["edge_metrics"])
 curve = graph.sensitivity(len(pixels), a, b, edge, pixels, scales, rule["edge_cap"])
 tables.write_csv(pd.DataFrame(curve), out.curve)
 tables.write_bytes(plots.sensitivity(curve, rule["edge_scale"]), out.sensitivity)

@@ -16,6 +16,8 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
+from panelmatch import graph
+
 Vectors = npt.NDArray[np.float32]
 
 #: Linkage methods accepted for the hierarchical clustering.
@@ -147,28 +149,6 @@ def cosine_distances(
     return (1.0 - np.einsum("kd,kd->k", a[i], b[j])).astype(np.float32)
 
 
-def _components(n: int, a: npt.ArrayLike, b: npt.ArrayLike) -> npt.NDArray[np.int64]:
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
-    graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
-    return connected_components(graph, directed=False)[1]
-
-
-def _number(labels: npt.NDArray[np.int64]) -> npt.NDArray[np.int32]:
-    """Renumber: larger groups first, ties by their first member."""
-    n = len(labels)
-    members: dict[int, list[int]] = {}
-    for v, label in enumerate(labels.tolist()):
-        members.setdefault(label, []).append(v)
-    ordered = sorted(members.values(), key=lambda m: (-len(m), m[0]))
-    out = np.empty(n, dtype=np.int32)
-    for k, m in enumerate(ordered):
-        out[m] = k
-    return out
-
-
 def hierarchical(
     vectors: Vectors,
     a: npt.ArrayLike,
@@ -200,10 +180,10 @@ def hierarchical(
     cut = 1.0 - similarity
     a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
     near = np.asarray(distance, dtype=np.float64) <= cut
-    component = _components(n, a[near], b[near])
-    labels = np.arange(n, dtype=np.int64) * 0 - 1
+    component = graph.components(n, a[near], b[near])
+    labels = np.full(n, -1, dtype=np.int64)
     next_label = 0
-    for members in _groups_of(component):
+    for members in graph.members(component):
         if len(members) == 1:
             labels[members[0]] = next_label
             next_label += 1
@@ -217,14 +197,7 @@ def hierarchical(
         flat = hierarchy.fcluster(hierarchy.linkage(d, linkage), t=cut, criterion="distance")
         labels[members] = flat - 1 + next_label
         next_label += int(flat.max())
-    return _number(labels)
-
-
-def _groups_of(labels: npt.NDArray[np.int64]) -> list[list[int]]:
-    members: dict[int, list[int]] = {}
-    for v, label in enumerate(labels.tolist()):
-        members.setdefault(label, []).append(v)
-    return list(members.values())
+    return graph.number(labels)
 
 
 class Duplicates(NamedTuple):

@@ -26,7 +26,7 @@ from growing beyond ``max_group_size`` except through strong links (ratio <= ``s
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 import networkx as nx
@@ -69,6 +69,16 @@ class Links(NamedTuple):
     limit: npt.NDArray[np.float64]  # the pair's edge threshold
 
 
+def edge_distance(
+    distances: Mapping[str, npt.ArrayLike], edge_metrics: Sequence[str]
+) -> npt.NDArray[np.int64]:
+    """The edge rule's distance of each pair: the smallest of its `edge_metrics`."""
+    missing = [m for m in edge_metrics if m not in distances]
+    if missing:
+        raise ValueError(f"edge_metrics {missing} were not computed (distances.bitmaps)")
+    return np.min([np.asarray(distances[m], dtype=np.int64) for m in edge_metrics], axis=0)
+
+
 def link(
     distances: Mapping[str, npt.ArrayLike],
     pixels_a: npt.ArrayLike,
@@ -82,10 +92,7 @@ def link(
     two images' edge-pixel counts; `hash_bits` gives the bits of every hash metric; `rule`
     has the keys of the ``clusters`` configuration section.
     """
-    missing = [m for m in rule["edge_metrics"] if m not in distances]
-    if missing:
-        raise ValueError(f"edge_metrics {missing} were not computed (distances.bitmaps)")
-    edge = np.min([np.asarray(distances[m], dtype=np.int64) for m in rule["edge_metrics"]], 0)
+    edge = edge_distance(distances, rule["edge_metrics"])
     pa = np.asarray(pixels_a, dtype=np.int64)
     pb = np.asarray(pixels_b, dtype=np.int64)
     if rule["threshold"] == "scaled":
@@ -100,29 +107,28 @@ def link(
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(keep, edge / limit, np.inf)
     content = (pa >= rule["min_edge_pixels"]) & (pb >= rule["min_edge_pixels"])
-    for field in ("hash_max", "mixed"):
-        for name, value in rule[field].items():
-            if value is None:  # switched off (configuration merges cannot delete a key)
-                continue
-            if name not in distances or name not in hash_bits:
-                raise ValueError(f"{field} names {name!r}, which is not a computed hash")
-            d = np.asarray(distances[name], dtype=np.float64)
-            if field == "hash_max":
-                score, hit = d / (value + 1), d <= value
-            else:
-                mixed = (edge / np.maximum(pa + pb, 1) + d / (hash_bits[name] / 2)) / 2
-                score, hit = mixed / value, mixed <= value
-            hit &= content
-            keep |= hit
-            ratio = np.where(hit, np.minimum(ratio, score), ratio)
-    if rule.get("cosine_max") is not None:
-        if metrics.COSINE not in distances:
+    # the rules besides the edge rule: (field, metric, limit); None switches one off
+    # (configuration merges cannot delete a key)
+    others = [(f, m, v) for f in ("hash_max", "mixed") for m, v in rule[f].items()]
+    others.append(("cosine_max", metrics.COSINE, rule.get("cosine_max")))
+    for field, name, value in others:
+        if value is None:
+            continue
+        if field == "cosine_max" and name not in distances:
             raise ValueError("cosine_max needs the embeddings' cosine distances")
-        d = np.asarray(distances[metrics.COSINE], dtype=np.float64)
-        limit_c = float(rule["cosine_max"])
-        hit = content & (d <= limit_c)
+        if field != "cosine_max" and (name not in distances or name not in hash_bits):
+            raise ValueError(f"{field} names {name!r}, which is not a computed hash")
+        d = np.asarray(distances[name], dtype=np.float64)
+        if field == "hash_max":
+            score, hit = d / (value + 1), d <= value
+        elif field == "mixed":
+            mixed = (edge / np.maximum(pa + pb, 1) + d / (hash_bits[name] / 2)) / 2
+            score, hit = mixed / value, mixed <= value
+        else:
+            score, hit = (d / value if value > 0 else np.zeros_like(d)), d <= value
+        hit &= content
         keep |= hit
-        ratio = np.where(hit, np.minimum(ratio, d / limit_c if limit_c > 0 else 0.0), ratio)
+        ratio = np.where(hit, np.minimum(ratio, score), ratio)
     identical = edge == 0
     for name in hash_bits:
         if name in distances and not name.startswith(metrics.EDGE_HASH):
@@ -186,6 +192,30 @@ def _number(n: int, members: list[list[int]]) -> npt.NDArray[np.int32]:
     return labels
 
 
+def members(labels: npt.ArrayLike) -> list[list[int]]:
+    """The images (0..n-1) of each group of `labels` (any hashable labels), in order of
+    each group's first image."""
+    out: dict[object, list[int]] = {}
+    for v, label in enumerate(np.asarray(labels).tolist()):
+        out.setdefault(label, []).append(v)
+    return list(out.values())
+
+
+def number(labels: npt.ArrayLike) -> npt.NDArray[np.int32]:
+    """Renumber groups deterministically: larger groups first, ties by their smallest member."""
+    return _number(len(labels), members(labels))
+
+
+def components(n: int, a: npt.ArrayLike, b: npt.ArrayLike) -> npt.NDArray[np.int32]:
+    """Connected component of each of `n` images under the edges (a[k], b[k])."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+    graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
+    return connected_components(graph, directed=False)[1]
+
+
 def _sequential(
     n: int, a: npt.NDArray[np.int64], b: npt.NDArray[np.int64], w: npt.NDArray[np.float64]
 ) -> list[list[int]]:
@@ -202,10 +232,7 @@ def _sequential(
         if w[k] > best[later] or (w[k] == best[later] and g < group[later]):
             best[later] = w[k]
             group[later] = g
-    members: dict[int, list[int]] = {}
-    for v in range(n):
-        members.setdefault(int(group[v]), []).append(v)
-    return list(members.values())
+    return members(group)
 
 
 def split_chains(
@@ -251,11 +278,8 @@ def split_chains(
                 x, y = y, x
             parent[y] = x
             size[x] += size[y]
-    members: dict[tuple, list[int]] = {}
-    for v in range(n):
-        key = ("split", root(v)) if big[v] else ("kept", int(labels[v]))
-        members.setdefault(key, []).append(v)
-    return _number(n, list(members.values()))
+    # a rebuilt group is named by its root (an image), a kept one by minus its label + 1
+    return number([root(v) if big[v] else -1 - int(labels[v]) for v in range(n)])
 
 
 class Clustering(NamedTuple):
@@ -369,18 +393,13 @@ def sensitivity(
 
     Computed from the stored pairs only, so no distance is recomputed.
     """
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
     a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
     px = np.asarray(edge_pixels)
     out: dict[str, list] = {"edge_scale": [], "groups": [], "grouped_images": []}
     for scale in np.asarray(scales, dtype=np.float64):
         t = edge_thresholds(px, float(scale), edge_cap)
         keep = linked(edge_distance, t[a], t[b])
-        graph = coo_matrix((np.ones(int(keep.sum())), (a[keep], b[keep])), shape=(n, n))
-        _, comp = connected_components(graph, directed=False)
-        counts = np.bincount(comp)
+        counts = np.bincount(components(n, a[keep], b[keep]))
         out["edge_scale"].append(round(float(scale), 4))
         out["groups"].append(int((counts > 1).sum()))
         out["grouped_images"].append(int(counts[counts > 1].sum()))
