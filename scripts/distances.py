@@ -28,13 +28,17 @@ def load(chunks, edges_paths, hashes_paths):
             hash_codes[m].append(bits.from_bytes(hashes[m], size))
         chunk_of.append(np.full(len(edges), chunk, dtype=np.int64))
         row_of.append(np.arange(len(edges), dtype=np.int64))
-    edge_all, bw_all = np.concatenate(edge_codes), np.concatenate(bw_codes)
-    codes = {m: np.concatenate(v) for m, v in hash_codes.items()}
-    for m in metric_max:
-        if m in metrics.BITMAPS:
-            codes[m] = metrics.coded(m, edge_all, bw_all, p.width, p.height, p.tolerance)
+    codes = metrics.codes(
+        list(metric_max),
+        np.concatenate(edge_codes),
+        np.concatenate(bw_codes),
+        {m: np.concatenate(v) for m, v in hash_codes.items()},
+        p.width,
+        p.height,
+        p.tolerance,
+    )
     return (
-        {m: codes[m] for m in metric_max if m != metrics.COSINE},
+        codes,
         np.concatenate(chunk_of),
         np.concatenate(row_of),
     )

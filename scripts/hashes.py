@@ -25,9 +25,8 @@ if edge_methods:
     for m in edge_methods:
         rows[metrics.EDGE_HASH + m] = []
     for edge_map in maps.reshape(len(maps), height, width):
-        drawn = np.repeat(edge_map[:, :, None].astype(np.uint8) * 255, 3, axis=2)
-        for m, value in hashes.perceptual_hashes(drawn, edge_methods, size).items():
-            rows[metrics.EDGE_HASH + m].append(value)
+        for name, value in hashes.edge_map_hashes(edge_map, edge_methods, size).items():
+            rows[name].append(value)
 out = pd.DataFrame({"image": images})
 for name, values in rows.items():
     method = name.removeprefix(metrics.EDGE_HASH)

@@ -9,6 +9,8 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
+from panelmatch import metrics
+
 #: Bins per colour channel of imagehash's colour hash (14 channels x 3 bits = 42 bits).
 COLOR_BINBITS = 3
 
@@ -56,3 +58,13 @@ def perceptual_hashes(
         source = img if method == "colorhash" else grey
         out[method] = np.asarray(_HASHERS[method](source, hash_size).hash, dtype=bool).ravel()
     return out
+
+
+def edge_map_hashes(
+    edge_map: npt.NDArray[np.bool_], methods: Sequence[str], hash_size: int
+) -> dict[str, npt.NDArray[np.bool_]]:
+    """Each method's hash of an edge map (height, width) drawn as an image (edges white on
+    black), keyed by its metric name ``edges_<method>``."""
+    drawn = np.repeat(np.asarray(edge_map, dtype=np.uint8)[:, :, None] * 255, 3, axis=2)
+    found = perceptual_hashes(drawn, methods, hash_size)
+    return {metrics.EDGE_HASH + m: value for m, value in found.items()}

@@ -24,7 +24,7 @@ With an embeddings model, ``cosine`` is the cosine distance of the deep fingerpr
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -126,3 +126,24 @@ def coded(
     if metric == "bw_inverse":
         return bits.Coded(bw, invert(bw, nbits))
     raise ValueError(f"{metric!r} is not a bitmap metric; choose from {list(BITMAPS)}")
+
+
+def codes(
+    names: Sequence[str],
+    edges: bits.Codes,
+    bw: bits.Codes,
+    hash_codes: Mapping[str, bits.Codes],
+    width: int,
+    height: int,
+    tolerance: int,
+) -> dict[str, bits.Coded]:
+    """The codes of every metric in `names` for one side's images: bitmap metrics from the
+    packed edge maps and black-and-white images (:func:`coded`), hash metrics from
+    `hash_codes` (metric -> codes). The cosine distance is not a bit metric and is skipped."""
+    out = {}
+    for m in names:
+        if m in BITMAPS:
+            out[m] = coded(m, edges, bw, width, height, tolerance)
+        elif m != COSINE:
+            out[m] = bits.plain(hash_codes[m])
+    return out

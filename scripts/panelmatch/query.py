@@ -54,14 +54,16 @@ def load(results: str | os.PathLike) -> Index:
     nbits = e["width"] * e["height"]
     edge_codes = bits.from_bytes(edge_table["edges"], nbits)
     bw_codes = bits.from_bytes(edge_table["bw"], nbits)
-    codes: dict[str, bits.Coded] = {}
-    for m in settings["metrics"]:
-        if m in metrics.BITMAPS:
-            codes[m] = metrics.coded(
-                m, edge_codes, bw_codes, e["width"], e["height"], settings["tolerance"]
-            )
-        elif m != metrics.COSINE:
-            codes[m] = bits.plain(bits.from_bytes(hash_table[m], settings["hash_bits"][m]))
+    hash_codes = {m: bits.from_bytes(hash_table[m], n) for m, n in settings["hash_bits"].items()}
+    codes = metrics.codes(
+        settings["metrics"],
+        edge_codes,
+        bw_codes,
+        hash_codes,
+        e["width"],
+        e["height"],
+        settings["tolerance"],
+    )
     vectors = None
     if metrics.COSINE in settings["metrics"]:
         files = sorted(glob.glob(os.path.join(results, "embeddings", "*.parquet")))
@@ -83,20 +85,21 @@ def features(rgb: npt.NDArray[np.uint8], settings: Mapping) -> tuple[dict[str, b
     small = edges.resize(rgb, (e["width"], e["height"]), e["resample"])
     edge_codes = bits.pack(edges.canny(small, e["canny_low"], e["canny_high"], e["channels"])[None])
     bw_codes = bits.pack(edges.black_and_white(small, e["bw_threshold"])[None])
-    codes: dict[str, bits.Coded] = {}
-    for m in settings["metrics"]:
-        if m in metrics.BITMAPS:
-            codes[m] = metrics.coded(
-                m, edge_codes, bw_codes, e["width"], e["height"], settings["tolerance"]
-            )
     values = hashes.perceptual_hashes(rgb, h["methods"], h["hash_size"])
     if h.get("edge_methods"):
-        drawn = bits.unpack(edge_codes, e["width"] * e["height"]).reshape(e["height"], e["width"])
-        drawn = np.repeat(drawn[:, :, None].astype(np.uint8) * 255, 3, axis=2)
-        for m, value in hashes.perceptual_hashes(drawn, h["edge_methods"], h["hash_size"]).items():
-            values[metrics.EDGE_HASH + m] = value
-    for m, value in values.items():
-        codes[m] = bits.plain(bits.pack(value[None]))
+        edge_map = bits.unpack(edge_codes, e["width"] * e["height"])
+        edge_map = edge_map.reshape(e["height"], e["width"])
+        values |= hashes.edge_map_hashes(edge_map, h["edge_methods"], h["hash_size"])
+    hash_codes = {m: bits.pack(value[None]) for m, value in values.items()}
+    codes = metrics.codes(
+        settings["metrics"],
+        edge_codes,
+        bw_codes,
+        hash_codes,
+        e["width"],
+        e["height"],
+        settings["tolerance"],
+    )
     return codes, int(bits.popcount(edge_codes)[0])
 
 
