@@ -19,16 +19,12 @@ distances = {m: shards[m].to_numpy() for m in metric_max}
 links = graph.link(distances, pixels[a], pixels[b], dict(p.hash_bits), dict(p.rule))
 img, rank, nb, pair = graph.neighbours(len(images), a, b, links.edge, p.k)
 
-linked = tables.read(inp.pairs, ["image_a", "image_b"])
-linked_keys = set(zip(linked["image_a"], linked["image_b"], strict=True))
 out = pd.DataFrame({"image": names[img], "rank": rank, "neighbour": names[nb]})
 for m in metric_max:
     out[m] = distances[m][pair]
 out["edge_threshold"] = links.limit[pair].astype(np.float32)
-out["linked"] = [
-    (x, y) in linked_keys or (y, x) in linked_keys
-    for x, y in zip(out["image"], out["neighbour"], strict=True)
-]
+# the same rule as the clusters rule, so exactly the pairs of results/pairs.parquet
+out["linked"] = links.keep[pair]
 metric_types = {m: tables.distance_type(largest) for m, largest in metric_max.items()}
 tables.write(out, snakemake.output[0], tables.neighbours_schema(metric_types))
 log.info("%d neighbour rows for %d images (k=%d)", len(out), len(images), p.k)

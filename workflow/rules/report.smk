@@ -24,7 +24,6 @@ rule neighbours:
     input:
         shards=expand_shards("results/distances/{a}_{b}.parquet"),
         edges=expand_chunks("results/edges/{chunk}.parquet"),
-        pairs="results/pairs.parquet",
         code=lib("graph", "metrics"),
     output:
         "results/neighbours.parquet",
