@@ -1,5 +1,5 @@
 # panelmatch: find reused art in a large image collection.
-# Data flow: scrape (or ingest a folder) -> frames -> edges + hashes -> distances (shards)
+# Data flow: scrape (or ingest a folder) -> features (frames, edges, hashes) -> distances
 # -> clusters -> evaluate (with a ground truth) -> summary and report. See README.md.
 
 from snakemake.utils import min_version
@@ -16,9 +16,7 @@ report: "workflow/report/workflow.rst"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/demo.smk"
 include: "workflow/rules/scrape.smk"
-include: "workflow/rules/frames.smk"
-include: "workflow/rules/edges.smk"
-include: "workflow/rules/hashes.smk"
+include: "workflow/rules/features.smk"
 include: "workflow/rules/embeddings.smk"
 include: "workflow/rules/distances.smk"
 include: "workflow/rules/clusters.smk"

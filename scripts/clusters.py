@@ -10,9 +10,11 @@ inp, p = snakemake.input, snakemake.params
 metric_max = dict(p.metric_max)
 rule = dict(p.rule)
 
-images, offsets = tables.read_images(inp.edges)
-n = len(images)
-pixels = images["edge_pixels"].to_numpy(np.int64)
+frames, offsets = tables.read_images(inp.edges)
+names, image_of = tables.image_numbers(frames["image"])
+n = len(names)
+pixels = frames["edge_pixels"].to_numpy(np.int64)
+frame_number = frames["frame"].to_numpy(np.int64)
 
 manifest = tables.read_many(inp.manifests, ["page", "image", "path", "status"])
 manifest = manifest[manifest["status"] == tables.OK].set_index("image")
@@ -20,18 +22,20 @@ manifest = manifest[manifest["status"] == tables.OK].set_index("image")
 shards = tables.read_many(inp.shards)
 a, b = tables.pair_numbers(shards, offsets)
 distances = {m: shards[m].to_numpy() for m in metric_max}
-labels, links = graph.cluster(n, a, b, distances, pixels, dict(p.hash_bits), rule)
+labels, links, pick = graph.cluster(n, a, b, distances, pixels, dict(p.hash_bits), rule, image_of)
 sizes = graph.sizes(labels)
-keep = links.keep
+# the linked image pairs, each through its best frame pair
+pick = pick[links.keep[pick]]
+ia, ib = image_of[a[pick]], image_of[b[pick]]
 # each group's medoid: the smallest total ratio to the other members over the linked pairs
 # (an unlinked pair of members counts as 1, the weakest link); a singleton is its own
-medoid = graph.medoids(labels, a[keep], b[keep], links.ratio[keep], 1.0)
+medoid = graph.medoids(labels, ia, ib, links.ratio[pick], 1.0)
 
 clusters = pd.DataFrame(
     {
-        "image": images["image"],
-        "path": manifest["path"].reindex(images["image"]).to_numpy(),
-        "page": manifest["page"].reindex(images["image"]).to_numpy(),
+        "image": names,
+        "path": manifest["path"].reindex(names).to_numpy(),
+        "page": manifest["page"].reindex(names).to_numpy(),
         "cluster": labels,
         "cluster_size": sizes,
         "medoid": medoid,
@@ -42,21 +46,24 @@ tables.write(clusters, snakemake.output.clusters, tables.CLUSTERS)
 tables.write_csv(clusters[tables.CLUSTERS.names], snakemake.output.csv)
 
 metric_types = {m: tables.distance_type(largest) for m, largest in metric_max.items()}
-names = images["image"].to_numpy()
-pairs = pd.DataFrame({"image_a": names[a[keep]], "image_b": names[b[keep]]})
+pairs = pd.DataFrame({"image_a": names[ia], "image_b": names[ib]})
+pairs["frame_a"] = frame_number[a[pick]]
+pairs["frame_b"] = frame_number[b[pick]]
 for m in metric_max:
-    pairs[m] = distances[m][keep]
-pairs["edge_threshold"] = links.limit[keep].astype(np.float32)
-pairs["ratio"] = links.ratio[keep].astype(np.float32)
-pairs["order"] = a[keep] * n + b[keep]
+    pairs[m] = distances[m][pick]
+pairs["edge_threshold"] = links.limit[pick].astype(np.float32)
+pairs["ratio"] = links.ratio[pick].astype(np.float32)
+pairs["order"] = ia * n + ib
 pairs = pairs.sort_values("order", kind="stable")
 tables.write(pairs, snakemake.output.pairs, tables.pairs_schema(metric_types))
 
 log.info(
-    "%d images, %d stored pairs, %d linked, %d groups of 2+ holding %d images (rule %s)",
+    "%d images (%d frames), %d stored pairs, %d linked, %d groups of 2+ holding %d images "
+    "(rule %s)",
     n,
+    len(frames),
     len(shards),
-    int(keep.sum()),
+    len(pick),
     len(set(labels[sizes > 1].tolist())),
     int((sizes > 1).sum()),
     rule,

@@ -1,4 +1,5 @@
-"""Rule distances: all pairs of two chunk groups under a cap, with every distance."""
+"""Rule distances: all pairs of frames of two chunk groups under a cap, with every
+distance; the frames of one image are never paired with each other."""
 
 import numpy as np
 import pandas as pd
@@ -15,13 +16,14 @@ bits.set_threads(snakemake.threads)
 def load(chunks, edges_paths, hashes_paths):
     """Every metric's codes for a group's images, with each row's chunk and row number."""
     edge_codes, bw_codes, hash_codes = [], [], {m: [] for m in hash_bits}
-    chunk_of, row_of = [], []
+    chunk_of, row_of, names = [], [], []
     nbits = p.width * p.height
     for chunk, edges_path, hashes_path in zip(chunks, edges_paths, hashes_paths, strict=True):
         edges = tables.read(edges_path)
         hashes = tables.read(hashes_path)
-        if not edges["image"].equals(hashes["image"]):
-            raise ValueError(f"{edges_path} and {hashes_path} do not list the same images")
+        if not edges[["image", "frame"]].equals(hashes[["image", "frame"]]):
+            raise ValueError(f"{edges_path} and {hashes_path} do not list the same frames")
+        names.append(edges["image"])
         edge_codes.append(bits.from_bytes(edges["edges"], nbits))
         bw_codes.append(bits.from_bytes(edges["bw"], nbits))
         for m, size in hash_bits.items():
@@ -37,11 +39,8 @@ def load(chunks, edges_paths, hashes_paths):
         p.height,
         p.tolerance,
     )
-    return (
-        codes,
-        np.concatenate(chunk_of),
-        np.concatenate(row_of),
-    )
+    _, image_of = tables.image_numbers(pd.concat(names, ignore_index=True))
+    return codes, np.concatenate(chunk_of), np.concatenate(row_of), image_of
 
 
 def load_vectors(paths, images):
@@ -55,8 +54,10 @@ def load_vectors(paths, images):
 
 
 same = snakemake.wildcards.a == snakemake.wildcards.b
-a, chunk_a, row_a = load(p.chunks_a, inp.edges_a, inp.hashes_a)
-b, chunk_b, row_b = (a, chunk_a, row_a) if same else load(p.chunks_b, inp.edges_b, inp.hashes_b)
+a, chunk_a, row_a, image_a = load(p.chunks_a, inp.edges_a, inp.hashes_a)
+b, chunk_b, row_b, image_b = (
+    (a, chunk_a, row_a, image_a) if same else load(p.chunks_b, inp.edges_b, inp.hashes_b)
+)
 caps = {m: cap for m, cap in p.caps.items() if m != metrics.COSINE}
 cosine = metrics.COSINE in metric_max
 extra = None
@@ -65,6 +66,10 @@ if cosine:
     vb = va if same else load_vectors(inp.embeddings_b, len(chunk_b))
     extra = embeddings.cosine_within(va, vb, p.caps[metrics.COSINE], same)
 i, j, dist = bits.pairs_within(a, b, caps, same, dict(p.candidates) or None, extra)
+if same:  # two frames of one image (frames.mode all or sample) are not a pair
+    other = image_a[i] != image_b[j]
+    if not other.all():
+        i, j, dist = i[other], j[other], {m: d[other] for m, d in dist.items()}
 if cosine:
     dist[metrics.COSINE] = embeddings.cosine_distances(va, vb, i, j)
 out = pd.DataFrame(

@@ -9,14 +9,20 @@ snakemake = snakemake  # noqa: F821 - injected by Snakemake
 log = logs.to_file(snakemake.log[0])
 inp, out, p = snakemake.input, snakemake.output, snakemake.params
 
-images, offsets = tables.read_images(inp.edges)
-names = images["image"].to_numpy()
+frames, offsets = tables.read_images(inp.edges)
 vector_images, vectors = tables.read_vectors(inp.embeddings)
-if not np.array_equal(vector_images, names):
-    raise ValueError("results/embeddings does not list the images of results/edges")
+if not np.array_equal(vector_images, frames["image"].to_numpy()):
+    raise ValueError("results/embeddings does not list the frames of results/edges")
 shards = tables.read_many(inp.shards, [*tables.SHARD_KEYS, "cosine"])
 a, b = tables.pair_numbers(shards, offsets)
 distance = shards["cosine"].to_numpy(np.float64)
+# each image by its first kept frame (with frames.mode first, its only one)
+names, image_of = tables.image_numbers(frames["image"])
+first = np.ones(len(frames), dtype=bool)
+first[1:] = image_of[1:] != image_of[:-1]
+both = first[a] & first[b]
+a, b, distance = image_of[a[both]], image_of[b[both]], distance[both]
+vectors = vectors[first]
 n = len(names)
 
 labels = embeddings.hierarchical(vectors, a, b, distance, p.similarity, p.linkage)

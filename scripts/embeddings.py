@@ -1,28 +1,34 @@
-"""Rule embeddings: each frame through the configured ONNX model, L2-normalised vectors."""
+"""Rule embeddings: each kept frame through the configured ONNX model, L2-normalised vectors."""
 
-from panelmatch import embeddings, logs, tables
+from panelmatch import embeddings, frames, logs, tables
 
 snakemake = snakemake  # noqa: F821 - injected by Snakemake
 log = logs.to_file(snakemake.log[0])
 p = snakemake.params
-images = tables.frame_images(snakemake.input.frames)
+kept = tables.read(snakemake.input.edges, ["image", "frame"])
+manifest = tables.read(snakemake.input.manifest, ["image", "path"])
+paths = dict(zip(manifest["image"], manifest["path"], strict=True))
 model = embeddings.Model(
     snakemake.input.model, p.output or None, list(p.providers), snakemake.threads
 )
-progress = logs.Progress(log, "embeddings", len(images))
+progress = logs.Progress(log, "embeddings", len(kept))
+background = frames.parse_colour(p.frames["background"])
+limit = p.frames["max_pixels"]
 
 
 def inputs():
-    for _image, rgb in tables.iter_frames(snakemake.input.frames):
+    for _image, _frame, rgb in frames.stored_frames(
+        kept, paths, background, p.frames["max_pixels"]
+    ):
         yield embeddings.preprocess(rgb, (p.width, p.height), p.mean, p.std)
         progress.step()
 
 
 vectors = embeddings.embed(model, inputs(), p.batch_size)
-tables.write_vectors(images, vectors.astype(p.dtype), snakemake.output[0])
+tables.write_vectors(kept["image"], vectors.astype(p.dtype), snakemake.output[0])
 log.info(
     "%d vectors of %d values (%s) from %s, output %r, providers %s",
-    len(images),
+    len(kept),
     vectors.shape[1] if vectors.ndim == 2 else 0,
     p.dtype,
     snakemake.input.model,

@@ -10,9 +10,10 @@ snakemake = snakemake  # noqa: F821 - injected by Snakemake
 log = logs.to_file(snakemake.log[0])
 inp, p = snakemake.input, snakemake.params
 
-images, offsets = tables.read_images(inp.edges)
-names = images["image"].tolist()
-pixels = images["edge_pixels"].to_numpy(np.int64)
+frames, offsets = tables.read_images(inp.edges)
+names, image_of = tables.image_numbers(frames["image"])
+names = names.tolist()
+pixels = frames["edge_pixels"].to_numpy(np.int64)
 shards = tables.read_many(inp.shards)
 a, b = tables.pair_numbers(shards, offsets)
 distances = {m: shards[m].to_numpy() for m in p.metrics}
@@ -24,7 +25,9 @@ rules = {"clusters": dict(p.rule)}
 rules.update({name: {**p.rule, **overrides} for name, overrides in p.compare.items()})
 results = {}
 for name, rule in rules.items():
-    labels, links = graph.cluster(len(names), a, b, distances, pixels, dict(p.hash_bits), rule)
+    labels, links, pick = graph.cluster(
+        len(names), a, b, distances, pixels, dict(p.hash_bits), rule, image_of
+    )
     sizes = graph.sizes(labels)
     scores = evaluate.pair_scores(
         true_group, dict(zip(names, labels.tolist(), strict=True)), relation
@@ -32,7 +35,7 @@ for name, rule in rules.items():
     results[name] = {
         "overrides": p.compare.get(name, {}),
         **scores,
-        "links": int(links.keep.sum()),
+        "links": int(links.keep[pick].sum()),
         "groups": len(set(labels[sizes > 1].tolist())),
         "grouped_images": int((sizes > 1).sum()),
         "largest_group": int(sizes.max()) if len(sizes) else 0,

@@ -1,5 +1,6 @@
 """Rule gallery: the static HTML gallery (cards of groups, per-image pages, plots)."""
 
+import dataclasses
 import os
 import shutil
 from pathlib import Path
@@ -15,9 +16,18 @@ out_dir = Path(snakemake.output[0])
 clusters = tables.read(inp.clusters)
 pairs = tables.read(inp.pairs)
 neigh = tables.read(inp.neighbours)
-thumbs = tables.read_many(inp.thumbs).set_index("image")
-number = {image: k for k, image in enumerate(thumbs.index)}
+thumbs = tables.read_many(inp.thumbs)
+# every kept frame has a thumbnail; an image shows the frame that matched in its group
+thumb = {(r.image, r.frame): r for r in thumbs.itertuples(index=False)}
+number = {image: k for k, image in enumerate(dict.fromkeys(thumbs["image"]))}
+first_frame = thumbs.drop_duplicates("image").set_index("image")["frame"]
+kept = thumbs.groupby("image", sort=False).size()
 clusters["number"] = clusters["image"].map(number)
+label = dict(zip(clusters["image"], clusters["cluster"], strict=True))
+pairs["cluster"] = pairs["image_a"].map(label)
+shown = {}
+for _cluster, joined in pairs[pairs["cluster"] == pairs["image_b"].map(label)].groupby("cluster"):
+    shown.update(gallery.matching_frames(joined.to_dict("records")))
 
 
 def link(page):
@@ -33,23 +43,38 @@ def link(page):
 with tables.staged_dir(out_dir) as stage:
     members = {}
     (stage / "thumbs").mkdir()
+    for (image, frame), t in thumb.items():
+        (stage / "thumbs" / f"{number[image]}-{frame}.webp").write_bytes(t.webp)
+
+    def showing(member, frame):
+        """`member` showing another of its frames."""
+        t = thumb[(member.image, frame)]
+        return dataclasses.replace(
+            member,
+            frame=frame,
+            thumb=f"thumbs/{member.number}-{frame}.webp",
+            width=int(t.width),
+            height=int(t.height),
+        )
+
     for row in clusters.itertuples(index=False):
-        t = thumbs.loc[row.image]
-        (stage / "thumbs" / f"{row.number}.webp").write_bytes(t["webp"])
+        frame = shown.get(row.image, int(first_frame[row.image]))
+        t = thumb[(row.image, frame)]
         members[row.image] = gallery.Member(
             number=int(row.number),
             image=row.image,
             page=None if pd.isna(row.page) else int(row.page),
             link=link(row.page),
             medoid=bool(row.medoid),
-            thumb=f"thumbs/{row.number}.webp",
-            width=int(t["width"]),
-            height=int(t["height"]),
+            thumb=f"thumbs/{row.number}-{frame}.webp",
+            width=int(t.width),
+            height=int(t.height),
+            frame=frame,
+            frames=int(kept[row.image]),
         )
 
-    label = dict(zip(clusters["image"], clusters["cluster"], strict=True))
-    pairs["cluster"] = pairs["image_a"].map(label)
     metrics = list(p.metrics)
+    columns = ["image_a", "frame_a", "image_b", "frame_b", *metrics, "edge_threshold", "ratio"]
     groups = []
     for cluster, rows in clusters[clusters["cluster_size"] > 1].groupby("cluster", sort=True):
         joined = pairs[pairs["cluster"] == cluster]
@@ -58,9 +83,7 @@ with tables.staged_dir(out_dir) as stage:
             gallery.Group(
                 cluster=int(cluster),
                 members=[members[i] for i in rows["image"]],
-                pairs=joined[["image_a", "image_b", *metrics, "edge_threshold", "ratio"]].to_dict(
-                    "records"
-                ),
+                pairs=joined[columns].to_dict("records"),
                 tightness=float(ratio),
             )
         )
@@ -90,7 +113,8 @@ with tables.staged_dir(out_dir) as stage:
             where.get(label[image], "index.html"),
             int(label[image]),
             rows,
-            [members[r["neighbour"]] for r in rows],
+            # each neighbour by the frame that is nearest to this image
+            [showing(members[r["neighbour"]], int(r["neighbour_frame"])) for r in rows],
             metrics,
         )
         (stage / "image" / f"{member.number}.html").write_text(html, encoding="utf-8")

@@ -8,8 +8,9 @@ snakemake = snakemake  # noqa: F821 - injected by Snakemake
 log = logs.to_file(snakemake.log[0])
 inp, out, p = snakemake.input, snakemake.output, snakemake.params
 
-images, offsets = tables.read_images(inp.edges)
-pixels = images["edge_pixels"].to_numpy(np.int64)
+frames, offsets = tables.read_images(inp.edges)
+names, image_of = tables.image_numbers(frames["image"])
+pixels = frames["edge_pixels"].to_numpy(np.int64)
 shards = tables.read_many(inp.shards)
 a, b = tables.pair_numbers(shards, offsets)
 
@@ -27,7 +28,9 @@ clusters = tables.read(inp.clusters, ["cluster", "cluster_size"]).drop_duplicate
 tables.write_bytes(plots.group_sizes(clusters["cluster_size"].to_numpy()), out.sizes)
 scales = np.round(np.arange(0.05, 1.5001, 0.05), 2)
 edge = graph.edge_distance(shards, rule["edge_metrics"])
-curve = graph.sensitivity(len(pixels), a, b, edge, pixels, scales, rule["edge_cap"])
+curve = graph.sensitivity(
+    len(names), a, b, edge, pixels, scales, rule["edge_cap"], image_of=image_of
+)
 tables.write_csv(pd.DataFrame(curve), out.curve)
 tables.write_bytes(plots.sensitivity(curve, rule["edge_scale"]), out.sensitivity)
 log.info("plots of %d stored pairs", len(shards))

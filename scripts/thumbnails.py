@@ -1,15 +1,20 @@
-"""Rule thumbnails: a small WebP of each frame of a chunk, for the gallery."""
+"""Rule thumbnails: a small WebP of each kept frame of a chunk, for the gallery."""
 
 import pandas as pd
 from panelmatch import frames, logs, tables
 
 snakemake = snakemake  # noqa: F821 - injected by Snakemake
 log = logs.to_file(snakemake.log[0])
-size = snakemake.params.size
+p = snakemake.params
+kept = tables.read(snakemake.input.edges, ["image", "frame"])
+manifest = tables.read(snakemake.input.manifest, ["image", "path", "status"])
+paths = dict(zip(manifest["image"], manifest["path"], strict=True))
 rows = []
-progress = logs.Progress(log, "thumbnails", len(tables.frame_images(snakemake.input.frames)))
-for image, rgb in tables.iter_frames(snakemake.input.frames):
-    webp, w, h = frames.thumbnail(rgb, size)
-    rows.append({"image": image, "width": w, "height": h, "webp": webp})
+progress = logs.Progress(log, "thumbnails", len(kept))
+background = frames.parse_colour(p.frames["background"])
+limit = p.frames["max_pixels"]
+for image, frame, rgb in frames.stored_frames(kept, paths, background, limit):
+    webp, w, h = frames.thumbnail(rgb, p.size)
+    rows.append({"image": image, "frame": frame, "width": w, "height": h, "webp": webp})
     progress.step()
 tables.write(pd.DataFrame(rows, columns=tables.THUMBS.names), snakemake.output[0], tables.THUMBS)

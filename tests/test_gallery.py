@@ -113,7 +113,17 @@ def test_card_escapes_untrusted_names():
         gallery.Group(
             3,
             [m],
-            [{"image_a": evil, "image_b": evil, "edges": 1, "edge_threshold": 2.0, "ratio": 0.5}],
+            [
+                {
+                    "image_a": evil,
+                    "frame_a": 0,
+                    "image_b": evil,
+                    "frame_b": 2,
+                    "edges": 1,
+                    "edge_threshold": 2.0,
+                    "ratio": 0.5,
+                }
+            ],
         ),
         ["edges"],
     )

@@ -201,7 +201,7 @@ def test_cluster_links_groups_and_guards():
         "dhash": np.array([30] * 8),
     }
     rule = {**RULE, "method": "greedy_modularity"}
-    labels, links = graph.cluster(6, a, b, d, pixels, HASH_BITS, rule)
+    labels, links, _ = graph.cluster(6, a, b, d, pixels, HASH_BITS, rule)
     assert links.keep.tolist() == [True, True, True, True, True, True, False, False]
     assert graph.sizes(labels).tolist() == [4, 4, 4, 4, 1, 1]
 

@@ -33,7 +33,7 @@ def test_a_longer_comic_computes_only_the_new_chunk(small_demo_run, tmp_path):
     cfg["source"]["site"]["last_page"] = 24  # adds chunk 17-24
     write_config(path, cfg)
     jobs = job_counts(snakemake(tmp_path, *TARGETS, configfile=path).stdout)
-    for rule in ("scrape", "frames", "edges", "hashes"):
+    for rule in ("scrape", "features"):
         assert jobs[rule] == 1, (rule, jobs)
     assert jobs["distances"] == 3  # the shards with the new chunk: (0,2), (1,2), (2,2)
     # the same result as the clean run over pages 1-24
@@ -57,7 +57,7 @@ def test_a_fuller_folder_computes_only_new_chunks(small_demo_run, tmp_path):
         shutil.copy(image, folder / f"p{k:03d}.gif")
     jobs = job_counts(snakemake(grown, *TARGETS, configfile=path).stdout)
     new_chunks = -(-len(images) // 6) - 3  # the last old chunk fills up, the rest is new
-    for rule in ("ingest", "frames", "edges", "hashes"):
+    for rule in ("ingest", "features"):
         assert jobs[rule] == new_chunks, (rule, jobs)
     chunks = new_chunks + 3
     assert jobs["distances"] == chunks * (chunks + 1) // 2 - 6  # all but the old 3 x 3

@@ -31,7 +31,7 @@ def test_query_distances_equal_the_pipelines_own(small_demo_run):
     metrics = index.settings["metrics"]
     for image in ["3_1", "10_1", "17_1"]:
         path = small_demo_run / clusters.loc[image, "path"]
-        result = query.nearest(index, query.read_frame(path, index.settings), len(index.images))
+        result = query.nearest(index, query.read_frames(path, index.settings), len(index.images))
         assert len(result) == len(index.images) and result["rank"].tolist()[0] == 1
         first = result.iloc[0]
         assert first["image"] == image and all(first[m] == 0 for m in ["edges", "phash"])

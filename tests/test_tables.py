@@ -3,10 +3,11 @@ import pytest
 from panelmatch import tables
 
 
-def edges_table(names):
+def edges_table(names, frames=None):
     return pd.DataFrame(
         {
             "image": names,
+            "frame": frames or [0] * len(names),
             "edge_pixels": range(len(names)),
             "edges": [b"\0" * 8] * len(names),
             "bw": [b"\0" * 8] * len(names),
@@ -27,6 +28,15 @@ def test_images_in_chunk_order_and_pair_numbers(tmp_path):
     )
     a, b = tables.pair_numbers(shards, offsets)
     assert a.tolist() == [1, 0, 2] and b.tolist() == [4, 1, 3]
+
+
+def test_image_numbers_of_frame_rows():
+    frames = pd.Series(["a", "b", "b", "b", "c", "d", "d"])
+    names, image_of = tables.image_numbers(frames)
+    assert names.tolist() == ["a", "b", "c", "d"]
+    assert image_of.tolist() == [0, 1, 1, 1, 2, 3, 3]
+    with pytest.raises(ValueError, match="not consecutive"):
+        tables.image_numbers(pd.Series(["a", "b", "a"]))
 
 
 def test_write_is_atomic_and_names_the_file_on_schema_errors(tmp_path):

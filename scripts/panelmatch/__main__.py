@@ -44,18 +44,19 @@ def main(argv: list[str] | None = None) -> int:
     found, failed = [], 0
     for path in args.images:
         try:
-            rgb = query.read_frame(path, index.settings)
+            kept = query.read_frames(path, index.settings)
         except (OSError, ValueError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             failed += 1
             continue
-        vector = None
+        vectors = None
         if model is not None:
             from panelmatch import embeddings
 
-            x = embeddings.preprocess(rgb, (emb["width"], emb["height"]), emb["mean"], emb["std"])
-            vector = embeddings.embed(model, [x], 1)[0]
-        table = query.nearest(index, rgb, args.k, vector)
+            size = (emb["width"], emb["height"])
+            x = [embeddings.preprocess(rgb, size, emb["mean"], emb["std"]) for _, rgb in kept]
+            vectors = embeddings.embed(model, x, len(x))
+        table = query.nearest(index, kept, args.k, vectors)
         table.insert(0, "query", path)
         found.append(table)
     done = time.perf_counter()

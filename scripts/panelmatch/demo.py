@@ -3,7 +3,9 @@
 Panels are line art: a room (wall, floor, window, door, shelves), one or two characters with
 black outlines and flat colours, props, and a lettered text box. Families of panels reuse
 one drawing in the ways a comic does: exact reuse, recolour, re-lettered text, shift or
-slight crop, a redraw with jittered lines, and a mirrored redraw. Distractors test what
+slight crop, a redraw with jittered lines, and a mirrored redraw; and a drawing reused in
+the third frame of an animated panel (``later_frame``: found only when every frame is
+compared, frames.mode all or sample). Distractors test what
 must *not* match: nearly blank panels, busy backgrounds, unrelated scenes, animated panels
 whose later frames differ. The site uses the real comic's markup, has 404 gaps and pages
 without images, and names its images independently of page numbers.
@@ -23,6 +25,8 @@ WIDTH, HEIGHT = 650, 450
 TALL = 650
 INK = (0, 0, 0)
 RELATIONS = ("exact", "recolour", "reletter", "shift", "redraw", "mirror")
+#: A drawing reused in the third frame of an animated panel.
+LATER_FRAME = "later_frame"
 
 _PALETTE = [
     (238, 232, 213),
@@ -499,6 +503,13 @@ def panels(seed: int, families_per_relation: int, singles: int) -> list[Panel]:
         Panel(to_gif([render(new_scene(rng, busy=True))]), "", "busy") for _ in range(n_distract)
     ]
     out += [Panel(_animated(rng), "", "animated") for _ in range(n_distract)]
+    # drawn last, so that the panels above stay those of earlier versions of the demo
+    for k in range(families_per_relation):
+        name = f"{LATER_FRAME}_{k + 1}"
+        scene = new_scene(rng)
+        opening = [render(new_scene(rng)), render(_jitter(new_scene(rng), rng, 0))]
+        out.append(Panel(to_gif([render(scene)]), name, LATER_FRAME))
+        out.append(Panel(to_gif([*opening, render(scene)]), name, LATER_FRAME))
     rng.shuffle(out)
     return out
 

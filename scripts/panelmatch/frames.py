@@ -1,18 +1,25 @@
-"""Decode the first frame of an image file into an RGB array.
+"""Decode the frames of an image file into RGB arrays.
 
 Palette, grey, 16-bit, CMYK and RGBA images all become ``uint8`` arrays of shape
 ``(height, width, 3)``. Transparent pixels are composited onto a fixed background colour so
 that a sprite on a transparent background looks the same wherever it is reused.
+
+Which frames of an animation are kept is the frame mode (:data:`MODES`): the first frame;
+every frame; or `count` frames spread evenly. A frame that differs from the last kept frame
+by at most `same` (the mean absolute difference of its RGB values, 0-255) is a repeat of it
+and is not kept, so an animation that holds still costs one frame.
 """
 
 from __future__ import annotations
 
 import io
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
+import cv2
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 from PIL import Image, ImageOps
 
 RGB = npt.NDArray[np.uint8]
@@ -38,12 +45,54 @@ def parse_colour(value: Sequence[int] | str) -> tuple[int, int, int]:
     return triple  # type: ignore[return-value]
 
 
+#: Frame modes: which frames of an animated image are kept.
+MODES = ("first", "all", "sample")
+
+
 def first_frame(data: bytes, background: tuple[int, int, int], max_pixels: int) -> RGB:
     """The first frame of the image in `data` as RGB, alpha composited onto `background`.
 
     Raises FrameError when the data is not a decodable image, or when its declared size
     exceeds `max_pixels` (checked before decoding, so a decompression bomb costs nothing).
     """
+    return select(data, background, max_pixels)[0][1]
+
+
+def sample_indices(n_frames: int, count: int) -> list[int]:
+    """`count` frame indices spread evenly over `n_frames` (first and last included)."""
+    if n_frames < 1 or count < 1:
+        raise ValueError(f"need n_frames >= 1 and count >= 1, got {n_frames}, {count}")
+    if count == 1:
+        return [0]
+    return sorted({round(k * (n_frames - 1) / (count - 1)) for k in range(count)})
+
+
+def repeats(a: RGB, b: RGB, same: float) -> bool:
+    """Whether frame `b` repeats frame `a`: same shape and a mean absolute difference of
+    the RGB values of at most `same`."""
+    if a.shape != b.shape:
+        return False
+    return float(cv2.norm(a, b, cv2.NORM_L1)) <= same * a.size
+
+
+def select(
+    data: bytes,
+    background: tuple[int, int, int],
+    max_pixels: int,
+    mode: str = "first",
+    count: int = 1,
+    same: float = 0.0,
+    only: Sequence[int] | None = None,
+) -> list[tuple[int, RGB]]:
+    """The kept frames of the image in `data`: (index in the file, RGB array) in order.
+
+    `mode` is one of :data:`MODES`; `count` is the number of frames of ``sample``; `same`
+    the repeat tolerance (see the module docstring). With `only`, exactly the frames of
+    these indices are decoded (as a later stage re-reads the frames an earlier one kept).
+    Raises FrameError as :func:`first_frame` does.
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     if not data:
         raise FrameError("empty file")
     with warnings.catch_warnings():
@@ -64,9 +113,22 @@ def first_frame(data: bytes, background: tuple[int, int, int], max_pixels: int) 
                 f"image too large: {width}x{height} pixels exceeds the limit of {max_pixels}"
             )
         try:
-            img.seek(0)
-            img.load()
-            return to_rgb(img, background)
+            if only is not None:
+                wanted = sorted(set(only))
+            elif mode == "first":
+                wanted = [0]
+            else:
+                n = getattr(img, "n_frames", 1)
+                wanted = list(range(n)) if mode == "all" else sample_indices(n, count)
+            kept: list[tuple[int, RGB]] = []
+            for index in wanted:
+                img.seek(index)
+                img.load()
+                rgb = to_rgb(img, background)
+                if only is None and kept and repeats(kept[-1][1], rgb, same):
+                    continue
+                kept.append((index, rgb))
+            return kept
         except (OSError, ValueError, SyntaxError, EOFError) as exc:
             raise FrameError(f"corrupt image data ({exc})") from exc
 
@@ -103,3 +165,25 @@ def thumbnail(rgb: RGB, max_side: int, quality: int = 70) -> tuple[bytes, int, i
     buf = io.BytesIO()
     img.save(buf, format="WEBP", quality=quality, method=4)
     return buf.getvalue(), img.width, img.height
+
+
+def stored_frames(
+    table: pd.DataFrame, paths: Mapping[str, str], background: tuple[int, int, int], max_pixels: int
+) -> Iterator[tuple[str, int, RGB]]:
+    """Decode again the frames a features table kept (its `image` and `frame` columns, the
+    frames of an image consecutive): yields (image, frame, RGB) in the table's order.
+
+    `paths` maps each image to its file. Raises FrameError naming the file when a frame
+    cannot be decoded any more (the file changed since the features were computed).
+    """
+    for image, rows in table.groupby("image", sort=False):
+        wanted = [int(f) for f in rows["frame"]]
+        path = paths[image]
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read()
+            decoded = dict(select(data, background, max_pixels, only=wanted))
+        except (OSError, FrameError) as exc:
+            raise FrameError(f"{path}: {exc}") from exc
+        for index in wanted:
+            yield image, index, decoded[index]

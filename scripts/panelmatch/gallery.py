@@ -46,6 +46,8 @@ class Member:
     thumb: str  # path relative to the gallery folder
     width: int
     height: int
+    frame: int = 0  # the frame shown (its index in the file)
+    frames: int = 1  # frames kept of the image (frames.mode)
 
 
 @dataclass
@@ -73,6 +75,16 @@ def order_groups(groups: Sequence[Group], how: str) -> list[Group]:
     return sorted(groups, key=keys[how])
 
 
+def matching_frames(pairs: Sequence[dict]) -> dict[str, int]:
+    """The frame to show of each image of a group: its frame in the group's strongest link
+    that involves it (smallest ratio; pairs hold image_a, frame_a, image_b, frame_b, ratio)."""
+    shown: dict[str, int] = {}
+    for r in sorted(pairs, key=lambda r: r["ratio"]):
+        shown.setdefault(r["image_a"], int(r["frame_a"]))
+        shown.setdefault(r["image_b"], int(r["frame_b"]))
+    return shown
+
+
 def page_name(k: int) -> str:
     return "index.html" if k == 0 else f"page-{k + 1}.html"
 
@@ -98,11 +110,12 @@ def _figure(m: Member, prefix: str = "") -> str:
         if m.link
         else (f" · page {m.page}" if m.page is not None else "")
     )
+    frame = f" · frame {m.frame}" if m.frames > 1 or m.frame else ""
     return (
         f'<figure{cls}><a href="{prefix}image/{m.number}.html">'
         f'<img src="{prefix}{esc(m.thumb)}" width="{m.width}" height="{m.height}"'
         f' loading="lazy" alt="{esc(m.image)}"></a>'
-        f"<figcaption>{esc(m.image)}{page}{mark}</figcaption></figure>"
+        f"<figcaption>{esc(m.image)}{frame}{page}{mark}</figcaption></figure>"
     )
 
 
@@ -121,7 +134,9 @@ def card(g: Group, metrics: Sequence[str]) -> str:
     joined = (
         f"<details><summary>{len(g.pairs)} linking pair(s) and their distances</summary>"
         + _distance_table(
-            g.pairs, list(metrics) + ["edge_threshold", "ratio"], ["image_a", "image_b"]
+            g.pairs,
+            list(metrics) + ["edge_threshold", "ratio"],
+            ["image_a", "frame_a", "image_b", "frame_b"],
         )
         + "</details>"
         if g.pairs

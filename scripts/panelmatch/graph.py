@@ -282,11 +282,31 @@ def split_chains(
     return number([root(v) if big[v] else -1 - int(labels[v]) for v in range(n)])
 
 
+def best_pairs(image_of: npt.ArrayLike, a: npt.ArrayLike, b: npt.ArrayLike, links: Links):
+    """For every pair of images among the frame pairs (a[k], b[k]), the index k of its best
+    frame pair: a linked one before an unlinked one, then the smallest ratio, then the
+    smallest edge distance, then the first. Indices in increasing order.
+
+    `image_of` gives each frame's image. An image pair's distance is that of its best frame
+    pair, and two images are linked when any pair of their frames is.
+    """
+    image_of = np.asarray(image_of, dtype=np.int64)
+    ia = image_of[np.asarray(a, dtype=np.int64)]
+    ib = image_of[np.asarray(b, dtype=np.int64)]
+    key = np.minimum(ia, ib) * (int(image_of.max(initial=0)) + 1) + np.maximum(ia, ib)
+    order = np.lexsort((np.arange(len(key)), links.edge, links.ratio, ~links.keep, key))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = key[order][1:] != key[order][:-1]
+    return np.sort(order[first])
+
+
 class Clustering(NamedTuple):
-    """The result of :func:`cluster`."""
+    """The result of :func:`cluster`: image labels, the rule applied to every frame pair,
+    and the index of each image pair's best frame pair (:func:`best_pairs`)."""
 
     labels: npt.NDArray[np.int32]
     links: Links
+    pairs: npt.NDArray[np.int64]
 
 
 def cluster(
@@ -297,19 +317,27 @@ def cluster(
     edge_pixels: npt.ArrayLike,
     hash_bits: Mapping[str, int],
     rule: Mapping,
+    image_of: npt.ArrayLike | None = None,
 ) -> Clustering:
-    """Groups of `n` images from their stored pairs (a[k], b[k]) under a matching rule:
-    :func:`link`, then :func:`groups` with ``rule["method"]``, then :func:`split_chains`."""
+    """Groups of `n` images from their stored frame pairs (a[k], b[k]) under a matching
+    rule: :func:`link` on every frame pair, each image pair's best frame pair
+    (:func:`best_pairs`), then :func:`groups` with ``rule["method"]`` and
+    :func:`split_chains`.
+
+    `edge_pixels` is per frame and `image_of` gives each frame's image (by default frame k
+    is image k: one frame per image).
+    """
     a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
     px = np.asarray(edge_pixels, dtype=np.int64)
+    image_of = np.arange(len(px)) if image_of is None else np.asarray(image_of, np.int64)
     links = link(distances, px[a], px[b], hash_bits, rule)
-    keep = links.keep
-    weight = WEIGHT_TOP - links.ratio[keep]
-    labels = groups(n, a[keep], b[keep], weight, rule["method"])
-    labels = split_chains(
-        labels, a[keep], b[keep], links.ratio[keep], rule["max_group_size"], rule["strong"]
-    )
-    return Clustering(labels, links)
+    pick = best_pairs(image_of, a, b, links)
+    ia, ib = image_of[a[pick]], image_of[b[pick]]
+    keep = links.keep[pick]
+    ratio = links.ratio[pick][keep]
+    labels = groups(n, ia[keep], ib[keep], WEIGHT_TOP - ratio, rule["method"])
+    labels = split_chains(labels, ia[keep], ib[keep], ratio, rule["max_group_size"], rule["strong"])
+    return Clustering(labels, links, pick)
 
 
 def sizes(labels: npt.ArrayLike) -> npt.NDArray[np.int32]:
@@ -388,18 +416,21 @@ def sensitivity(
     edge_pixels: npt.ArrayLike,
     scales: npt.ArrayLike,
     edge_cap: float,
+    image_of: npt.ArrayLike | None = None,
 ) -> dict[str, list]:
     """Groups (connected components of 2+) and grouped images for each edge_scale in `scales`.
 
-    Computed from the stored pairs only, so no distance is recomputed.
+    Computed from the stored (frame) pairs only, so no distance is recomputed; `n` and
+    `image_of` as in :func:`cluster`.
     """
     a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
     px = np.asarray(edge_pixels)
+    image_of = np.arange(len(px)) if image_of is None else np.asarray(image_of, np.int64)
     out: dict[str, list] = {"edge_scale": [], "groups": [], "grouped_images": []}
     for scale in np.asarray(scales, dtype=np.float64):
         t = edge_thresholds(px, float(scale), edge_cap)
         keep = linked(edge_distance, t[a], t[b])
-        counts = np.bincount(components(n, a[keep], b[keep]))
+        counts = np.bincount(components(n, image_of[a[keep]], image_of[b[keep]]))
         out["edge_scale"].append(round(float(scale), 4))
         out["groups"].append(int((counts > 1).sum()))
         out["grouped_images"].append(int(counts[counts > 1].sum()))

@@ -47,20 +47,14 @@ FAILURES = pa.schema(
     ]
 )
 
-#: First frame of each image as raw RGB bytes (height x width x 3, uint8, row-major).
-FRAMES = pa.schema(
-    [
-        ("image", pa.string()),
-        ("width", pa.int32()),
-        ("height", pa.int32()),
-        ("pixels", pa.binary()),
-    ]
-)
-
-#: Canny edge map of each frame, bit-packed little-endian into 64-bit words (see bits.pack).
+#: Features of each kept frame (frames.select): one row per frame, the frames of an image
+#: consecutive and in file order. `frame` is the frame's index in its file (0: the first).
+#: The Canny edge map and black-and-white image are bit-packed little-endian into 64-bit
+#: words (see bits.pack).
 EDGES = pa.schema(
     [
         ("image", pa.string()),
+        ("frame", pa.int32()),
         ("edge_pixels", pa.int32()),
         ("edges", pa.binary()),
         ("bw", pa.binary()),
@@ -69,8 +63,10 @@ EDGES = pa.schema(
 
 
 #: One column per configured hash method, each bit-packed like the edge maps.
+#: Rows as in EDGES.
 def hashes_schema(methods: Sequence[str]) -> pa.Schema:
-    return pa.schema([("image", pa.string())] + [(m, pa.binary()) for m in methods])
+    fields = [("image", pa.string()), ("frame", pa.int32())]
+    return pa.schema(fields + [(m, pa.binary()) for m in methods])
 
 
 def distance_type(largest: int | float) -> pa.DataType:
@@ -104,9 +100,11 @@ def shard_schema(metric_max: dict[str, int]) -> pa.Schema:
     return pa.schema(fields)
 
 
-#: The graph's edges with all their distances (results/pairs.parquet).
+#: The graph's edges with all their distances (results/pairs.parquet): per pair of images,
+#: the pair of their frames that matched best (graph.best_pairs) and its distances.
 def pairs_schema(metric_types: dict[str, pa.DataType]) -> pa.Schema:
     fields = [("image_a", pa.string()), ("image_b", pa.string())]
+    fields += [("frame_a", pa.int32()), ("frame_b", pa.int32())]
     fields += [(m, t) for m, t in metric_types.items()]
     fields += [("edge_threshold", pa.float32())]
     # the link's distance over the limit of the rule that linked it (graph.link): 0 = identical
@@ -141,10 +139,11 @@ CLUSTERS = pa.schema(
     ]
 )
 
-#: Small WebP thumbnails of each image's first frame, per chunk.
+#: Small WebP thumbnails of each kept frame, per chunk (rows as in EDGES).
 THUMBS = pa.schema(
     [
         ("image", pa.string()),
+        ("frame", pa.int32()),
         ("width", pa.int32()),
         ("height", pa.int32()),
         ("webp", pa.binary()),
@@ -155,6 +154,7 @@ THUMBS = pa.schema(
 #: Each image's nearest images among the stored pairs (results/neighbours.parquet).
 def neighbours_schema(metric_types: dict[str, pa.DataType]) -> pa.Schema:
     fields = [("image", pa.string()), ("rank", pa.int16()), ("neighbour", pa.string())]
+    fields += [("frame", pa.int32()), ("neighbour_frame", pa.int32())]
     fields += [(m, t) for m, t in metric_types.items()]
     fields += [("edge_threshold", pa.float32()), ("linked", pa.bool_())]
     return pa.schema(fields)
@@ -263,55 +263,6 @@ def read_many(
     return pa.concat_tables(tables).to_pandas(types_mapper=_nullable_ints)
 
 
-#: Frames per Parquet row group: writing and reading frames streams in batches of this many,
-#: so a job's memory stays bounded whatever the chunk size.
-FRAME_BATCH = 64
-
-
-@contextlib.contextmanager
-def frame_writer(path: str | os.PathLike):
-    """Stream frames to a FRAMES table, atomically: yields ``add(image, rgb)``.
-
-    Frames are written in row groups of FRAME_BATCH, never held all at once.
-    """
-    with _atomic(path) as tmp:
-        batch: dict[str, list] = {name: [] for name in FRAMES.names}
-        with pq.ParquetWriter(tmp, FRAMES, compression="zstd") as writer:
-
-            def flush():
-                writer.write_table(pa.table(batch, schema=FRAMES))
-                for values in batch.values():
-                    values.clear()
-
-            def add(image: str, rgb: np.ndarray) -> None:
-                height, width, _ = rgb.shape
-                batch["image"].append(image)
-                batch["width"].append(width)
-                batch["height"].append(height)
-                batch["pixels"].append(np.ascontiguousarray(rgb, dtype=np.uint8).tobytes())
-                if len(batch["image"]) >= FRAME_BATCH:
-                    flush()
-
-            yield add
-            if batch["image"]:
-                flush()
-
-
-def frame_images(path: str | os.PathLike) -> list[str]:
-    """The images of a FRAMES table, in order (without reading the pixels)."""
-    return pq.read_table(path, columns=["image"]).column("image").to_pylist()
-
-
-def iter_frames(path: str | os.PathLike):
-    """Yield (image, rgb array (height, width, 3) uint8) from a FRAMES table, streaming."""
-    source = pq.ParquetFile(path)
-    for batch in source.iter_batches(batch_size=FRAME_BATCH, columns=FRAMES.names):
-        images, widths, heights, pixels = (batch.column(n) for n in FRAMES.names)
-        for k in range(len(batch)):
-            rgb = np.frombuffer(pixels[k].as_buffer(), dtype=np.uint8)
-            yield images[k].as_py(), rgb.reshape(heights[k].as_py(), widths[k].as_py(), 3)
-
-
 def write_vectors(images: pd.Series, vectors, path: str | os.PathLike) -> None:
     """Write one vector per image (a float16 or float32 array of shape (n, d)) atomically."""
     vectors = np.asarray(vectors)
@@ -354,15 +305,31 @@ def _nullable_ints(dtype: pa.DataType):
     return _NULLABLE.get(dtype)
 
 
-def read_images(edges_paths: Iterable[str | os.PathLike], columns=("image", "edge_pixels")):
-    """Every processed image in chunk order, from the edge tables, and each chunk's offset.
+def read_images(
+    edges_paths: Iterable[str | os.PathLike], columns=("image", "frame", "edge_pixels")
+):
+    """Every kept frame in chunk order, from the edge tables, and each chunk's offset.
 
-    An image's position in the returned frame is its *global number*; chunk k's rows
-    start at offsets[k].
+    A frame's position in the returned table is its *global number*; chunk k's rows start
+    at offsets[k]. With the first frame of each image only (frames.mode first), frames and
+    images are the same rows.
     """
-    frames = [read(p, columns) for p in edges_paths]
-    offsets = np.cumsum([0] + [len(f) for f in frames]).astype(np.int64)
-    return pd.concat(frames, ignore_index=True), offsets
+    parts = [read(p, columns) for p in edges_paths]
+    offsets = np.cumsum([0] + [len(f) for f in parts]).astype(np.int64)
+    return pd.concat(parts, ignore_index=True), offsets
+
+
+def image_numbers(frame_images: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """The images of frame rows (their frames consecutive), in order, and each row's image
+    number: (names, image_of)."""
+    values = frame_images.to_numpy(dtype=object)
+    start = np.ones(len(values), dtype=bool)
+    start[1:] = values[1:] != values[:-1]
+    image_of = np.cumsum(start) - 1
+    names = values[start]
+    if len(set(names)) != len(names):
+        raise ValueError("the frames of an image are not consecutive in the feature tables")
+    return names, image_of.astype(np.int64)
 
 
 def pair_numbers(shards: pd.DataFrame, offsets) -> tuple[np.ndarray, np.ndarray]:

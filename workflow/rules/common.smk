@@ -41,6 +41,11 @@ SOURCE = config["source"]
 SITE = SOURCE["site"]
 FOLDER = SOURCE["folder"]
 EDGES = config["edges"]
+#: The frames settings that decide which frames are kept and how they decode.
+FRAME_SELECTION = {
+    k: config["frames"][k]
+    for k in ("mode", "count", "same", "background", "max_pixels")
+}
 HASHES = config["hashes"]
 CAPS = config["distances"]["caps"]
 CLUSTERS = config["clusters"]

@@ -1,13 +1,15 @@
-# Opt-in deep fingerprints (embeddings.model): frames -> ONNX model -> L2-normalised vectors
-# per chunk; their cosine distances join the distance shards, and the seeds' methods run
+# Opt-in deep fingerprints (embeddings.model): the kept frames -> ONNX model -> L2-normalised
+# vectors per chunk; their cosine distances join the distance shards, and the seeds' methods run
 # on them: hierarchical groups, de-duplication and k-medoids representatives.
 
 
 rule embeddings:
     input:
-        frames="results/frames/{chunk}.parquet",
+        manifest="results/manifest/{chunk}.parquet",
+        # its list of kept frames only (see rule thumbnails)
+        edges=ancient("results/edges/{chunk}.parquet"),
         model=EMBED["model"] or [],
-        code=lib("embeddings"),
+        code=lib("embeddings", "frames"),
     output:
         "results/embeddings/{chunk}.parquet",
     log:
@@ -26,6 +28,7 @@ rule embeddings:
         batch_size=EMBED["batch_size"],
         dtype=EMBED["dtype"],
         providers=EMBED["providers"],
+        frames=FRAME_SELECTION,
     script:
         "../../scripts/embeddings.py"
 

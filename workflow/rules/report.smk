@@ -6,7 +6,10 @@ REPORT = config["report"]
 
 rule thumbnails:
     input:
-        frames="results/frames/{chunk}.parquet",
+        manifest="results/manifest/{chunk}.parquet",
+        # read for its list of kept frames only, which the `frames` params below decide:
+        # a change of edge or hash settings does not redraw the thumbnails
+        edges=ancient("results/edges/{chunk}.parquet"),
         code=lib("frames"),
     output:
         "results/thumbs/{chunk}.parquet",
@@ -16,6 +19,7 @@ rule thumbnails:
         ENV
     params:
         size=REPORT["thumbnail_size"],
+        frames=FRAME_SELECTION,
     script:
         "../../scripts/thumbnails.py"
 
