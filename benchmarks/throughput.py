@@ -34,7 +34,17 @@ sys.path.insert(0, str(REPO / "scripts"))
 from panelmatch import demo  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
-BASES = 400  # distinct drawings the corpus is derived from
+BASES = 400  # distinct drawings of a corpus of up to 10,000 panels
+PER_BASE = 25  # larger corpora: one drawing per 25 panels, so reuse stays comic-like
+
+
+def base_of(k: int, images: int) -> int:
+    """The drawing panel k reuses. Up to 10,000 panels: one of 400 at random (the corpus
+    the published figures used); beyond, 25 consecutive panels share one, so the number of
+    drawings grows with the corpus instead of each being reused thousands of times."""
+    if images <= 10_000:
+        return random.Random(k * 7919).randrange(BASES)
+    return k // PER_BASE
 
 
 def _base(k: int) -> Image.Image:
@@ -80,11 +90,11 @@ def _variant(base: Image.Image, k: int) -> bytes:
     return buf.getvalue()
 
 
-def _write(args: tuple[int, int, str]) -> None:
-    start, stop, folder = args
+def _write(args: tuple[int, int, str, int]) -> None:
+    start, stop, folder, images = args
     bases: dict[int, Image.Image] = {}
     for k in range(start, stop):
-        b = random.Random(k * 7919).randrange(BASES)
+        b = base_of(k, images)
         if b not in bases:
             bases[b] = _base(b)
         data = (
@@ -98,17 +108,18 @@ def _write(args: tuple[int, int, str]) -> None:
 def make_corpus(folder: Path, images: int, cores: int) -> float:
     """Write the corpus unless it is complete already; returns the seconds spent."""
     stamp = folder / ".complete"
-    if stamp.is_file() and stamp.read_text() == str(images):
+    version = f"{images} panels, drawings per {'25' if images > 10_000 else 'random 400'}"
+    if stamp.is_file() and stamp.read_text() in (version, str(images) * (images <= 10_000)):
         return 0.0
     start = time.perf_counter()
     shutil.rmtree(folder, ignore_errors=True)
     for sub in range(-(-images // 1000)):
         (folder / f"{sub:03d}").mkdir(parents=True, exist_ok=True)
     step = 500
-    jobs = [(s, min(images, s + step), str(folder)) for s in range(0, images, step)]
+    jobs = [(s, min(images, s + step), str(folder), images) for s in range(0, images, step)]
     with multiprocessing.Pool(cores) as pool:
         pool.map(_write, jobs)
-    stamp.write_text(str(images))
+    stamp.write_text(version)
     return time.perf_counter() - start
 
 

@@ -4,6 +4,7 @@ import io
 
 import numpy as np
 import pytest
+from conftest import REAL_PANELS
 from panelmatch import edges, frames, hashes
 from PIL import Image
 
@@ -168,22 +169,50 @@ def test_hash_arguments_are_validated():
         hashes.check("md5", 8)
 
 
-def test_hashes_equal_imagehash_on_the_rgb_image():
-    """Sharing one grey conversion across methods changes no bit."""
+def imagehash_bits(rgb, size):
     import imagehash
 
+    img = Image.fromarray(rgb, "RGB")
+    want = {
+        "ahash": imagehash.average_hash(img, size),
+        "phash": imagehash.phash(img, size),
+        "dhash": imagehash.dhash(img, size),
+        "whash": imagehash.whash(img, size),
+        "colorhash": imagehash.colorhash(img, binbits=hashes.COLOR_BINBITS),
+    }
+    return {m: np.asarray(v.hash, dtype=bool).ravel() for m, v in want.items()}
+
+
+def test_hashes_equal_imagehash_on_the_rgb_image():
+    """One grey conversion shared across methods, and the matrix-product Lanczos resize,
+    change no bit (shrinking, enlarging, odd sizes, two hash sizes)."""
     rng = np.random.default_rng(4)
-    for shape in [(450, 650, 3), (97, 131, 3)]:
+    for shape in [(450, 650, 3), (97, 131, 3), (650, 450, 3), (7, 5, 3)]:
         rgb = rng.integers(0, 256, size=shape, dtype=np.uint8)
         rgb[: shape[0] // 2] //= 3  # some structure, not only noise
-        got = hashes.perceptual_hashes(rgb, list(hashes.METHODS), 8)
-        img = Image.fromarray(rgb, "RGB")
-        want = {
-            "ahash": imagehash.average_hash(img, 8),
-            "phash": imagehash.phash(img, 8),
-            "dhash": imagehash.dhash(img, 8),
-            "whash": imagehash.whash(img, 8),
-            "colorhash": imagehash.colorhash(img, binbits=hashes.COLOR_BINBITS),
-        }
-        for method, value in want.items():
-            assert (got[method] == np.asarray(value.hash, dtype=bool).ravel()).all(), method
+        for size in (8, 16):
+            got = hashes.perceptual_hashes(rgb, list(hashes.METHODS), size)
+            for method, value in imagehash_bits(rgb, size).items():
+                assert (got[method] == value).all(), (shape, size, method)
+
+
+def test_lanczos_resize_is_pillows_bit_for_bit():
+    rng = np.random.default_rng(9)
+    for _ in range(150):
+        height, width, w, h = (int(v) for v in rng.integers(3, 90, 4))
+        grey = rng.integers(0, 256, size=(height, width), dtype=np.uint8)
+        sizes = [(w, h), (9, 8), (w, 32)]
+        img = Image.fromarray(grey, "L")
+        for size, out in zip(sizes, hashes.lanczos_resize(grey, sizes), strict=True):
+            want = np.asarray(img.resize(size, Image.Resampling.LANCZOS))
+            assert np.array_equal(out, want), (grey.shape, size)
+
+
+@pytest.mark.skipif(not REAL_PANELS.is_dir(), reason="shared real panels not present")
+def test_hashes_equal_imagehash_on_the_real_panels():
+    for path in sorted(REAL_PANELS.glob("*.gif")):
+        rgb = frames.first_frame(path.read_bytes(), WHITE, 10**8)
+        got = hashes.perceptual_hashes(rgb, ["phash", "dhash", "ahash"], 8)
+        want = imagehash_bits(rgb, 8)
+        for method in got:
+            assert (got[method] == want[method]).all(), (path.name, method)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import math
 from collections.abc import Callable, Sequence
 
 import imagehash
@@ -45,26 +47,134 @@ def check(method: str, hash_size: int) -> None:
         raise ValueError(f"whash needs a power of two hash_size, got {hash_size}")
 
 
-def _phash(grey: Image.Image, n: int) -> npt.NDArray[np.bool_]:
+#: Fixed-point precision of Pillow's 8-bit resampling (Resample.c: 32 - 8 - 2).
+_PRECISION = 22
+
+
+def _lanczos_kernel(x: float) -> float:
+    def sinc(v: float) -> float:
+        if v == 0.0:
+            return 1.0
+        v *= math.pi
+        return math.sin(v) / v
+
+    return sinc(x) * sinc(x / 3) if -3.0 <= x < 3.0 else 0.0
+
+
+@functools.lru_cache(maxsize=256)
+def lanczos_weights(in_size: int, out_size: int) -> npt.NDArray[np.float64]:
+    """Pillow's fixed-point Lanczos weights from `in_size` to `out_size` samples, as an
+    integer-valued matrix (in_size, out_size): Resample.c's precompute_coeffs and
+    normalize_coeffs_8bpc, step for step (same double arithmetic, same rounding)."""
+    if in_size < 1 or out_size < 1:
+        raise ValueError(f"sizes must be positive, got {in_size}, {out_size}")
+    scale = in_size / out_size
+    filterscale = max(scale, 1.0)
+    support = 3.0 * filterscale
+    weights = np.zeros((in_size, out_size))
+    for xx in range(out_size):
+        center = (xx + 0.5) * scale
+        xmin = max(int(center - support + 0.5), 0)
+        xmax = min(int(center + support + 0.5), in_size) - xmin
+        k = [_lanczos_kernel((x + xmin - center + 0.5) / filterscale) for x in range(xmax)]
+        total = 0.0
+        for w in k:
+            total += w
+        for x, w in enumerate(k):
+            v = w / total if total != 0.0 else w
+            weights[xmin + x, xx] = int(v * (1 << _PRECISION) + (-0.5 if v < 0 else 0.5))
+    return weights
+
+
+def _fixed_point(t: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    # the sums are exact integers (|sum| < 2**53): round, shift and clip as Pillow does
+    return np.clip(np.floor((t + (1 << (_PRECISION - 1))) / (1 << _PRECISION)), 0, 255)
+
+
+def _passes(grey, size, horizontal_first, wide=None):
+    """Separable Lanczos passes with 8-bit rounding between them (`wide`: the horizontal
+    pass, when already computed)."""
+    height, width = grey.shape
+    w, h = size
+    t = grey.astype(np.float64)
+    across = (lambda t: _fixed_point(t @ lanczos_weights(width, w))) if w != width else None
+    down = (lambda t: _fixed_point(lanczos_weights(height, h).T @ t)) if h != height else None
+    steps = [across, down] if horizontal_first else [down, across]
+    for k, step in enumerate(steps):
+        if step is across and k == 0 and wide is not None:
+            t = wide
+        elif step is not None:
+            t = step(t)
+    return t.astype(np.uint8)
+
+
+@functools.lru_cache(maxsize=256)
+def _pillow_order(shape: tuple[int, int], size: tuple[int, int]) -> bool | None:
+    """Which pass Pillow runs first for this resize (True: horizontal), found once per
+    shape on random probes: the order whose result equals Pillow's. None when no probe
+    tells the orders apart or neither matches (then Pillow itself is used)."""
+    rng = np.random.default_rng(shape[0] * 7919 + shape[1] * 31 + size[0] * 17 + size[1])
+    for _ in range(4):
+        probe = rng.integers(0, 256, size=shape, dtype=np.uint8)
+        want = np.asarray(Image.fromarray(probe, "L").resize(size, Image.Resampling.LANCZOS))
+        across = np.array_equal(_passes(probe, size, True), want)
+        down = np.array_equal(_passes(probe, size, False), want)
+        if across != down:
+            return across
+        if not across:
+            return None
+    return None
+
+
+def lanczos_resize(
+    grey: npt.NDArray[np.uint8], sizes: Sequence[tuple[int, int]]
+) -> list[npt.NDArray[np.uint8]]:
+    """A grey image (height, width) resized to each (width, height) of `sizes`, bit for bit
+    as Pillow's ``resize(size, Image.LANCZOS)``, which imagehash uses.
+
+    The passes run as matrix products of exact integer sums, and one product serves the
+    horizontal pass of every size (about 2.5x faster than Pillow for a 650x450 panel). The
+    order of the passes is Pillow's own, checked once per shape (see _pillow_order).
+    """
+    shape = (int(grey.shape[0]), int(grey.shape[1]))
+    order = {size: _pillow_order(shape, size) for size in sizes}
+    first = [w for (w, h), o in order.items() if o and w != shape[1]]
+    wide = {}
+    if first:
+        g = grey.astype(np.float64)
+        product = _fixed_point(g @ np.hstack([lanczos_weights(shape[1], w) for w in first]))
+        wide = dict(zip(first, np.split(product, np.cumsum(first)[:-1], axis=1), strict=True))
+    out = []
+    for size in sizes:
+        if order[size] is None:
+            resized = Image.fromarray(grey, "L").resize(size, Image.Resampling.LANCZOS)
+            out.append(np.asarray(resized))
+        else:
+            out.append(_passes(grey, size, order[size], wide.get(size[0])))
+    return out
+
+
+def _phash(pixels: npt.NDArray[np.uint8], n: int) -> npt.NDArray[np.bool_]:
     # imagehash.phash, step for step (highfreq_factor 4), without its per-call overhead
-    pixels = np.asarray(grey.resize((4 * n, 4 * n), Image.Resampling.LANCZOS))
     dct = scipy.fftpack.dct(scipy.fftpack.dct(pixels, axis=0), axis=1)[:n, :n]
     return dct > np.median(dct)
 
 
-def _dhash(grey: Image.Image, n: int) -> npt.NDArray[np.bool_]:
-    pixels = np.asarray(grey.resize((n + 1, n), Image.Resampling.LANCZOS))
+def _dhash(pixels: npt.NDArray[np.uint8], n: int) -> npt.NDArray[np.bool_]:
     return pixels[:, 1:] > pixels[:, :-1]
 
 
-def _ahash(grey: Image.Image, n: int) -> npt.NDArray[np.bool_]:
-    pixels = np.asarray(grey.resize((n, n), Image.Resampling.LANCZOS))
+def _ahash(pixels: npt.NDArray[np.uint8], n: int) -> npt.NDArray[np.bool_]:
     return pixels > pixels.mean()
 
 
-#: The same bits as imagehash's functions of these names (a test compares them), computed
-#: directly on the shared grey image.
-_DIRECT = {"phash": _phash, "dhash": _dhash, "ahash": _ahash}
+#: The same bits as imagehash's functions of these names (tests compare them), computed on
+#: the shared grey image: (size of its grey thumbnail, the hash of that thumbnail).
+_DIRECT = {
+    "phash": (lambda n: (4 * n, 4 * n), _phash),
+    "dhash": (lambda n: (n + 1, n), _dhash),
+    "ahash": (lambda n: (n, n), _ahash),
+}
 
 
 def perceptual_hashes(
@@ -75,15 +185,18 @@ def perceptual_hashes(
     # imagehash converts to grey ("L") first except for the colour hash: convert once and
     # share it (converting an "L" image again is an identical copy, so the bits are the same)
     grey = img.convert("L")
-    out = {}
     for method in methods:
         check(method, hash_size)
+    direct = [m for m in methods if m in _DIRECT]
+    sizes = [_DIRECT[m][0](hash_size) for m in direct]
+    thumbs = lanczos_resize(np.asarray(grey), sizes) if direct else []
+    out = {m: _DIRECT[m][1](t, hash_size).ravel() for m, t in zip(direct, thumbs, strict=True)}
+    for method in methods:
         if method in _DIRECT:
-            out[method] = _DIRECT[method](grey, hash_size).ravel()
             continue
         source = img if method == "colorhash" else grey
         out[method] = np.asarray(_HASHERS[method](source, hash_size).hash, dtype=bool).ravel()
-    return out
+    return {m: out[m] for m in methods}
 
 
 def edge_map_hashes(
