@@ -16,7 +16,7 @@ bits.set_threads(snakemake.threads)
 def load(chunks, edges_paths, hashes_paths):
     """Every metric's codes for a group's images, with each row's chunk and row number."""
     edge_codes, bw_codes, hash_codes = [], [], {m: [] for m in hash_bits}
-    chunk_of, row_of, names = [], [], []
+    chunk_of, row_of, names, pixels = [], [], [], []
     nbits = p.width * p.height
     for chunk, edges_path, hashes_path in zip(chunks, edges_paths, hashes_paths, strict=True):
         edges = tables.read(edges_path)
@@ -24,6 +24,7 @@ def load(chunks, edges_paths, hashes_paths):
         if not edges[["image", "frame"]].equals(hashes[["image", "frame"]]):
             raise ValueError(f"{edges_path} and {hashes_path} do not list the same frames")
         names.append(edges["image"])
+        pixels.append(edges["edge_pixels"].to_numpy(np.int64))
         edge_codes.append(bits.from_bytes(edges["edges"], nbits))
         bw_codes.append(bits.from_bytes(edges["bw"], nbits))
         for m, size in hash_bits.items():
@@ -40,7 +41,11 @@ def load(chunks, edges_paths, hashes_paths):
         p.tolerance,
     )
     _, image_of = tables.image_numbers(pd.concat(names, ignore_index=True))
-    return codes, np.concatenate(chunk_of), np.concatenate(row_of), image_of
+    # relative cap: an edge distance is stored only up to relative_cap x each frame's edges
+    limit = None
+    if p.relative_cap is not None:
+        limit = np.floor(p.relative_cap * np.concatenate(pixels)).astype(np.int64)
+    return codes, np.concatenate(chunk_of), np.concatenate(row_of), image_of, limit
 
 
 def load_vectors(paths, images):
@@ -54,10 +59,13 @@ def load_vectors(paths, images):
 
 
 same = snakemake.wildcards.a == snakemake.wildcards.b
-a, chunk_a, row_a, image_a = load(p.chunks_a, inp.edges_a, inp.hashes_a)
-b, chunk_b, row_b, image_b = (
-    (a, chunk_a, row_a, image_a) if same else load(p.chunks_b, inp.edges_b, inp.hashes_b)
+a, chunk_a, row_a, image_a, limit_a = load(p.chunks_a, inp.edges_a, inp.hashes_a)
+b, chunk_b, row_b, image_b, limit_b = (
+    (a, chunk_a, row_a, image_a, limit_a) if same else load(p.chunks_b, inp.edges_b, inp.hashes_b)
 )
+limits = None
+if limit_a is not None:
+    limits = {m: (limit_a, limit_b) for m in metrics.EDGE_BITMAPS if m in p.caps}
 caps = {m: cap for m, cap in p.caps.items() if m != metrics.COSINE}
 cosine = metrics.COSINE in metric_max
 extra = None
@@ -65,7 +73,7 @@ if cosine:
     va = load_vectors(inp.embeddings_a, len(chunk_a))
     vb = va if same else load_vectors(inp.embeddings_b, len(chunk_b))
     extra = embeddings.cosine_within(va, vb, p.caps[metrics.COSINE], same)
-i, j, dist = bits.pairs_within(a, b, caps, same, dict(p.candidates) or None, extra)
+i, j, dist = bits.pairs_within(a, b, caps, same, dict(p.candidates) or None, extra, limits)
 if same:  # two frames of one image (frames.mode all or sample) are not a pair
     other = image_a[i] != image_b[j]
     if not other.all():

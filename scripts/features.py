@@ -1,46 +1,42 @@
 """Rule features: decode each image's kept frames once and compute every feature of each
 (edge map, black-and-white image, hashes); list the images that could not be used."""
 
-from concurrent.futures import ThreadPoolExecutor
+import functools
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pandas as pd
-from panelmatch import bits, features, frames, logs, tables
+from panelmatch import bits, features, logs, tables
+from threadpoolctl import threadpool_limits
 
 snakemake = snakemake  # noqa: F821 - injected by Snakemake
 log = logs.to_file(snakemake.log[0])
 p = snakemake.params
-background = frames.parse_colour(p.frames["background"])
 manifest = tables.read(snakemake.input.manifest)
 usable = manifest[manifest["status"] == tables.OK]
-
-
-def work(path):
-    """(index, Features) of the kept frames of one file, or the reason it is unusable."""
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-        kept = frames.select(
-            data,
-            background,
-            p.frames["max_pixels"],
-            p.frames["mode"],
-            p.frames["count"],
-            p.frames["same"],
-        )
-    except (OSError, frames.FrameError) as exc:
-        return exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-    return [(index, features.describe(rgb, p.edges, p.hashes)) for index, rgb in kept]
-
+work = functools.partial(
+    features.from_file, frame_settings=dict(p.frames), e=dict(p.edges), h=dict(p.hashes)
+)
 
 rows = {"image": [], "frame": [], "edges": [], "bw": [], "hashes": []}
 failed = []
 progress = logs.Progress(log, "features", len(usable))
-# decoding, resizing, Canny and hashing release the GIL: threads keep the job's cores busy
-with ThreadPoolExecutor(max(1, snakemake.threads)) as pool:
-    for row, result in zip(
-        usable.itertuples(index=False), pool.map(work, usable["path"]), strict=True
-    ):
+# one process per thread of the job (the per-image Python work would serialise threads),
+# each with a single-threaded BLAS: its small matrix products gain nothing from threads,
+# and 2 x 2 threads on 2 cores took 2.3x longer (README, "End-to-end throughput")
+workers = max(1, snakemake.threads)
+threadpool_limits(1)
+with ProcessPoolExecutor(
+    workers,
+    mp_context=multiprocessing.get_context("fork"),
+    initializer=threadpool_limits,
+    initargs=(1,),
+) as pool:
+    results = (
+        pool.map(work, usable["path"], chunksize=16) if workers > 1 else map(work, usable["path"])
+    )
+    for row, result in zip(usable.itertuples(index=False), results, strict=True):
         if isinstance(result, str):
             failed.append(
                 {"image": row.image, "path": row.path, "stage": "frames", "reason": result}

@@ -181,3 +181,29 @@ def test_candidate_mode_examines_only_candidates():
     assert got == {(i, j) for i, j in exhaustive if d_short[i, j] <= 10}
     assert (40, 41) in exhaustive and (40, 41) not in got and len(got) >= 10
     assert np.array_equal(cand[2]["wide"], reference(wide, wide)[cand[0], cand[1]])
+
+
+def test_row_limits_keep_only_pairs_within_both_rows_limits():
+    rng = np.random.default_rng(3)
+    codes = bits.pack(rng.random((40, 300)) < 0.2)
+    limit = rng.integers(20, 120, 40)
+    d = bits.hamming(codes, codes)
+    want = [
+        (i, j)
+        for i in range(40)
+        for j in range(i + 1, 40)
+        if d[i, j] <= 100 and d[i, j] <= limit[i] and d[i, j] <= limit[j]
+    ]
+    i, j = bits.within(codes, codes, 100, True, limit_a=limit, limit_b=limit)
+    assert list(zip(i.tolist(), j.tolist(), strict=True)) == want
+    side = {"edges": codes}
+    i, j, dist = bits.pairs_within(
+        side, side, {"edges": 100}, True, limits={"edges": (limit, limit)}
+    )
+    assert list(zip(i.tolist(), j.tolist(), strict=True)) == want
+    # the same filter when the search goes through candidates
+    side = {"edges": codes, "h": codes[:, :1]}
+    i, j, _ = bits.pairs_within(
+        side, side, {"edges": 100}, True, {"h": 64}, limits={"edges": (limit, limit)}
+    )
+    assert list(zip(i.tolist(), j.tolist(), strict=True)) == want

@@ -35,7 +35,8 @@ def test_a_longer_comic_computes_only_the_new_chunk(small_demo_run, tmp_path):
     jobs = job_counts(snakemake(tmp_path, *TARGETS, configfile=path).stdout)
     for rule in ("scrape", "features"):
         assert jobs[rule] == 1, (rule, jobs)
-    assert jobs["distances"] == 3  # the shards with the new chunk: (0,2), (1,2), (2,2)
+    # chunks_per_shard 2: groups [0, 1] and [2]; the shards with the new group: (0,1), (1,1)
+    assert jobs["distances"] == 2
     # the same result as the clean run over pages 1-24
     same_files(
         tmp_path, small_demo_run, ["clusters.parquet", "pairs.parquet", "neighbours.parquet"]
@@ -59,8 +60,9 @@ def test_a_fuller_folder_computes_only_new_chunks(small_demo_run, tmp_path):
     new_chunks = -(-len(images) // 6) - 3  # the last old chunk fills up, the rest is new
     for rule in ("ingest", "features"):
         assert jobs[rule] == new_chunks, (rule, jobs)
-    chunks = new_chunks + 3
-    assert jobs["distances"] == chunks * (chunks + 1) // 2 - 6  # all but the old 3 x 3
+    # groups of 2 chunks: only shard (0,0) involves no grown or new chunk
+    groups = -(-(new_chunks + 3) // 2)
+    assert jobs["distances"] == groups * (groups + 1) // 2 - 1
     clean = tmp_path / "clean"
     clean.mkdir()
     snakemake(clean, *TARGETS, configfile=path)

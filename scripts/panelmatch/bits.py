@@ -112,8 +112,11 @@ _TILE = 512  # rows of `b` per tile: a tile of 10,000-bit codes (640 KB) stays i
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def _scan(a, b, oa, ob, cap, upper, fill, starts, offsets, out_i, out_j):  # pragma: no cover
-    """Count (fill=False) or write (fill=True) the pairs with oa[i] + d + ob[j] <= cap.
+def _scan(
+    a, b, oa, ob, la, lb, cap, upper, fill, starts, offsets, out_i, out_j
+):  # pragma: no cover
+    """Count (fill=False) or write (fill=True) the pairs with oa[i] + d + ob[j] <= cap
+    that are also within both rows' own limits la[i] and lb[j].
 
     Works on the tasks of `_SUPER` rows of `a` starting at `starts`. With `upper`, a and b
     are the same images and only j > i counts. Counting adds row i's count into
@@ -139,13 +142,14 @@ def _scan(a, b, oa, ob, cap, upper, fill, starts, offsets, out_i, out_j):  # pra
                             u2 += _popcnt(a[g + 2, k] ^ bk)
                             u3 += _popcnt(a[g + 3, k] ^ bk)
                         obj = ob[j]
+                        cj = min(cap, lb[j])
                         d0 = np.int64(u0) + oa[g] + obj
                         d1 = np.int64(u1) + oa[g + 1] + obj
                         d2 = np.int64(u2) + oa[g + 2] + obj
                         d3 = np.int64(u3) + oa[g + 3] + obj
-                        if d0 <= cap or d1 <= cap or d2 <= cap or d3 <= cap:
+                        if d0 <= cj or d1 <= cj or d2 <= cj or d3 <= cj:
                             for q, d in ((0, d0), (1, d1), (2, d2), (3, d3)):
-                                if d <= cap and (not upper or j > g + q):
+                                if d <= cj and d <= la[g + q] and (not upper or j > g + q):
                                     if fill:
                                         at = offsets[g + q] + cnt[g + q - s0]
                                         out_i[at] = g + q
@@ -158,7 +162,8 @@ def _scan(a, b, oa, ob, cap, upper, fill, starts, offsets, out_i, out_j):  # pra
                             u = np.uint64(0)
                             for k in range(w):
                                 u += _popcnt(a[i, k] ^ b[j, k])
-                            if np.int64(u) + oa[i] + ob[j] <= cap:
+                            d = np.int64(u) + oa[i] + ob[j]
+                            if d <= cap and d <= la[i] and d <= lb[j]:
                                 if fill:
                                     at = offsets[i] + cnt[i - s0]
                                     out_i[at] = i
@@ -240,10 +245,13 @@ def within(
     upper_only: bool = False,
     offset_a: npt.ArrayLike | None = None,
     offset_b: npt.ArrayLike | None = None,
+    limit_a: npt.ArrayLike | None = None,
+    limit_b: npt.ArrayLike | None = None,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """All pairs (i, j) with ``offset_a[i] + hamming(a[i], b[j]) + offset_b[j] <= cap``,
     sorted by (i, j). The offsets (int, one per row, default 0) let derived distances such
-    as :class:`Coded`'s be searched exactly.
+    as :class:`Coded`'s be searched exactly. With per-row limits (int, one per row), the
+    distance must also be at most ``limit_a[i]`` and ``limit_b[j]``.
 
     With `upper_only`, `a` and `b` describe the same images and only pairs with i < j count.
     Two passes: the first counts each row's pairs, the second writes them and revisits
@@ -255,7 +263,14 @@ def within(
     na = a.shape[0]
     oa = _offsets(offset_a, na, "a")
     ob = _offsets(offset_b, b.shape[0], "b")
-    plain = offset_a is None and offset_b is None
+    plain = offset_a is None and offset_b is None and limit_a is None and limit_b is None
+    big = np.iinfo(np.int64).max
+    la = _offsets(limit_a, na, "a") if limit_a is not None else np.full(na, big, np.int64)
+    lb = (
+        _offsets(limit_b, b.shape[0], "b")
+        if limit_b is not None
+        else np.full(b.shape[0], big, np.int64)
+    )
     offsets = np.zeros(na + 1, dtype=np.int64)
     empty = np.zeros(0, dtype=np.int64)
     if na == 0 or b.shape[0] == 0 or (cap < 0 and plain):
@@ -264,7 +279,7 @@ def within(
     if a.shape[1] == 1 and plain:
         _count_words(a, b, np.uint64(cap), upper_only, starts, offsets)
     else:
-        _scan(a, b, oa, ob, np.int64(cap), upper_only, False, starts, offsets, empty, empty)
+        _scan(a, b, oa, ob, la, lb, np.int64(cap), upper_only, False, starts, offsets, empty, empty)
     per_row = offsets[1:].copy()
     np.cumsum(offsets, out=offsets)
     total = int(offsets[-1])
@@ -272,7 +287,7 @@ def within(
     out_j = np.empty(total, dtype=np.int64)
     if total:
         busy = np.unique(np.nonzero(per_row)[0] // _SUPER * _SUPER).astype(np.int64)
-        _scan(a, b, oa, ob, np.int64(cap), upper_only, True, busy, offsets, out_i, out_j)
+        _scan(a, b, oa, ob, la, lb, np.int64(cap), upper_only, True, busy, offsets, out_i, out_j)
     return out_i, out_j
 
 
@@ -334,8 +349,10 @@ def pairs_within(
     upper_only: bool = False,
     candidates: Mapping[str, int] | None = None,
     extra: tuple[npt.ArrayLike, npt.ArrayLike] | None = None,
+    limits: Mapping[str, tuple[npt.ArrayLike, npt.ArrayLike]] | None = None,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], dict[str, npt.NDArray[np.int64]]]:
-    """All pairs (i, j) whose distance under at least one capped metric is <= its cap.
+    """All pairs (i, j) whose distance under at least one capped metric is <= its cap
+    (and, for a metric of `limits` = {metric: (limit_a, limit_b)}, <= both rows' limits).
 
     `a` and `b` map each metric name to a codes matrix (a plain Hamming distance) or a
     :class:`Coded` (rows are images; every metric has the same rows). Metrics not named in
@@ -379,6 +396,9 @@ def pairs_within(
     for m, limit in search.items():
         # (x // div <= limit) is (x <= limit * div + div - 1) for x >= 0
         div = ca[m].divisor
+        row_limits = (None, None)
+        if limits and m in limits and not candidates:
+            row_limits = tuple(np.asarray(x, np.int64) * div + div - 1 for x in limits[m])
         i, j = within(
             ca[m].probe,
             cb[m].target,
@@ -386,6 +406,7 @@ def pairs_within(
             upper_only,
             ca[m].offset,
             cb[m].offset,
+            *row_limits,
         )
         keys.append(i * nb + j)
     key = np.unique(np.concatenate(keys))
@@ -397,7 +418,11 @@ def pairs_within(
     if candidates:
         keep = np.isin(key, extra_keys)
         for m, cap in caps.items():
-            keep |= dist[m] <= cap
+            under = dist[m] <= cap
+            if limits and m in limits:
+                la, lb = (np.asarray(x, np.int64) for x in limits[m])
+                under &= (dist[m] <= la[i]) & (dist[m] <= lb[j])
+            keep |= under
         i, j = i[keep], j[keep]
         dist = {m: d[keep] for m, d in dist.items()}
     return i, j, dist

@@ -12,7 +12,7 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from panelmatch import edges, hashes
+from panelmatch import edges, frames, hashes
 
 
 class Features(NamedTuple):
@@ -33,3 +33,24 @@ def describe(rgb: npt.NDArray[np.uint8], e: Mapping, h: Mapping) -> Features:
     if h.get("edge_methods"):
         values |= hashes.edge_map_hashes(edge_map, h["edge_methods"], h["hash_size"])
     return Features(edge_map, bw, values)
+
+
+def from_file(
+    path: str, frame_settings: Mapping, e: Mapping, h: Mapping
+) -> list[tuple[int, Features]] | str:
+    """The (frame index, Features) of each kept frame of the image file at `path`
+    (frames.select with the ``frames`` settings), or why the file cannot be used."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+        kept = frames.select(
+            data,
+            frames.parse_colour(frame_settings["background"]),
+            frame_settings["max_pixels"],
+            frame_settings["mode"],
+            frame_settings["count"],
+            frame_settings["same"],
+        )
+    except (OSError, frames.FrameError) as exc:
+        return exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return [(index, describe(rgb, e, h)) for index, rgb in kept]

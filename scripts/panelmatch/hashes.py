@@ -92,11 +92,11 @@ def _fixed_point(t: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
 
 
 def _passes(grey, size, horizontal_first, wide=None):
-    """Separable Lanczos passes with 8-bit rounding between them (`wide`: the horizontal
-    pass, when already computed)."""
+    """Separable Lanczos passes with 8-bit rounding between them, on a grey image (float64
+    or uint8); `wide`: the horizontal pass, when already computed."""
     height, width = grey.shape
     w, h = size
-    t = grey.astype(np.float64)
+    t = grey if grey.dtype == np.float64 else grey.astype(np.float64)
     across = (lambda t: _fixed_point(t @ lanczos_weights(width, w))) if w != width else None
     down = (lambda t: _fixed_point(lanczos_weights(height, h).T @ t)) if h != height else None
     steps = [across, down] if horizontal_first else [down, across]
@@ -140,8 +140,8 @@ def lanczos_resize(
     order = {size: _pillow_order(shape, size) for size in sizes}
     first = [w for (w, h), o in order.items() if o and w != shape[1]]
     wide = {}
+    g = grey.astype(np.float64)
     if first:
-        g = grey.astype(np.float64)
         product = _fixed_point(g @ np.hstack([lanczos_weights(shape[1], w) for w in first]))
         wide = dict(zip(first, np.split(product, np.cumsum(first)[:-1], axis=1), strict=True))
     out = []
@@ -150,7 +150,7 @@ def lanczos_resize(
             resized = Image.fromarray(grey, "L").resize(size, Image.Resampling.LANCZOS)
             out.append(np.asarray(resized))
         else:
-            out.append(_passes(grey, size, order[size], wide.get(size[0])))
+            out.append(_passes(g, size, order[size], wide.get(size[0])))
     return out
 
 

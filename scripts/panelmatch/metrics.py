@@ -32,6 +32,8 @@ from panelmatch import bits
 
 #: Bitmap metrics accepted in ``distances.bitmaps``.
 BITMAPS = ("edges", "edges_mirror", "edges_tolerant", "bw", "bw_inverse")
+#: The bitmap metrics of the edge maps: distances.relative_cap bounds them by edge pixels.
+EDGE_BITMAPS = ("edges", "edges_mirror", "edges_tolerant")
 #: Prefix of the hashes of the edge maps.
 EDGE_HASH = "edges_"
 

@@ -135,6 +135,17 @@ def check_rule(key, rule):
                 f"{key}.cosine_max",
                 f"{rule['cosine_max']} exceeds distances.caps.cosine ({CAPS['cosine']})",
             )
+    relative = config["distances"]["relative_cap"]
+    if (
+        relative is not None
+        and rule.get("threshold") == "scaled"
+        and rule.get("edge_scale", 0) > relative
+    ):
+        config_error(
+            f"{key}.edge_scale",
+            f"{rule['edge_scale']} exceeds distances.relative_cap ({relative}); "
+            "pairs between the two are never stored",
+        )
     if rule.get("edge_cap", 0) > min(
         CAPS[m] for m in rule.get("edge_metrics", ["edges"]) if m in CAPS
     ):

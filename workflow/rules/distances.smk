@@ -34,6 +34,7 @@ rule distances:
             config["distances"]["tolerance"] if "edges_tolerant" in METRICS else 0
         ),
         caps={m: CAPS[m] for m in METRICS if m in CAPS},
+        relative_cap=config["distances"]["relative_cap"],
         candidates=config["distances"]["candidates"],
         chunks_a=lambda wildcards: list(GROUPS[int(wildcards.a)]),
         chunks_b=lambda wildcards: list(GROUPS[int(wildcards.b)]),
