@@ -19,9 +19,22 @@ frame_number = frames["frame"].to_numpy(np.int64)
 manifest = tables.read_many(inp.manifests, ["page", "image", "path", "status"])
 manifest = manifest[manifest["status"] == tables.OK].set_index("image")
 
-shards = tables.read_many(inp.shards)
-a, b = tables.pair_numbers(shards, offsets)
-distances = {m: shards[m].to_numpy() for m in metric_max}
+# one shard at a time, keeping only the pairs the rule links: memory holds one shard and
+# the links, never every stored pair (only linked pairs can join or describe a group)
+stored, kept = 0, []
+for path in inp.shards:
+    shard = tables.read(path)
+    sa, sb = tables.pair_numbers(shard, offsets)
+    found = {m: shard[m].to_numpy() for m in metric_max}
+    linked = graph.link(found, pixels[sa], pixels[sb], dict(p.hash_bits), rule).keep
+    kept.append((sa[linked], sb[linked], {m: v[linked] for m, v in found.items()}))
+    stored += len(shard)
+    del shard, found
+a = np.concatenate([k[0] for k in kept]) if kept else np.zeros(0, np.int64)
+b = np.concatenate([k[1] for k in kept]) if kept else np.zeros(0, np.int64)
+distances = {
+    m: np.concatenate([k[2][m] for k in kept]) if kept else np.zeros(0) for m in metric_max
+}
 labels, links, pick = graph.cluster(n, a, b, distances, pixels, dict(p.hash_bits), rule, image_of)
 sizes = graph.sizes(labels)
 # the linked image pairs, each through its best frame pair
@@ -62,7 +75,7 @@ log.info(
     "(rule %s)",
     n,
     len(frames),
-    len(shards),
+    stored,
     len(pick),
     len(set(labels[sizes > 1].tolist())),
     int((sizes > 1).sum()),
