@@ -31,13 +31,11 @@ def test_demo_outputs_account_for_every_input(small_demo_run):
         "evaluation.json",
     ]:
         assert (res / name).is_file(), name
+    # 3 chunks in groups of chunks_per_shard 2: [0, 1] and [2]
     assert sorted(p.name for p in (res / "distances").glob("*.parquet")) == [
         "0000_0000.parquet",
         "0000_0001.parquet",
-        "0000_0002.parquet",
         "0001_0001.parquet",
-        "0001_0002.parquet",
-        "0002_0002.parquet",
     ]
     manifest = pd.concat(pd.read_parquet(p) for p in sorted((res / "manifest").glob("*.parquet")))
     clusters = pd.read_parquet(res / "clusters.parquet")
@@ -193,7 +191,8 @@ def all_shards(workdir: Path) -> pd.DataFrame:
 
 
 def test_shards_together_equal_the_all_pairs_reference(small_demo_run):
-    """Every pair of images once, under the caps exactly, with numpy's distances."""
+    """Every pair of images once, under the caps exactly (edge distances also within
+    distances.relative_cap of both images' edge pixels), with numpy's distances."""
     res = small_demo_run / "results"
     edges = [pd.read_parquet(p) for p in sorted((res / "edges").glob("*.parquet"))]
     hashes = [pd.read_parquet(p) for p in sorted((res / "hashes").glob("*.parquet"))]
@@ -208,12 +207,17 @@ def test_shards_together_equal_the_all_pairs_reference(small_demo_run):
     maps = unpacked["edges"][:, :10000].reshape(-1, 100, 100)
     flipped = maps[:, :, ::-1].reshape(len(maps), -1)
     caps = {"edges": 1500, "edges_mirror": 1500, "phash": 12, "dhash": 12}
+    limit = np.floor(1.5 * maps.reshape(len(maps), -1).sum(axis=1))
     rows = []
     for x in range(len(keys)):
         for y in range(x + 1, len(keys)):
             d = {m: int((v[x] != v[y]).sum()) for m, v in unpacked.items()}
             d["edges_mirror"] = int((maps[x].ravel() != flipped[y]).sum())
-            if any(d[m] <= c for m, c in caps.items()):
+            cap = {
+                m: c if m in ("phash", "dhash") else min(c, limit[x], limit[y])
+                for m, c in caps.items()
+            }
+            if any(d[m] <= cap[m] for m in caps):
                 rows.append((*keys[x], *keys[y], *(d[m] for m in caps)))
     reference = sorted(rows)
     shards = all_shards(small_demo_run)
@@ -227,9 +231,9 @@ def test_shards_together_equal_the_all_pairs_reference(small_demo_run):
 
 def test_a_different_shard_layout_stores_the_same_pairs(small_demo_run, tmp_path):
     cfg = copy.deepcopy(SMALL_DEMO)
-    cfg["distances"] = {"chunks_per_shard": 2}
+    cfg["distances"] = {"chunks_per_shard": 1}  # the default is 2
     snakemake(tmp_path, configfile=write_config(tmp_path / "layout.yaml", cfg))
-    assert len(list((tmp_path / "results/distances").glob("*.parquet"))) == 3  # 2 groups
+    assert len(list((tmp_path / "results/distances").glob("*.parquet"))) == 6  # 3 groups
     key = ["chunk_a", "row_a", "chunk_b", "row_b"]
     one = all_shards(small_demo_run).sort_values(key).reset_index(drop=True)
     two = all_shards(tmp_path).sort_values(key).reset_index(drop=True)
