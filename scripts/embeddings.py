@@ -12,14 +12,10 @@ model = embeddings.Model(
     snakemake.input.model, p.output or None, list(p.providers), snakemake.threads
 )
 progress = logs.Progress(log, "embeddings", len(kept))
-background = frames.parse_colour(p.frames["background"])
-limit = p.frames["max_pixels"]
 
 
 def inputs():
-    for _image, _frame, rgb in frames.stored_frames(
-        kept, paths, background, p.frames["max_pixels"]
-    ):
+    for _image, _frame, rgb in frames.stored_frames(kept, paths, p.frames):
         yield embeddings.preprocess(rgb, (p.width, p.height), p.mean, p.std)
         progress.step()
 

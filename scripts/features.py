@@ -37,18 +37,19 @@ with ProcessPoolExecutor(
         pool.map(work, usable["path"], chunksize=16) if workers > 1 else map(work, usable["path"])
     )
     for row, result in zip(usable.itertuples(index=False), results, strict=True):
+        progress.step()
         if isinstance(result, str):
             failed.append(
                 {"image": row.image, "path": row.path, "stage": "frames", "reason": result}
             )
             log.warning("%s (%s): %s", row.image, row.path, result)
-        for index, found in result if not isinstance(result, str) else []:
+            continue
+        for index, found in result:
             rows["image"].append(row.image)
             rows["frame"].append(index)
             rows["edges"].append(found.edges)
             rows["bw"].append(found.bw)
             rows["hashes"].append(found.hashes)
-        progress.step()
 
 n, shape = len(rows["image"]), (p.edges["height"], p.edges["width"])
 edge_codes = bits.pack(np.array(rows["edges"], dtype=bool).reshape(n, *shape))

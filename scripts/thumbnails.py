@@ -7,13 +7,11 @@ snakemake = snakemake  # noqa: F821 - injected by Snakemake
 log = logs.to_file(snakemake.log[0])
 p = snakemake.params
 kept = tables.read(snakemake.input.edges, ["image", "frame"])
-manifest = tables.read(snakemake.input.manifest, ["image", "path", "status"])
+manifest = tables.read(snakemake.input.manifest, ["image", "path"])
 paths = dict(zip(manifest["image"], manifest["path"], strict=True))
 rows = []
 progress = logs.Progress(log, "thumbnails", len(kept))
-background = frames.parse_colour(p.frames["background"])
-limit = p.frames["max_pixels"]
-for image, frame, rgb in frames.stored_frames(kept, paths, background, limit):
+for image, frame, rgb in frames.stored_frames(kept, paths, p.frames):
     webp, w, h = frames.thumbnail(rgb, p.size)
     rows.append({"image": image, "frame": frame, "width": w, "height": h, "webp": webp})
     progress.step()

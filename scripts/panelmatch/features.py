@@ -39,18 +39,9 @@ def from_file(
     path: str, frame_settings: Mapping, e: Mapping, h: Mapping
 ) -> list[tuple[int, Features]] | str:
     """The (frame index, Features) of each kept frame of the image file at `path`
-    (frames.select with the ``frames`` settings), or why the file cannot be used."""
+    (frames.read_file with the ``frames`` settings), or why the file cannot be used."""
     try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-        kept = frames.select(
-            data,
-            frames.parse_colour(frame_settings["background"]),
-            frame_settings["max_pixels"],
-            frame_settings["mode"],
-            frame_settings["count"],
-            frame_settings["same"],
-        )
+        kept = frames.read_file(path, frame_settings)
     except (OSError, frames.FrameError) as exc:
         return exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
     return [(index, describe(rgb, e, h)) for index, rgb in kept]

@@ -13,6 +13,7 @@ and is not kept, so an animation that holds still costs one frame.
 from __future__ import annotations
 
 import io
+import os
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 
@@ -167,22 +168,39 @@ def thumbnail(rgb: RGB, max_side: int, quality: int = 70) -> tuple[bytes, int, i
     return buf.getvalue(), img.width, img.height
 
 
+def read_file(
+    path: str | os.PathLike, settings: Mapping, only: Sequence[int] | None = None
+) -> list[tuple[int, RGB]]:
+    """:func:`select` on the image file at `path` with the ``frames`` configuration section
+    `settings` (background, max_pixels, mode, count, same). Raises OSError or FrameError."""
+    with open(path, "rb") as fh:
+        data = fh.read()
+    return select(
+        data,
+        parse_colour(settings["background"]),
+        settings["max_pixels"],
+        settings.get("mode", "first"),
+        settings.get("count", 1),
+        settings.get("same", 0.0),
+        only,
+    )
+
+
 def stored_frames(
-    table: pd.DataFrame, paths: Mapping[str, str], background: tuple[int, int, int], max_pixels: int
+    table: pd.DataFrame, paths: Mapping[str, str], settings: Mapping
 ) -> Iterator[tuple[str, int, RGB]]:
     """Decode again the frames a features table kept (its `image` and `frame` columns, the
     frames of an image consecutive): yields (image, frame, RGB) in the table's order.
 
-    `paths` maps each image to its file. Raises FrameError naming the file when a frame
-    cannot be decoded any more (the file changed since the features were computed).
+    `paths` maps each image to its file; `settings` is the ``frames`` configuration section.
+    Raises FrameError naming the file when a frame cannot be decoded any more (the file
+    changed since the features were computed).
     """
     for image, rows in table.groupby("image", sort=False):
         wanted = [int(f) for f in rows["frame"]]
         path = paths[image]
         try:
-            with open(path, "rb") as fh:
-                data = fh.read()
-            decoded = dict(select(data, background, max_pixels, only=wanted))
+            decoded = dict(read_file(path, settings, wanted))
         except (OSError, FrameError) as exc:
             raise FrameError(f"{path}: {exc}") from exc
         for index in wanted:

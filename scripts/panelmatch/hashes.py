@@ -97,14 +97,17 @@ def _passes(grey, size, horizontal_first, wide=None):
     height, width = grey.shape
     w, h = size
     t = grey if grey.dtype == np.float64 else grey.astype(np.float64)
-    across = (lambda t: _fixed_point(t @ lanczos_weights(width, w))) if w != width else None
-    down = (lambda t: _fixed_point(lanczos_weights(height, h).T @ t)) if h != height else None
-    steps = [across, down] if horizontal_first else [down, across]
-    for k, step in enumerate(steps):
-        if step is across and k == 0 and wide is not None:
-            t = wide
-        elif step is not None:
-            t = step(t)
+
+    def across(t):
+        return t if w == width else _fixed_point(t @ lanczos_weights(width, w))
+
+    def down(t):
+        return t if h == height else _fixed_point(lanczos_weights(height, h).T @ t)
+
+    if horizontal_first:
+        t = down(wide if wide is not None else across(t))
+    else:
+        t = across(down(t))
     return t.astype(np.uint8)
 
 
@@ -138,7 +141,7 @@ def lanczos_resize(
     """
     shape = (int(grey.shape[0]), int(grey.shape[1]))
     order = {size: _pillow_order(shape, size) for size in sizes}
-    first = [w for (w, h), o in order.items() if o and w != shape[1]]
+    first = list(dict.fromkeys(w for (w, h), o in order.items() if o and w != shape[1]))
     wide = {}
     g = grey.astype(np.float64)
     if first:

@@ -37,7 +37,6 @@ class Index:
     codes: dict[str, bits.Coded]  # each metric's codes of the stored images (side b)
     vectors: npt.NDArray[np.float32] | None
     clusters: pd.Series  # image -> cluster
-    model: object = None
 
 
 def load(results: str | os.PathLike) -> Index:
@@ -176,17 +175,7 @@ def read_frames(
     path: str | os.PathLike, settings: Mapping
 ) -> list[tuple[int, npt.NDArray[np.uint8]]]:
     """A query image's kept frames, decoded and selected exactly as the run did."""
-    f = settings["frames"]
-    with open(path, "rb") as handle:
-        data = handle.read()
     try:
-        return frames.select(
-            data,
-            frames.parse_colour(f["background"]),
-            f["max_pixels"],
-            f.get("mode", "first"),
-            f.get("count", 1),
-            f.get("same", 0.0),
-        )
+        return frames.read_file(path, settings["frames"])
     except frames.FrameError as exc:
         raise ValueError(f"{path}: {exc}") from exc
