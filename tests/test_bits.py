@@ -207,3 +207,39 @@ def test_row_limits_keep_only_pairs_within_both_rows_limits():
         side, side, {"edges": 100}, True, {"h": 64}, limits={"edges": (limit, limit)}
     )
     assert list(zip(i.tolist(), j.tolist(), strict=True)) == want
+
+
+@pytest.mark.parametrize("upper", [False, True])
+def test_within_across_rounds_and_overflowing_tasks(upper):
+    """More tasks than one buffer round, and tasks with more pairs than their buffer slots
+    (written again in place) beside tasks within them: the pairs of a dense check."""
+    rng = np.random.default_rng(29)
+    n = bits._ROUND * bits._SUPER + 45
+    codes = rng.random((n, 128)) < 0.5
+    faint = rng.random((n, 128)) < 0.02  # near-blank rows: all within the cap of each other
+    rows_per_task = bits._ROOM // bits._SUPER
+    dense = np.zeros(n, dtype=bool)
+    dense[: bits._SUPER] = True  # the first task overflows
+    dense[5 * bits._SUPER + 3 : 5 * bits._SUPER + 6] = True  # a task that fits
+    dense[-200:] = True  # the last tasks of round one and the partial task of round two
+    codes[dense] = faint[dense]
+    a = bits.pack(codes)
+    b = a if upper else bits.pack(np.vstack([faint[: 3 * rows_per_task], codes[-300:]]))
+    cap = 12
+    i, j = bits.within(a, b, cap, upper_only=upper)
+    hit = bits.hamming(a, b) <= cap
+    if upper:
+        hit = np.triu(hit, k=1)
+    assert np.array_equal(np.stack([i, j], axis=1), np.argwhere(hit))
+    per_task = np.bincount(i // bits._SUPER, minlength=len(a) // bits._SUPER + 1)
+    assert per_task[0] > bits._ROOM and 0 < per_task[5] <= bits._ROOM
+    assert upper or per_task[-1] > bits._ROOM  # round two overflows too
+
+
+@pytest.mark.parametrize("width,height", [(100, 100), (7, 3), (64, 2), (65, 5), (1, 9)])
+def test_reverse_rows_flips_bitmaps_left_to_right(width, height):
+    maps = np.random.default_rng(width * height).random((20, height, width)) < 0.3
+    got = bits.reverse_rows(bits.pack(maps), width, height)
+    assert np.array_equal(got, bits.pack(maps[:, :, ::-1]))
+    with pytest.raises(ValueError, match="cannot hold"):
+        bits.reverse_rows(bits.pack(maps), width + 64, height)

@@ -1,3 +1,4 @@
+import networkx as nx
 import numpy as np
 import pytest
 from panelmatch import evaluate, graph
@@ -113,6 +114,37 @@ def test_greedy_modularity_splits_at_the_weak_bridge():
     assert labels[0] == labels[1] == labels[2]
     assert labels[3] == labels[4] == labels[5]
     assert labels[0] != labels[3] and labels[6] not in labels[:6]
+
+
+def networkx_greedy(n, a, b, w):
+    g = nx.Graph()
+    g.add_nodes_from(range(n))  # sorted node order, as groups() had it
+    g.add_weighted_edges_from(zip(a, b, w, strict=True))
+    linked_nodes = g.subgraph([v for v in g if g.degree(v) > 0])
+    found = nx.community.greedy_modularity_communities(linked_nodes, weight="weight")
+    return sorted(sorted(c) for c in found)
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_greedy_modularity_is_networkx_cnm(seed):
+    # random sparse graphs with repeated weights (ties in the merge order) and isolated
+    # nodes: the compiled CNM must give exactly the communities networkx gives
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 80))
+    pairs = {tuple(sorted(p)) for p in rng.integers(0, n, (int(rng.integers(1, 3 * n)), 2))}
+    pairs = sorted(p for p in pairs if p[0] != p[1])
+    if not pairs:
+        pairs = [(0, 1)]
+    a, b = (list(x) for x in zip(*pairs, strict=True))
+    w = rng.choice([0.5, 1.0, 1.0, 2.0, 3.25], len(a)).tolist()
+    order = rng.permutation(len(a))  # exact weights: the order of the edges must not matter
+    mine = graph.greedy_modularity(np.take(a, order), np.take(b, order), np.take(w, order))
+    assert sorted(sorted(m) for m in mine) == networkx_greedy(n, a, b, w)
+
+
+def test_greedy_modularity_rejects_self_loops():
+    with pytest.raises(ValueError, match="itself"):
+        graph.greedy_modularity([0, 1], [1, 1], [1.0, 1.0])
 
 
 def test_louvain_splits_at_the_weak_bridge_and_is_deterministic():

@@ -89,6 +89,30 @@ def popcount(codes: Codes) -> npt.NDArray[np.int64]:
     return np.bitwise_count(np.asarray(codes, dtype=np.uint64)).sum(axis=1, dtype=np.int64)
 
 
+@njit(parallel=True, cache=True, nogil=True)
+def _reverse_rows(codes, width, height, out):  # pragma: no cover - numba
+    for n in prange(codes.shape[0]):
+        for y in range(height):
+            row = y * width
+            for x in range(width):
+                k = row + x
+                if (codes[n, k >> 6] >> np.uint64(k & 63)) & np.uint64(1):
+                    m = row + width - 1 - x
+                    out[n, m >> 6] |= np.uint64(1) << np.uint64(m & 63)
+
+
+def reverse_rows(codes: Codes, width: int, height: int) -> Codes:
+    """Each code read as `height` rows of `width` bits (row-major), every row reversed:
+    a bitmap flipped left to right, without unpacking it."""
+    codes = np.ascontiguousarray(codes, dtype=np.uint64)
+    if codes.ndim != 2 or codes.shape[1] != words_for(width * height):
+        raise ValueError(f"codes of shape {codes.shape} cannot hold {width}x{height} bitmaps")
+    out = np.zeros_like(codes)
+    if len(codes):
+        _reverse_rows(codes, width, height, out)
+    return out
+
+
 def set_threads(threads: int) -> None:
     """Threads used by the kernels (at most the machine's cores)."""
     numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
@@ -111,16 +135,24 @@ _SUPER = 16  # rows of `a` per parallel task: they share each tile of `b`
 _TILE = 512  # rows of `b` per tile: a tile of 10,000-bit codes (640 KB) stays in L2
 
 
+#: _scan modes: count each row's pairs; also write them into each task's own slots of a
+#: buffer; or write them at exact offsets (rows whose pairs overflowed their slots)
+_COUNT, _BUFFER, _FILL = 0, 1, 2
+_ROOM = _SUPER * 128  # buffer slots per task: 128 pairs per row on average
+_ROUND = 1024  # tasks per buffer (a buffer of 1024 x _ROOM pairs: 32 MiB)
+
+
 @njit(parallel=True, cache=True, nogil=True)
 def _scan(
-    a, b, oa, ob, la, lb, cap, upper, fill, starts, offsets, out_i, out_j
+    a, b, oa, ob, la, lb, cap, upper, mode, starts, offsets, base, out_i, out_j
 ):  # pragma: no cover
-    """Count (fill=False) or write (fill=True) the pairs with oa[i] + d + ob[j] <= cap
-    that are also within both rows' own limits la[i] and lb[j].
+    """Find the pairs with oa[i] + d + ob[j] <= cap that are also within both rows' own
+    limits la[i] and lb[j], for the tasks of `_SUPER` rows of `a` starting at `starts`.
 
-    Works on the tasks of `_SUPER` rows of `a` starting at `starts`. With `upper`, a and b
-    are the same images and only j > i counts. Counting adds row i's count into
-    offsets[i + 1]; filling writes row i's k-th pair at out_*[offsets[i] + k], in j order.
+    With `upper`, a and b are the same images and only j > i counts. Every mode adds row
+    i's count into offsets[i + 1], except _FILL, which writes row i's k-th pair at
+    out_*[offsets[i] - base + k]. _BUFFER also writes task r's first `_ROOM` pairs at
+    out_*[r * _ROOM ...] (grouped by tile, in j order within each row).
     `oa` and `ob` are per-row offsets (int64, zero for a plain Hamming distance).
     """
     na, nb, w = a.shape[0], b.shape[0], a.shape[1]
@@ -128,6 +160,7 @@ def _scan(
         s0 = starts[r]
         s1 = min(na, s0 + _SUPER)
         cnt = np.zeros(_SUPER, np.int64)
+        found = 0
         for t0 in range(0, nb, _TILE):
             t1 = min(nb, t0 + _TILE)
             g = s0
@@ -150,10 +183,14 @@ def _scan(
                         if d0 <= cj or d1 <= cj or d2 <= cj or d3 <= cj:
                             for q, d in ((0, d0), (1, d1), (2, d2), (3, d3)):
                                 if d <= cj and d <= la[g + q] and (not upper or j > g + q):
-                                    if fill:
-                                        at = offsets[g + q] + cnt[g + q - s0]
+                                    if mode == _FILL:
+                                        at = offsets[g + q] - base + cnt[g + q - s0]
                                         out_i[at] = g + q
                                         out_j[at] = j
+                                    elif mode == _BUFFER and found < _ROOM:
+                                        out_i[r * _ROOM + found] = g + q
+                                        out_j[r * _ROOM + found] = j
+                                    found += 1
                                     cnt[g + q - s0] += 1
                     g += _ROWS
                 else:
@@ -164,15 +201,36 @@ def _scan(
                                 u += _popcnt(a[i, k] ^ b[j, k])
                             d = np.int64(u) + oa[i] + ob[j]
                             if d <= cap and d <= la[i] and d <= lb[j]:
-                                if fill:
-                                    at = offsets[i] + cnt[i - s0]
+                                if mode == _FILL:
+                                    at = offsets[i] - base + cnt[i - s0]
                                     out_i[at] = i
                                     out_j[at] = j
+                                elif mode == _BUFFER and found < _ROOM:
+                                    out_i[r * _ROOM + found] = i
+                                    out_j[r * _ROOM + found] = j
+                                found += 1
                                 cnt[i - s0] += 1
                     g = s1
-        if not fill:
+        if mode != _FILL:
             for q in range(s1 - s0):
                 offsets[s0 + q + 1] += cnt[q]
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def _place(starts, slots, offsets, base, buf_i, buf_j, out_i, out_j):  # pragma: no cover
+    """Move each task's buffered pairs (task r's at buf_*[slots[r] * _ROOM ...]) to their
+    rows' places: row i's pairs, in j order, at out_*[offsets[i] - base ...]."""
+    for t in prange(starts.shape[0]):
+        s0, r = starts[t], slots[t]
+        cnt = np.zeros(_SUPER, np.int64)
+        total = offsets[min(s0 + _SUPER, offsets.shape[0] - 1)] - offsets[s0]
+        # pairs come tile by tile; within a row, j increases from tile to tile
+        for k in range(total):
+            i = buf_i[r * _ROOM + k]
+            at = offsets[i] - base + cnt[i - s0]
+            out_i[at] = i
+            out_j[at] = buf_j[r * _ROOM + k]
+            cnt[i - s0] += 1
 
 
 @njit(parallel=True, cache=True, nogil=True)
@@ -254,8 +312,9 @@ def within(
     distance must also be at most ``limit_a[i]`` and ``limit_b[j]``.
 
     With `upper_only`, `a` and `b` describe the same images and only pairs with i < j count.
-    Two passes: the first counts each row's pairs, the second writes them and revisits
-    only the tasks of rows that have any, so memory is the output plus O(len(a)).
+    One pass over rounds of `_ROUND` tasks, each task writing its pairs into `_ROOM` slots
+    of a buffer (32 MiB); a task with more pairs than slots is computed again to write
+    them in place. Memory is the output plus the buffer.
     """
     a, b = _check(a, b)
     if upper_only and a.shape[0] != b.shape[0]:
@@ -276,19 +335,39 @@ def within(
     if na == 0 or b.shape[0] == 0 or (cap < 0 and plain):
         return empty, empty.copy()
     starts = np.arange(0, na, _SUPER, dtype=np.int64)
+    cap = np.int64(cap)
     if a.shape[1] == 1 and plain:
+        # one-word hashes: a count vectorised across b, then only tasks with pairs are redone
         _count_words(a, b, np.uint64(cap), upper_only, starts, offsets)
-    else:
-        _scan(a, b, oa, ob, la, lb, np.int64(cap), upper_only, False, starts, offsets, empty, empty)
-    per_row = offsets[1:].copy()
-    np.cumsum(offsets, out=offsets)
-    total = int(offsets[-1])
-    out_i = np.empty(total, dtype=np.int64)
-    out_j = np.empty(total, dtype=np.int64)
-    if total:
+        per_row = offsets[1:].copy()
+        np.cumsum(offsets, out=offsets)
+        out_i = np.empty(int(offsets[-1]), dtype=np.int64)
+        out_j = np.empty(len(out_i), dtype=np.int64)
         busy = np.unique(np.nonzero(per_row)[0] // _SUPER * _SUPER).astype(np.int64)
-        _scan(a, b, oa, ob, la, lb, np.int64(cap), upper_only, True, busy, offsets, out_i, out_j)
-    return out_i, out_j
+        _scan(a, b, oa, ob, la, lb, cap, upper_only, _FILL, busy, offsets, 0, out_i, out_j)
+        return out_i, out_j
+    # wide codes: one pass, each task writing into its own slots of a buffer; only a task
+    # whose pairs overflow its slots is computed again to write them in place
+    parts_i, parts_j = [], []
+    for first in range(0, len(starts), _ROUND):
+        tasks = starts[first : first + _ROUND]
+        buf_i = np.empty(len(tasks) * _ROOM, dtype=np.int64)
+        buf_j = np.empty(len(tasks) * _ROOM, dtype=np.int64)
+        _scan(a, b, oa, ob, la, lb, cap, upper_only, _BUFFER, tasks, offsets, 0, buf_i, buf_j)
+        r0, r1 = int(tasks[0]), min(na, int(tasks[-1]) + _SUPER)
+        base = int(offsets[r0])
+        np.cumsum(offsets[r0 : r1 + 1], out=offsets[r0 : r1 + 1])
+        out_i = np.empty(int(offsets[r1]) - base, dtype=np.int64)
+        out_j = np.empty(len(out_i), dtype=np.int64)
+        fits = offsets[np.minimum(tasks + _SUPER, na)] - offsets[tasks] <= _ROOM
+        slots = np.arange(len(tasks), dtype=np.int64)
+        _place(tasks[fits], slots[fits], offsets, base, buf_i, buf_j, out_i, out_j)
+        if not fits.all():
+            over = tasks[~fits]
+            _scan(a, b, oa, ob, la, lb, cap, upper_only, _FILL, over, offsets, base, out_i, out_j)
+        parts_i.append(out_i)
+        parts_j.append(out_j)
+    return np.concatenate(parts_i), np.concatenate(parts_j)
 
 
 def distances(

@@ -32,6 +32,8 @@ from typing import NamedTuple
 import networkx as nx
 import numpy as np
 import numpy.typing as npt
+from numba import njit, types
+from numba.typed import Dict, List
 
 from panelmatch import metrics
 
@@ -162,25 +164,23 @@ def groups(
         raise ValueError("a, b and weight must have the same length")
     if len(a) and (min(a.min(), b.min()) < 0 or max(a.max(), b.max()) >= n):
         raise ValueError(f"edge endpoints must be in 0..{n - 1}")
-    graph = nx.Graph()
-    graph.add_nodes_from(range(n))
-    graph.add_weighted_edges_from(zip(a.tolist(), b.tolist(), w.tolist(), strict=True))
     if method == "connected_components":
-        members = [sorted(c) for c in nx.connected_components(graph)]
+        found = members(components(n, a, b))
     elif method == "sequential":
-        members = _sequential(n, a, b, w)
+        found = _sequential(n, a, b, w)
     else:
-        linked_nodes = graph.subgraph([v for v in graph if graph.degree(v) > 0])
-        members = []
-        if linked_nodes.number_of_edges():
-            if method == "louvain":
-                found = nx.community.louvain_communities(linked_nodes, weight="weight", seed=0)
-            else:
-                found = nx.community.greedy_modularity_communities(linked_nodes, weight="weight")
-            members = [sorted(c) for c in found]
-        seen = {v for m in members for v in m}
-        members += [[v] for v in range(n) if v not in seen]
-    return _number(n, members)
+        if method == "louvain":
+            graph = nx.Graph()
+            graph.add_nodes_from(range(n))
+            graph.add_weighted_edges_from(zip(a.tolist(), b.tolist(), w.tolist(), strict=True))
+            linked_nodes = graph.subgraph([v for v in graph if graph.degree(v) > 0])
+            communities = nx.community.louvain_communities(linked_nodes, weight="weight", seed=0)
+            found = [sorted(c) for c in communities]
+        else:
+            found = greedy_modularity(a, b, w)
+        seen = {v for m in found for v in m}
+        found += [[v] for v in range(n) if v not in seen]
+    return _number(n, found)
 
 
 def _number(n: int, members: list[list[int]]) -> npt.NDArray[np.int32]:
@@ -214,6 +214,171 @@ def components(n: int, a: npt.ArrayLike, b: npt.ArrayLike) -> npt.NDArray[np.int
     a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
     graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
     return connected_components(graph, directed=False)[1]
+
+
+def greedy_modularity(a: npt.ArrayLike, b: npt.ArrayLike, weight: npt.ArrayLike) -> list[list[int]]:
+    """Communities of the graph with edges (a[k], b[k]) and positive weights, by
+    Clauset-Newman-Moore greedy modularity maximisation: the partition of
+    ``networkx.community.greedy_modularity_communities(graph, weight="weight")`` on the
+    graph of those edges, computed the same way, compiled.
+
+    As there, the pair of communities whose merge raises modularity most is merged (ties:
+    the pair (u, v), u < v, of smallest labels; v keeps its label), with the same
+    floating-point updates, until no merge raises it (a merge adding exactly 0 is made).
+    Returns the member lists of the nodes that have edges. Edges must not repeat a pair or
+    join a node to itself.
+    """
+    a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+    w = np.asarray(weight, dtype=np.float64)
+    if not len(a):
+        return []
+    if (a == b).any():
+        raise ValueError("greedy_modularity: an edge joins a node to itself")
+    nodes, index = np.unique(np.concatenate([a, b]), return_inverse=True)
+    root = _cnm(len(nodes), index[: len(a)], index[len(a) :], w)
+    return [nodes[m].tolist() for m in members(root)]
+
+
+@njit(cache=True)
+def _before(hd, hu, hv, i, j):  # pragma: no cover - numba
+    """Heap order: larger gain first (hd holds minus the gain), then the smaller pair."""
+    if hd[i] != hd[j]:
+        return hd[i] < hd[j]
+    if hu[i] != hu[j]:
+        return hu[i] < hu[j]
+    return hv[i] < hv[j]
+
+
+@njit(cache=True)
+def _swap(hd, hu, hv, i, j):  # pragma: no cover - numba
+    hd[i], hd[j] = hd[j], hd[i]
+    hu[i], hu[j] = hu[j], hu[i]
+    hv[i], hv[j] = hv[j], hv[i]
+
+
+@njit(cache=True)
+def _sift_down(hd, hu, hv, i, size):  # pragma: no cover - numba
+    while 2 * i + 1 < size:
+        c = 2 * i + 1
+        if c + 1 < size and _before(hd, hu, hv, c + 1, c):
+            c += 1
+        if not _before(hd, hu, hv, c, i):
+            break
+        _swap(hd, hu, hv, c, i)
+        i = c
+
+
+@njit(cache=True)
+def _push(hd, hu, hv, size, gain, x, y):  # pragma: no cover - numba
+    """Add the pair (x, y) with `gain` at position `size` of the heap; returns the arrays
+    (grown when full)."""
+    if size == hd.shape[0]:
+        hd, hu, hv = _grow(hd), _grow(hu), _grow(hv)
+    hd[size], hu[size], hv[size] = -gain, min(x, y), max(x, y)
+    i = size
+    while i > 0 and _before(hd, hu, hv, i, (i - 1) >> 1):
+        _swap(hd, hu, hv, i, (i - 1) >> 1)
+        i = (i - 1) >> 1
+    return hd, hu, hv
+
+
+@njit(cache=True)
+def _grow(x):  # pragma: no cover - numba
+    out = np.empty(2 * x.shape[0] + 16, x.dtype)
+    out[: x.shape[0]] = x
+    return out
+
+
+@njit(cache=True)
+def _cnm(n, a, b, w):  # pragma: no cover - numba
+    """Each node's community (a node's label) after networkx's greedy modularity merges.
+
+    dq[u][x] is the gain of merging communities u and x, updated exactly as networkx does.
+    A max-heap of (gain, pair) entries is kept lazily: an entry is used only while its
+    pair is still adjacent with that gain. A negative gain never enters it: networkx
+    stops at the first negative best gain, which is when no gain of 0 or more is left.
+    """
+    dq = List()
+    for _ in range(n):
+        dq.append(Dict.empty(key_type=types.int64, value_type=types.float64))
+    for k in range(a.shape[0]):
+        dq[a[k]][b[k]] = w[k]
+        dq[b[k]][a[k]] = w[k]
+    degree = np.zeros(n)
+    for u in range(n):
+        for x in dq[u].values():  # summed in the order the edges were given, as networkx
+            degree[u] += x
+    m = 0.0
+    for u in range(n):
+        m += degree[u]
+    q0 = 1 / (m / 2)
+    share = degree * q0 * 0.5  # networkx's a (= b for an undirected graph)
+    hd = np.empty(a.shape[0] + 16)
+    hu = np.empty(a.shape[0] + 16, np.int64)
+    hv = np.empty(a.shape[0] + 16, np.int64)
+    size = 0
+    for u in range(n):
+        row = dq[u]
+        for x in row.keys():
+            gain = q0 * row[x] - (share[u] * share[x] + share[u] * share[x])
+            row[x] = gain
+            if u < x and gain >= 0:
+                hd[size], hu[size], hv[size] = -gain, u, x
+                size += 1
+    for i in range(size // 2 - 1, -1, -1):
+        _sift_down(hd, hu, hv, i, size)
+    label = np.arange(n)
+    alive = np.ones(n, np.bool_)
+    only_v = np.empty(n, np.int64)
+    while size > 0:
+        gain, u, v = -hd[0], hu[0], hv[0]
+        size -= 1
+        hd[0], hu[0], hv[0] = hd[size], hu[size], hv[size]
+        _sift_down(hd, hu, hv, 0, size)
+        if not (alive[u] and alive[v]) or v not in dq[u] or dq[u][v] != gain:
+            continue  # a stale entry
+        ru, rv = dq[u], dq[v]
+        su, sv = share[u], share[v]
+        for x, gain_ux in ru.items():  # u merges into v
+            if x == v:
+                continue
+            sx = share[x]
+            if x in rv:
+                new = rv[x] + gain_ux
+            else:
+                new = gain_ux - (sv * sx + sx * sv)
+            rv[x] = new
+            dq[x][v] = new
+            del dq[x][u]
+            if new >= 0:
+                hd, hu, hv = _push(hd, hu, hv, size, new, x, v)
+                size += 1
+        k = 0
+        for x in rv.keys():
+            if x != u and x not in ru:
+                only_v[k] = x
+                k += 1
+        for t in range(k):
+            x = only_v[t]
+            sx = share[x]
+            new = rv[x] - (su * sx + sx * su)
+            rv[x] = new
+            dq[x][v] = new
+            if new >= 0:
+                hd, hu, hv = _push(hd, hu, hv, size, new, x, v)
+                size += 1
+        del rv[u]
+        ru.clear()
+        alive[u] = False
+        label[u] = v
+        share[v] = share[v] + su
+        share[u] = 0.0
+    for u in range(n):  # follow each node's merges to its community's final label
+        r = u
+        while label[r] != r:
+            r = label[r]
+        label[u] = r
+    return label
 
 
 def _sequential(

@@ -69,8 +69,7 @@ def max_distance(metric: str, width: int, height: int, hash_bits: int) -> int | 
 
 def flip(codes: bits.Codes, width: int, height: int) -> bits.Codes:
     """Each (height x width) bitmap of `codes` flipped left to right."""
-    maps = bits.unpack(codes, width * height).reshape(len(codes), height, width)
-    return bits.pack(maps[:, :, ::-1])
+    return bits.reverse_rows(codes, width, height)
 
 
 def dilate(codes: bits.Codes, width: int, height: int, radius: int) -> bits.Codes:
