@@ -11,6 +11,8 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
+from panelmatch import resampling
+
 #: Resampling filters accepted by `resample` (Pillow's names, lower case).
 RESAMPLE = {
     "nearest": Image.Resampling.NEAREST,
@@ -29,13 +31,18 @@ CHANNELS = ("rgb", "gray")
 def resize(
     rgb: npt.NDArray[np.uint8], size: tuple[int, int], resample: str
 ) -> npt.NDArray[np.uint8]:
-    """Resize an RGB array (h, w, 3) to `size` = (width, height) with a named filter."""
+    """Resize an RGB array (h, w, 3) to `size` = (width, height) with a named filter:
+    exactly Pillow's ``Image.resize`` (the convolution filters run compiled, see
+    :mod:`panelmatch.resampling`)."""
     if resample not in RESAMPLE:
         raise ValueError(f"resample must be one of {sorted(RESAMPLE)}, got {resample!r}")
     width, height = size
     if width < 1 or height < 1:
         raise ValueError(f"size must be positive, got {size}")
-    img = Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8), "RGB")
+    rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
+    if resample in resampling.FILTERS:
+        return resampling.resize(rgb, (width, height), resample)
+    img = Image.fromarray(rgb, "RGB")
     return np.asarray(img.resize((width, height), RESAMPLE[resample]), dtype=np.uint8)
 
 

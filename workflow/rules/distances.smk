@@ -9,7 +9,9 @@ rule distances:
         hashes_b=group_files("results/hashes/{chunk}.parquet", "b"),
         embeddings_a=embedding_files("a"),
         embeddings_b=embedding_files("b"),
-        code=lib("bits", "metrics", *(["embeddings"] if EMBED["model"] else [])),
+        code=lib(
+            "bits", "metrics", *(["embeddings", "graph"] if EMBED["model"] else [])
+        ),
     output:
         "results/distances/{a}_{b}.parquet",
     log:

@@ -7,7 +7,7 @@ rule evaluate:
         shards=expand_shards("results/distances/{a}_{b}.parquet"),
         edges=expand_chunks("results/edges/{chunk}.parquet"),
         truth=truth_input,
-        code=lib("evaluate", "graph", "metrics"),
+        code=lib("evaluate", "graph", "metrics", "bits"),
     output:
         "results/evaluation.json",
     log:

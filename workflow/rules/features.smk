@@ -6,7 +6,9 @@
 rule features:
     input:
         manifest="results/manifest/{chunk}.parquet",
-        code=lib("frames", "features", "edges", "hashes", "bits", "metrics"),
+        code=lib(
+            "frames", "features", "edges", "hashes", "resampling", "bits", "metrics"
+        ),
     output:
         edges="results/edges/{chunk}.parquet",
         hashes="results/hashes/{chunk}.parquet",

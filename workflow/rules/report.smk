@@ -28,7 +28,7 @@ rule neighbours:
     input:
         shards=expand_shards("results/distances/{a}_{b}.parquet"),
         edges=expand_chunks("results/edges/{chunk}.parquet"),
-        code=lib("graph", "metrics"),
+        code=lib("graph", "metrics", "bits"),
     output:
         "results/neighbours.parquet",
     log:
@@ -49,7 +49,7 @@ rule plots:
         shards=expand_shards("results/distances/{a}_{b}.parquet"),
         edges=expand_chunks("results/edges/{chunk}.parquet"),
         clusters="results/clusters.parquet",
-        code=lib("graph", "metrics", "plots"),
+        code=lib("graph", "metrics", "bits", "plots"),
     output:
         distances=report(
             "results/plots/distances.png",
@@ -108,7 +108,7 @@ rule gallery:
         + (["results/plots/kmedoids.png"] if EMBED["model"] else []),
         leakage="results/leakage.csv",
         summary="results/summary.txt",
-        code=lib("gallery"),
+        code=lib("gallery", "scrape"),
     output:
         report(
             directory("results/report"),

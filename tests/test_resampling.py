@@ -1,0 +1,70 @@
+import numpy as np
+import pytest
+from panelmatch import resampling
+from PIL import Image
+
+
+def pillow(img, size, name):
+    mode = "L" if img.ndim == 2 else "RGB"
+    return np.asarray(Image.fromarray(img, mode).resize(size, resampling.PILLOW[name]))
+
+
+@pytest.mark.parametrize("name", sorted(resampling.FILTERS))
+def test_resize_is_pillows_bit_for_bit_and_compiled(name):
+    # grey and RGB, shrinking and enlarging, either side first: the compiled passes must
+    # reproduce Pillow themselves (never the fallback to Pillow)
+    rng = np.random.default_rng(len(name))
+    for _ in range(40):
+        height, width = (int(v) for v in rng.integers(1, 160, 2))
+        size = tuple(int(v) for v in rng.integers(1, 120, 2))
+        shape = (height, width, 3) if rng.integers(2) else (height, width)
+        img = rng.integers(0, 256, size=shape, dtype=np.uint8)
+        img[: height // 2] //= 3  # some structure, not only noise
+        assert resampling._order(shape, size, name) is not None, (shape, size)
+        assert np.array_equal(resampling.resize(img, size, name), pillow(img, size, name))
+
+
+def test_resize_of_a_panel_to_the_comparison_and_hash_sizes():
+    rng = np.random.default_rng(1)
+    rgb = rng.integers(0, 256, size=(450, 650, 3), dtype=np.uint8)
+    grey = resampling.grey(rgb)
+    for img, size, name in [
+        (rgb, (100, 100), "box"),
+        (grey, (32, 32), "lanczos"),
+        (grey, (9, 8), "lanczos"),
+    ]:
+        assert np.array_equal(resampling.resize(img, size, name), pillow(img, size, name))
+    same = resampling.resize(rgb, (650, 450), "box")
+    assert np.array_equal(same, rgb) and same is not rgb
+
+
+def test_grey_is_pillows_convert_l():
+    rng = np.random.default_rng(2)
+    for shape in [(1, 1, 3), (7, 3, 3), (450, 650, 3)]:
+        rgb = rng.integers(0, 256, size=shape, dtype=np.uint8)
+        want = np.asarray(Image.fromarray(rgb, "RGB").convert("L"))
+        assert np.array_equal(resampling.grey(rgb), want)
+    assert resampling.grey(np.full((2, 2, 3), 255, np.uint8)).tolist() == [[255, 255], [255, 255]]
+
+
+def test_coefficients_sum_to_one_in_fixed_point():
+    starts, counts, k = resampling.coefficients(650, 100, "box")
+    assert starts[0] == 0 and starts[-1] + counts[-1] == 650
+    sums = k.sum(axis=1)
+    assert (abs(sums - (1 << resampling.PRECISION)) <= counts).all()
+    # a box average of 6.5 samples: 6 or 7 equal weights
+    assert set(counts.tolist()) == {6, 7}
+
+
+def test_invalid_arguments_are_refused():
+    img = np.zeros((4, 4), np.uint8)
+    with pytest.raises(ValueError, match="filter"):
+        resampling.resize(img, (2, 2), "nearest")
+    with pytest.raises(ValueError, match="positive"):
+        resampling.resize(img, (0, 2), "box")
+    with pytest.raises(ValueError, match="uint8"):
+        resampling.resize(img.astype(np.float32), (2, 2), "box")
+    with pytest.raises(ValueError, match="uint8"):
+        resampling.grey(img)
+    with pytest.raises(ValueError, match="sizes"):
+        resampling.coefficients(0, 3, "box")
