@@ -13,15 +13,9 @@ from PIL import Image
 
 from panelmatch import resampling
 
-#: Resampling filters accepted by `resample` (Pillow's names, lower case).
-RESAMPLE = {
-    "nearest": Image.Resampling.NEAREST,
-    "box": Image.Resampling.BOX,
-    "bilinear": Image.Resampling.BILINEAR,
-    "hamming": Image.Resampling.HAMMING,
-    "bicubic": Image.Resampling.BICUBIC,
-    "lanczos": Image.Resampling.LANCZOS,
-}
+#: Resampling filters accepted by `resample` (Pillow's names, lower case): nearest, and
+#: the convolution filters that run compiled (resampling.PILLOW).
+RESAMPLE = {"nearest": Image.Resampling.NEAREST, **resampling.PILLOW}
 
 #: How colour reaches Canny: per channel (the gradient is the largest of R, G and B, as the
 #: study did by running Canny on the 3-channel image) or on a grey conversion.
@@ -36,12 +30,12 @@ def resize(
     :mod:`panelmatch.resampling`)."""
     if resample not in RESAMPLE:
         raise ValueError(f"resample must be one of {sorted(RESAMPLE)}, got {resample!r}")
+    rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
+    if resample in resampling.PILLOW:
+        return resampling.resize(rgb, size, resample)
     width, height = size
     if width < 1 or height < 1:
         raise ValueError(f"size must be positive, got {size}")
-    rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
-    if resample in resampling.FILTERS:
-        return resampling.resize(rgb, (width, height), resample)
     img = Image.fromarray(rgb, "RGB")
     return np.asarray(img.resize((width, height), RESAMPLE[resample]), dtype=np.uint8)
 

@@ -78,6 +78,7 @@ FILTERS = {
     "lanczos": (_lanczos, 3.0),
 }
 
+#: Pillow's constant for each of those filters: the reference, and the fallback.
 PILLOW = {
     "box": Image.Resampling.BOX,
     "bilinear": Image.Resampling.BILINEAR,
@@ -131,31 +132,24 @@ def _clip8(acc):  # pragma: no cover - numba
 
 @njit(cache=True)
 def _across(img, starts, counts, k):  # pragma: no cover - numba
-    # the horizontal pass on (height, width, channels), in Pillow's int32 sums
-    height, _, channels = img.shape
-    out = np.empty((height, len(starts), channels), np.uint8)
+    # the horizontal pass on an RGB image (height, width, 3), in Pillow's int32 sums
+    height = img.shape[0]
+    out = np.empty((height, len(starts), 3), np.uint8)
     half = np.int32(1 << (PRECISION - 1))
     for yy in range(height):
         row = img[yy]
         for xx in range(len(starts)):
             s, n = starts[xx], counts[xx]
             kk = k[xx]
-            if channels == 3:
-                a0 = a1 = a2 = half
-                for x in range(n):
-                    w = kk[x]
-                    a0 += np.int32(row[s + x, 0]) * w
-                    a1 += np.int32(row[s + x, 1]) * w
-                    a2 += np.int32(row[s + x, 2]) * w
-                out[yy, xx, 0] = _clip8(a0)
-                out[yy, xx, 1] = _clip8(a1)
-                out[yy, xx, 2] = _clip8(a2)
-            else:  # pragma: no cover - grey images take the transposed vertical pass
-                for c in range(channels):
-                    a = half
-                    for x in range(n):
-                        a += np.int32(row[s + x, c]) * kk[x]
-                    out[yy, xx, c] = _clip8(a)
+            a0 = a1 = a2 = half
+            for x in range(n):
+                w = kk[x]
+                a0 += np.int32(row[s + x, 0]) * w
+                a1 += np.int32(row[s + x, 1]) * w
+                a2 += np.int32(row[s + x, 2]) * w
+            out[yy, xx, 0] = _clip8(a0)
+            out[yy, xx, 1] = _clip8(a1)
+            out[yy, xx, 2] = _clip8(a2)
     return out
 
 
@@ -179,7 +173,7 @@ def _down(img, starts, counts, k):  # pragma: no cover - numba
 
 
 def _pass(t: npt.NDArray[np.uint8], size: tuple[int, int], name: str, across: bool):
-    """One pass on (height, width, channels) unless that side already has its size. A grey
+    """One pass on (height, width, 1 or 3) unless that side already has its size. A grey
     image's horizontal pass runs as a vertical pass on its transpose, so that both passes
     are vectorised along rows."""
     height, width, channels = t.shape
