@@ -31,7 +31,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 
-from panelmatch import demo  # noqa: E402
+import democomic as demo  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
 BASES = 400  # distinct drawings of a corpus of up to 10,000 panels
@@ -84,7 +84,7 @@ def _variant(base: Image.Image, k: int) -> bytes:
         x0, y0 = rng.randint(10, 200), rng.choice([10, 360])
         draw.rectangle([x0, y0, x0 + 420, y0 + 70], fill=0, outline=1, width=3)
         for line in range(2):
-            draw.text((x0 + 16, y0 + 12 + 24 * line), " ".join(demo._sentence(rng)), fill=1)
+            draw.text((x0 + 16, y0 + 12 + 24 * line), " ".join(demo.sentence(rng)), fill=1)
     buf = io.BytesIO()
     img.save(buf, format="GIF")
     return buf.getvalue()

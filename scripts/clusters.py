@@ -2,18 +2,19 @@
 
 import numpy as np
 import pandas as pd
-from panelmatch import graph, logs, tables
+from panelmatch import grouping, logs, nearest, pairs, rule, tables
 
 snakemake = snakemake  # noqa: F821 - injected by Snakemake
 log = logs.to_file(snakemake.log[0])
 inp, p = snakemake.input, snakemake.params
 metric_max = dict(p.metric_max)
-rule = dict(p.rule)
+matching = dict(p.rule)
+hash_bits = dict(p.hash_bits)
 
 frames, offsets = tables.read_images(inp.edges)
 names, image_of = tables.image_numbers(frames["image"])
 n = len(names)
-pixels = frames["edge_pixels"].to_numpy(np.int64)
+counts = {k: frames[k].to_numpy(np.int64) for k in tables.FRAME_COUNTS}
 frame_number = frames["frame"].to_numpy(np.int64)
 
 manifest = tables.read_many(inp.manifests, ["page", "image", "path", "status"])
@@ -21,28 +22,20 @@ manifest = manifest[manifest["status"] == tables.OK].set_index("image")
 
 # one shard at a time, keeping only the pairs the rule links: memory holds one shard and
 # the links, never every stored pair (only linked pairs can join or describe a group)
-stored, kept = 0, []
-for path in inp.shards:
-    shard = tables.read(path)
-    sa, sb = tables.pair_numbers(shard, offsets)
-    found = {m: shard[m].to_numpy() for m in metric_max}
-    linked = graph.link(found, pixels[sa], pixels[sb], dict(p.hash_bits), rule).keep
-    kept.append((sa[linked], sb[linked], {m: v[linked] for m, v in found.items()}))
-    stored += len(shard)
-    del shard, found
-a = np.concatenate([k[0] for k in kept]) if kept else np.zeros(0, np.int64)
-b = np.concatenate([k[1] for k in kept]) if kept else np.zeros(0, np.int64)
-distances = {
-    m: np.concatenate([k[2][m] for k in kept]) if kept else np.zeros(0) for m in metric_max
-}
-labels, links, pick = graph.cluster(n, a, b, distances, pixels, dict(p.hash_bits), rule, image_of)
-sizes = graph.sizes(labels)
+kept = []
+for shard in pairs.stream(inp.shards, offsets, list(metric_max)):
+    sides = rule.pair_counts(counts, shard.a, shard.b)
+    kept.append(shard.take(rule.link(shard.distances, *sides, hash_bits, matching).keep))
+linked = pairs.concat(kept, list(metric_max))
+a, b, distances = linked
+labels, links, pick = grouping.cluster(n, a, b, distances, counts, hash_bits, matching, image_of)
+sizes = grouping.sizes(labels)
 # the linked image pairs, each through its best frame pair
 pick = pick[links.keep[pick]]
 ia, ib = image_of[a[pick]], image_of[b[pick]]
 # each group's medoid: the smallest total ratio to the other members over the linked pairs
 # (an unlinked pair of members counts as 1, the weakest link); a singleton is its own
-medoid = graph.medoids(labels, ia, ib, links.ratio[pick], 1.0)
+medoid = nearest.medoids(labels, ia, ib, links.ratio[pick], 1.0)
 
 clusters = pd.DataFrame(
     {
@@ -59,25 +52,27 @@ tables.write(clusters, snakemake.output.clusters, tables.CLUSTERS)
 tables.write_csv(clusters[tables.CLUSTERS.names], snakemake.output.csv)
 
 metric_types = {m: tables.distance_type(largest) for m, largest in metric_max.items()}
-pairs = pd.DataFrame({"image_a": names[ia], "image_b": names[ib]})
-pairs["frame_a"] = frame_number[a[pick]]
-pairs["frame_b"] = frame_number[b[pick]]
+out = pd.DataFrame({"image_a": names[ia], "image_b": names[ib]})
+out["frame_a"] = frame_number[a[pick]]
+out["frame_b"] = frame_number[b[pick]]
 for m in metric_max:
-    pairs[m] = distances[m][pick]
-pairs["edge_threshold"] = links.limit[pick].astype(np.float32)
-pairs["ratio"] = links.ratio[pick].astype(np.float32)
-pairs["order"] = ia * n + ib
-pairs = pairs.sort_values("order", kind="stable")
-tables.write(pairs, snakemake.output.pairs, tables.pairs_schema(metric_types))
+    out[m] = distances[m][pick]
+out["edge_threshold"] = links.limit[pick].astype(np.float32)
+out["ratio"] = links.ratio[pick].astype(np.float32)
+out["link"] = rule.kind_names(links.kind[pick])
+out["order"] = ia * n + ib
+out = out.sort_values("order", kind="stable")
+tables.write(out, snakemake.output.pairs, tables.pairs_schema(metric_types))
 
 log.info(
-    "%d images (%d frames), %d stored pairs, %d linked, %d groups of 2+ holding %d images "
-    "(rule %s)",
+    "%d images (%d frames), %d stored pairs, %d linked (%s), %d groups of 2+ holding %d "
+    "images (rule %s)",
     n,
     len(frames),
-    stored,
+    pairs.count(inp.shards),
     len(pick),
+    out["link"].value_counts().to_dict(),
     len(set(labels[sizes > 1].tolist())),
     int((sizes > 1).sum()),
-    rule,
+    matching,
 )

@@ -3,7 +3,7 @@ cut at a similarity, de-duplication, and k-medoids representatives (k from a sca
 
 import numpy as np
 import pandas as pd
-from panelmatch import embeddings, logs, plots, tables
+from panelmatch import embeddings, logs, pairs, plots, tables
 
 snakemake = snakemake  # noqa: F821 - injected by Snakemake
 log = logs.to_file(snakemake.log[0])
@@ -13,9 +13,12 @@ frames, offsets = tables.read_images(inp.edges)
 vector_images, vectors = tables.read_vectors(inp.embeddings)
 if not np.array_equal(vector_images, frames["image"].to_numpy()):
     raise ValueError("results/embeddings does not list the frames of results/edges")
-shards = tables.read_many(inp.shards, [*tables.SHARD_KEYS, "cosine"])
-a, b = tables.pair_numbers(shards, offsets)
-distance = shards["cosine"].to_numpy(np.float64)
+# one shard at a time, keeping the pairs within the looser of the two cuts (no method
+# below reads a pair beyond it)
+cut = 1.0 - min(p.similarity, p.duplicate_similarity)
+near = [s.take(s.distances["cosine"] <= cut) for s in pairs.stream(inp.shards, offsets, ["cosine"])]
+a, b, found = pairs.concat(near, ["cosine"])
+distance = found["cosine"].astype(np.float64)
 # each image by its first kept frame (with frames.mode first, its only one)
 names, image_of = tables.image_numbers(frames["image"])
 first = np.ones(len(frames), dtype=bool)

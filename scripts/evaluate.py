@@ -4,46 +4,72 @@ against the ground truth (results/evaluation.json)."""
 import json
 
 import numpy as np
-from panelmatch import evaluate, graph, logs, tables
+from panelmatch import evaluate, grouping, logs, pairs, rule, tables
 
 snakemake = snakemake  # noqa: F821 - injected by Snakemake
 log = logs.to_file(snakemake.log[0])
 inp, p = snakemake.input, snakemake.params
+hash_bits = dict(p.hash_bits)
 
 frames, offsets = tables.read_images(inp.edges)
 names, image_of = tables.image_numbers(frames["image"])
 names = names.tolist()
-pixels = frames["edge_pixels"].to_numpy(np.int64)
-shards = tables.read_many(inp.shards)
-a, b = tables.pair_numbers(shards, offsets)
-distances = {m: shards[m].to_numpy() for m in p.metrics}
-truth = tables.read_truth(inp.truth[0])
-true_group = dict(zip(truth["image"], truth["group"], strict=True))
-relation = dict(zip(truth["image"], truth["relation"], strict=True))
-
+counts = {k: frames[k].to_numpy(np.int64) for k in tables.FRAME_COUNTS}
+truth = tables.read_truth(inp.truth[0], p.dont_care)
+covered = evaluate.coverage(truth["image"], names)
+document = {
+    "truth": inp.truth[0],
+    "dont_care": p.dont_care if (truth["family"] != "").any() else None,
+    **covered,
+    "rule": dict(p.rule),
+}
 rules = {"clusters": dict(p.rule)}
 rules.update({name: {**p.rule, **overrides} for name, overrides in p.compare.items()})
-results = {}
-for name, rule in rules.items():
-    labels, links, pick = graph.cluster(
-        len(names), a, b, distances, pixels, dict(p.hash_bits), rule, image_of
+if not covered["covered"]:
+    document["message"] = (
+        f"{inp.truth[0]} covers none of the run's {len(names)} images (its image names must"
+        " be the run's: PAGE_INDEX for a site, the path under source.folder for a folder);"
+        " nothing was scored"
     )
-    sizes = graph.sizes(labels)
-    scores = evaluate.pair_scores(
-        true_group, dict(zip(names, labels.tolist(), strict=True)), relation
-    )
-    results[name] = {
-        "overrides": p.compare.get(name, {}),
-        **scores,
-        "links": int(links.keep[pick].sum()),
-        "groups": len(set(labels[sizes > 1].tolist())),
-        "grouped_images": int((sizes > 1).sum()),
-        "largest_group": int(sizes.max()) if len(sizes) else 0,
-    }
-    log.info(
-        "%s: precision %.3f recall %.3f F1 %.3f",
-        name,
-        *(scores[k] for k in ("precision", "recall", "f1")),
-    )
-document = {"truth": inp.truth[0], "rule": dict(p.rule), "results": results}
+    document["results"] = {}
+    log.warning(document["message"])
+else:
+    true_group = dict(zip(truth["image"], truth["group"], strict=True))
+    relation = dict(zip(truth["image"], truth["relation"], strict=True))
+    family = dict(zip(truth["image"], truth["family"], strict=True))
+    # one shard at a time, keeping each rule's linked pairs only
+    kept = {name: [] for name in rules}
+    for shard in pairs.stream(inp.shards, offsets, list(p.metrics)):
+        sides = rule.pair_counts(counts, shard.a, shard.b)
+        for name, matching in rules.items():
+            keep = rule.link(shard.distances, *sides, hash_bits, matching).keep
+            kept[name].append(shard.take(keep))
+    results = {}
+    for name, matching in rules.items():
+        a, b, distances = pairs.concat(kept[name], list(p.metrics))
+        labels, links, pick = grouping.cluster(
+            len(names), a, b, distances, counts, hash_bits, matching, image_of
+        )
+        sizes = grouping.sizes(labels)
+        scores = evaluate.pair_scores(
+            true_group, dict(zip(names, labels.tolist(), strict=True)), relation, family
+        )
+        ignored = scores.pop("dont_care_predicted")
+        results[name] = {
+            "overrides": p.compare.get(name, {}),
+            **scores,
+            "dont_care_predicted": len(ignored),
+            "links": int(links.keep[pick].sum()),
+            "groups": len(set(labels[sizes > 1].tolist())),
+            "grouped_images": int((sizes > 1).sum()),
+            "largest_group": int(sizes.max()) if len(sizes) else 0,
+        }
+        if name == "clusters":
+            document["dont_care_pairs"] = [list(pair) for pair in ignored]
+        log.info(
+            "%s: precision %.3f recall %.3f F1 %.3f",
+            name,
+            *(scores[k] for k in ("precision", "recall", "f1")),
+        )
+    document["results"] = results
 tables.write_text(json.dumps(document, indent=2, sort_keys=False) + "\n", snakemake.output[0])

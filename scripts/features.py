@@ -1,13 +1,13 @@
 """Rule features: decode each image's kept frames once and compute every feature of each
-(edge map, black-and-white image, hashes); list the images that could not be used."""
+(edge map, black-and-white, silhouette and grey images, hashes, text lines); list the
+images that could not be used and the frames that could not be decoded."""
 
 import functools
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 
-import numpy as np
 import pandas as pd
-from panelmatch import bits, features, logs, tables
+from panelmatch import features, logs, tables
 from threadpoolctl import threadpool_limits
 
 snakemake = snakemake  # noqa: F821 - injected by Snakemake
@@ -19,14 +19,14 @@ work = functools.partial(
     features.from_file, frame_settings=dict(p.frames), e=dict(p.edges), h=dict(p.hashes)
 )
 
-rows = {"image": [], "frame": [], "edges": [], "bw": [], "hashes": []}
-failed = []
+rows, failed = [], []
 progress = logs.Progress(log, "features", len(usable))
 # one process per thread of the job (the per-image Python work would serialise threads),
 # each with a single-threaded BLAS: its small matrix products gain nothing from threads,
-# and 2 x 2 threads on 2 cores took 2.3x longer (README, "End-to-end throughput")
+# and 2 x 2 threads on 2 cores took 2.3x longer (docs/performance.md)
 workers = max(1, snakemake.threads)
 threadpool_limits(1)
+steady = features.steady_allocator()
 with ProcessPoolExecutor(
     workers,
     mp_context=multiprocessing.get_context("fork"),
@@ -44,37 +44,29 @@ with ProcessPoolExecutor(
             )
             log.warning("%s (%s): %s", row.image, row.path, result)
             continue
-        for index, found in result:
-            rows["image"].append(row.image)
-            rows["frame"].append(index)
-            rows["edges"].append(found.edges)
-            rows["bw"].append(found.bw)
-            rows["hashes"].append(found.hashes)
+        kept, broken = result
+        for index, why in broken:
+            reason = f"frame {index}: {why}"
+            failed.append(
+                {"image": row.image, "path": row.path, "stage": "frame", "reason": reason}
+            )
+            log.warning("%s (%s): %s; the frames before it are kept", row.image, row.path, reason)
+        rows += [(row.image, index, found) for index, found in kept]
 
-n, shape = len(rows["image"]), (p.edges["height"], p.edges["width"])
-edge_codes = bits.pack(np.array(rows["edges"], dtype=bool).reshape(n, *shape))
-out = pd.DataFrame({"image": rows["image"], "frame": rows["frame"]})
-out["edge_pixels"] = bits.popcount(edge_codes)
-out["edges"] = bits.to_bytes(edge_codes)
-out["bw"] = bits.to_bytes(bits.pack(np.array(rows["bw"], dtype=bool).reshape(n, *shape)))
-tables.write(out, snakemake.output.edges, tables.EDGES)
-
-names = list(p.hash_bits)
-hashed = out[["image", "frame"]].copy()
-for name in names:
-    matrix = np.array([h[name] for h in rows["hashes"]], dtype=bool).reshape(n, p.hash_bits[name])
-    hashed[name] = bits.to_bytes(bits.pack(matrix))
-tables.write(hashed, snakemake.output.hashes, tables.hashes_schema(names))
+edge_table, hash_table = features.tables_of(rows, dict(p.edges), dict(p.hash_bits))
+tables.write(edge_table, snakemake.output.edges, tables.EDGES)
+tables.write(hash_table, snakemake.output.hashes, tables.hashes_schema(list(p.hash_bits)))
 tables.write(
     pd.DataFrame(failed, columns=tables.FAILURES.names), snakemake.output.failures, tables.FAILURES
 )
 log.info(
-    "%d images: %d frames (mode %s), %d failures; edge maps of %dx%d, hashes %s",
+    "%d images: %d frames (mode %s), %d failures; edge maps of %dx%d, hashes %s%s",
     len(usable),
-    n,
+    len(rows),
     p.frames["mode"],
     len(failed),
     p.edges["width"],
     p.edges["height"],
-    names,
+    list(p.hash_bits),
+    "" if steady else " (malloc thresholds left to the C library)",
 )

@@ -2,40 +2,49 @@
 
 import numpy as np
 import pandas as pd
-from panelmatch import graph, logs, tables
+from panelmatch import logs, nearest, pairs, rule, tables
 
 snakemake = snakemake  # noqa: F821 - injected by Snakemake
 log = logs.to_file(snakemake.log[0])
 inp, p = snakemake.input, snakemake.params
 metric_max = dict(p.metric_max)
+matching = dict(p.rule)
 
 frames, offsets = tables.read_images(inp.edges)
 names, image_of = tables.image_numbers(frames["image"])
 frame_number = frames["frame"].to_numpy(np.int64)
-shards = tables.read_many(inp.shards)
-a, b = tables.pair_numbers(shards, offsets)
-pixels = frames["edge_pixels"].to_numpy(np.int64)
-distances = {m: shards[m].to_numpy() for m in metric_max}
-links = graph.link(distances, pixels[a], pixels[b], dict(p.hash_bits), dict(p.rule))
-# each pair of images through its best pair of frames, ranked by the matching rule's edge
-# distance (the smallest of clusters.edge_metrics)
-best = graph.best_pairs(image_of, a, b, links)
-img, rank, nb, pair = graph.neighbours(
-    len(names), image_of[a[best]], image_of[b[best]], links.edge[best], p.k
-)
-pair = best[pair]
-# the image's own frame and the neighbour's, whichever side of the pair each was on
-mine = np.where(image_of[a[pair]] == img, a[pair], b[pair])
-theirs = np.where(image_of[a[pair]] == img, b[pair], a[pair])
+counts = {k: frames[k].to_numpy(np.int64) for k in tables.FRAME_COUNTS}
+
+# one shard at a time: each image pair through its best pair of frames (all frames of an
+# image are in one chunk, so all frame pairs of two images are in one shard), ranked by
+# the matching rule's edge distance; only pairs among some image's k nearest are kept
+best = nearest.Nearest(len(names), p.k)
+for shard in pairs.stream(inp.shards, offsets, list(metric_max)):
+    links = rule.link(
+        shard.distances, *rule.pair_counts(counts, shard.a, shard.b), dict(p.hash_bits), matching
+    )
+    pick = rule.best_pairs(image_of, shard.a, shard.b, links)
+    columns = {m: shard.distances[m][pick] for m in metric_max}
+    columns |= {
+        "frame_a": frame_number[shard.a[pick]],
+        "frame_b": frame_number[shard.b[pick]],
+        "edge_threshold": links.limit[pick],
+        "linked": links.keep[pick],
+        "link": rule.kind_names(links.kind[pick]),
+    }
+    best.add(image_of[shard.a[pick]], image_of[shard.b[pick]], links.edge[pick], columns)
+img, rank, nb, first, found = best.result()
 
 out = pd.DataFrame({"image": names[img], "rank": rank, "neighbour": names[nb]})
-out["frame"] = frame_number[mine]
-out["neighbour_frame"] = frame_number[theirs]
+# the image's own frame and the neighbour's, whichever side of the pair each was on
+out["frame"] = np.where(first, found.get("frame_a", []), found.get("frame_b", []))
+out["neighbour_frame"] = np.where(first, found.get("frame_b", []), found.get("frame_a", []))
 for m in metric_max:
-    out[m] = distances[m][pair]
-out["edge_threshold"] = links.limit[pair].astype(np.float32)
+    out[m] = found.get(m, np.zeros(0))
+out["edge_threshold"] = np.asarray(found.get("edge_threshold", []), dtype=np.float32)
 # the same rule as the clusters rule, so exactly the pairs of results/pairs.parquet
-out["linked"] = links.keep[pair]
+out["linked"] = np.asarray(found.get("linked", []), dtype=bool)
+out["link"] = found.get("link", np.zeros(0, dtype=object))
 metric_types = {m: tables.distance_type(largest) for m, largest in metric_max.items()}
 tables.write(out, snakemake.output[0], tables.neighbours_schema(metric_types))
 log.info("%d neighbour rows for %d images (k=%d)", len(out), len(names), p.k)

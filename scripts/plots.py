@@ -2,35 +2,37 @@
 
 import numpy as np
 import pandas as pd
-from panelmatch import graph, logs, plots, tables
+from panelmatch import grouping, logs, pairs, plots, rule, tables
 
 snakemake = snakemake  # noqa: F821 - injected by Snakemake
 log = logs.to_file(snakemake.log[0])
 inp, out, p = snakemake.input, snakemake.output, snakemake.params
+matching = dict(p.rule)
 
 frames, offsets = tables.read_images(inp.edges)
 names, image_of = tables.image_numbers(frames["image"])
 pixels = frames["edge_pixels"].to_numpy(np.int64)
-shards = tables.read_many(inp.shards)
-a, b = tables.pair_numbers(shards, offsets)
 
 lines = {m: [(cap, f"cap {cap}")] for m, cap in p.caps.items()}
-rule = dict(p.rule)
-for m in rule["edge_metrics"]:
-    lines[m].append((rule["edge_cap"], f"edge_cap {rule['edge_cap']}"))
-for m, limit in rule["hash_max"].items():
+for m in matching["edge_metrics"]:
+    lines[m].append((matching["edge_cap"], f"edge_cap {matching['edge_cap']}"))
+for m, limit in matching["hash_max"].items():
     if limit is not None:
         lines.setdefault(m, []).append((limit, f"hash_max {limit}"))
-tables.write_bytes(
-    plots.distance_histograms({m: shards[m].to_numpy() for m in p.metrics}, lines), out.distances
+# each metric from 0 to half again its cap (its largest value when it has none)
+histograms = plots.Histograms(
+    {m: 1.5 * p.caps[m] if m in p.caps else p.metric_max[m] for m in p.metrics}
 )
+scales = np.round(np.arange(0.05, 1.5001, 0.05), 2)
+curve = grouping.Sensitivity(len(names), pixels, scales, matching["edge_cap"], image_of)
+# one shard at a time: histogram counts and components per scale, never every pair at once
+for shard in pairs.stream(inp.shards, offsets, list(p.metrics)):
+    histograms.add(shard.distances)
+    curve.add(shard.a, shard.b, rule.edge_distance(shard.distances, matching["edge_metrics"]))
+tables.write_bytes(plots.distance_histograms(histograms, lines), out.distances)
 clusters = tables.read(inp.clusters, ["cluster", "cluster_size"]).drop_duplicates("cluster")
 tables.write_bytes(plots.group_sizes(clusters["cluster_size"].to_numpy()), out.sizes)
-scales = np.round(np.arange(0.05, 1.5001, 0.05), 2)
-edge = graph.edge_distance(shards, rule["edge_metrics"])
-curve = graph.sensitivity(
-    len(names), a, b, edge, pixels, scales, rule["edge_cap"], image_of=image_of
-)
-tables.write_csv(pd.DataFrame(curve), out.curve)
-tables.write_bytes(plots.sensitivity(curve, rule["edge_scale"]), out.sensitivity)
-log.info("plots of %d stored pairs", len(shards))
+found = curve.result()
+tables.write_csv(pd.DataFrame(found), out.curve)
+tables.write_bytes(plots.sensitivity(found, matching["edge_scale"]), out.sensitivity)
+log.info("plots of %d metrics, sensitivity at %d scales", len(p.metrics), len(scales))

@@ -13,6 +13,8 @@ settings = {
     "hashes": dict(p.hashes),
     "bitmaps": list(p.bitmaps),
     "tolerance": p.tolerance,
+    "art_tolerance": p.art_tolerance,
+    "common_blocks": p.common_blocks,
     "metrics": list(p.metrics),
     "hash_bits": dict(p.hash_bits),
     "rule": dict(p.rule),

@@ -21,7 +21,7 @@ sys.path.insert(0, str(REPO / "scripts"))
 #: A small demo: 24 pages, one family per relation, 3 chunks of 8 pages.
 SMALL_DEMO = {
     "source": {"site": {"last_page": 24, "pages_per_chunk": 8}},
-    "demo": {"pages": 24, "families_per_relation": 1, "singles": 4},
+    "demo": {"pages": 24, "families_per_relation": 1, "singles": 2},
 }
 
 
@@ -107,7 +107,7 @@ class SiteServer:
 @pytest.fixture(scope="session")
 def demo_site(tmp_path_factory):
     """The small demo site written by the core generator, and its ground truth rows."""
-    from panelmatch import demo
+    import democomic as demo
 
     root = tmp_path_factory.mktemp("demo_site") / "site"
     d = SMALL_DEMO["demo"]

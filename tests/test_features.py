@@ -88,8 +88,37 @@ def test_truncated_image_is_an_error():
 
 def test_pixel_limit_is_checked_before_decoding():
     data = encode(Image.new("L", (300, 300)), "PNG")
-    with pytest.raises(frames.FrameError, match="exceeds the limit of 1000"):
+    with pytest.raises(frames.FrameError, match=r"90000 pixels exceeds frames.max_pixels \(1000\)"):
         frames.first_frame(data, WHITE, 1000)
+
+
+def test_max_pixels_is_the_only_limit():
+    # 90 megapixels: over Pillow's own limit (89.5 MP), under frames.max_pixels
+    big = Image.new("L", (9000, 10000), 255)
+    assert 9000 * 10000 > Image.MAX_IMAGE_PIXELS
+    data = encode(big, "PNG")
+    frame = frames.select(data, WHITE, 100_000_000).kept[0]
+    assert frame.rgb.shape == (10000, 9000, 3)
+    assert Image.MAX_IMAGE_PIXELS == 89478485  # Pillow's limit is left as it was
+    with pytest.raises(frames.FrameError, match=r"frames.max_pixels \(50000000\)"):
+        frames.select(data, WHITE, 50_000_000)
+
+
+def test_alpha_is_kept_beside_the_composited_frame():
+    sprite = Image.new("RGBA", (20, 10), (0, 0, 0, 0))  # transparent black
+    sprite.paste((200, 30, 30, 255), (5, 2, 15, 8))
+    other = Image.new("RGBA", (20, 10), (255, 255, 255, 0))  # transparent white
+    other.paste((200, 30, 30, 255), (5, 2, 15, 8))
+    a = frames.select(encode(sprite, "PNG"), WHITE, 10**6).kept[0]
+    b = frames.select(encode(other, "PNG"), WHITE, 10**6).kept[0]
+    # whatever colour the transparent pixels store, they composite to the background
+    assert (a.rgb == b.rgb).all() and (a.rgb[0, 0] == WHITE).all()
+    assert (a.alpha == b.alpha).all() and a.alpha[0, 0] == 0 and a.alpha[5, 10] == 255
+    opaque = frames.select(encode(Image.new("RGB", (20, 10)), "PNG"), WHITE, 10**6).kept[0]
+    assert opaque.alpha is None
+    sil = edges.silhouette(a.alpha, (10, 10))
+    assert sil.shape == (10, 10) and sil[5, 5] and not sil[0, 0]
+    assert edges.silhouette(None, (4, 3)).all()
 
 
 def test_parse_colour():

@@ -3,11 +3,12 @@
 import io
 import random
 
+import democomic as demo
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import snakemake, write_config
-from panelmatch import demo, frames, graph, query, tables
+from panelmatch import frames, query, rule, tables
 from PIL import Image
 
 WHITE = (255, 255, 255)
@@ -31,7 +32,10 @@ def test_frame_modes_keep_the_right_frames():
     # frame 1 differs from frame 0 in one pixel (Pillow itself never writes an identical
     # repeat), frames 2 and 3 are new, frame 4 is frame 3 with one pixel changed
     data = gif([flat(red), flat(red, (5, 5)), flat(blue), flat(green), flat(green, (1, 1))])
-    kept = lambda *args, **kw: [i for i, _ in frames.select(data, WHITE, 10**6, *args, **kw)]  # noqa: E731
+
+    def kept(*args, **kw):
+        return [f.index for f in frames.select(data, WHITE, 10**6, *args, **kw).kept]
+
     assert kept("first") == [0]
     assert kept("all", same=0.0) == [0, 1, 2, 3, 4]
     assert kept("all", same=1.0) == [0, 2, 3]  # one changed pixel is near-identical
@@ -39,7 +43,7 @@ def test_frame_modes_keep_the_right_frames():
     assert kept("sample", 4, 1.0) == [0, 3]  # frames 0, 1, 3, 4: 1 and 4 are repeats
     assert kept("sample", 3, 0.0) == [0, 2, 4]
     assert kept(only=[3, 1]) == [1, 3]
-    rgb = dict(frames.select(data, WHITE, 10**6, "all"))
+    rgb = {f.index: f.rgb for f in frames.select(data, WHITE, 10**6, "all").kept}
     assert (rgb[2] == (0, 0, 200)).all() and (rgb[3] == (0, 200, 0)).all()
     assert rgb[0].shape == (30, 40, 3)
     assert frames.sample_indices(10, 4) == [0, 3, 6, 9]
@@ -55,15 +59,18 @@ def test_an_image_pair_is_its_best_frame_pair():
     image_of = np.array([0, 0, 1, 2, 2])
     a = np.array([0, 1, 0, 1, 2, 2])
     b = np.array([2, 2, 3, 4, 3, 4])
-    links = graph.Links(
-        keep=np.array([False, True, False, False, True, True]),
+    keep = np.array([False, True, False, False, True, True])
+    links = rule.Links(
+        keep=keep,
         ratio=np.array([np.inf, 0.5, np.inf, np.inf, 0.7, 0.2]),
         edge=np.array([300, 900, 200, 100, 800, 400]),
         limit=np.full(6, 1000.0),
+        kind=np.where(keep, 0, -1).astype(np.int8),
+        strong=np.zeros(6, dtype=bool),
     )
     # (0,1): linked frame pair 1; (0,2): neither linked, smaller edge distance 100 (pair 3);
     # (1,2): both linked, smaller ratio (pair 5)
-    assert graph.best_pairs(image_of, a, b, links).tolist() == [1, 3, 5]
+    assert rule.best_pairs(image_of, a, b, links).tolist() == [1, 3, 5]
 
 
 @pytest.fixture(scope="module")

@@ -108,6 +108,9 @@ def test_names_and_errors():
         "edges_mirror",
         "phash",
         "edges_dhash",
+        "silhouette",
+        "same_art",
+        "lines",
     ]
     with pytest.raises(ValueError, match="must include edges"):
         metrics.names(["bw"], [], [])

@@ -1,35 +1,53 @@
-"""Regression checks on real Homestuck panels (skipped when ../shared/data is absent)."""
+"""Regression checks on the real collections: Homestuck panels and sprite recolours
+(each skipped when its folder under ../shared/data is absent)."""
+
+import json
 
 import pandas as pd
 import pytest
-from conftest import REAL_PANELS, snakemake, write_config
+from conftest import REAL_PANELS, SHARED, snakemake, write_config
 
-pytestmark = [
-    pytest.mark.workflow,
-    pytest.mark.skipif(not REAL_PANELS.is_dir(), reason=f"real panels not found at {REAL_PANELS}"),
-]
+SPRITES = SHARED / "data" / "sprites"
+pytestmark = pytest.mark.workflow
+panels = pytest.mark.skipif(
+    not REAL_PANELS.is_dir(), reason=f"real panels not found at {REAL_PANELS}"
+)
+sprites = pytest.mark.skipif(
+    not (SPRITES / "groups.csv").is_file(), reason=f"sprites not found at {SPRITES}"
+)
 
 
 @pytest.fixture(scope="module")
 def real_run(tmp_path_factory):
     run = tmp_path_factory.mktemp("real")
-    cfg = {
-        "source": {"folder": str(REAL_PANELS), "images_per_chunk": 50},
-        "evaluation": {"truth": None},
-    }
+    cfg = {"source": {"folder": str(REAL_PANELS), "images_per_chunk": 50}}
     snakemake(run, configfile=write_config(run / "real.yaml", cfg))
     return pd.read_parquet(run / "results/clusters.parquet").set_index("image")
 
 
+@pytest.fixture(scope="module")
+def sprite_run(tmp_path_factory):
+    run = tmp_path_factory.mktemp("sprites")
+    cfg = {
+        "source": {"folder": str(SPRITES)},
+        "evaluation": {"truth": str(SPRITES / "groups.csv"), "dont_care": "species"},
+    }
+    snakemake(run, configfile=write_config(run / "sprites.yaml", cfg))
+    return run
+
+
+@panels
 def test_recoloured_hands_share_a_cluster(real_run):
     assert real_run.loc["2079_2.gif", "cluster"] == real_run.loc["2338_1.gif", "cluster"]
 
 
+@panels
 @pytest.mark.parametrize("control", ["1870_1.gif", "1828_2.gif"])
 def test_controls_join_no_group(real_run, control):
     assert real_run.loc[control, "cluster_size"] == 1
 
 
+@panels
 @pytest.mark.parametrize("blank", ["94_1.gif", "96_1.gif"])
 def test_nearly_blank_panels_join_no_group(real_run, blank):
     assert real_run.loc[blank, "cluster_size"] == 1
@@ -44,10 +62,31 @@ def known_pairs():
     return [tuple(g["image"]) for _, g in known.groupby("group")]
 
 
+@panels
 @pytest.mark.parametrize("members", known_pairs())
 def test_known_identical_and_reused_panels_of_pages_1_to_100_group(real_run, members):
     assert len({real_run.loc[m, "cluster"] for m in members}) == 1, members
 
 
+@panels
 def test_every_panel_is_processed(real_run):
     assert len(real_run) == len(list(REAL_PANELS.glob("*.gif")))
+
+
+@sprites
+def test_sprites_recolours_are_found_and_no_group_mixes_species(sprite_run):
+    evaluation = json.loads((sprite_run / "results/evaluation.json").read_text())
+    scores = evaluation["results"]["clusters"]
+    assert evaluation["covered"] == evaluation["run_images"] == 772
+    assert evaluation["dont_care"] == "species"
+    assert scores["f1"] >= 0.95, scores
+    # the rule before the real collections were measured put unrelated sprites together
+    assert evaluation["results"]["old_default"]["precision"] < 0.5
+    truth = pd.read_csv(SPRITES / "groups.csv", dtype=str, keep_default_na=False)
+    species = dict(zip(truth["image"], truth["species"], strict=True))
+    clusters = pd.read_parquet(sprite_run / "results/clusters.parquet")
+    mixed = clusters.groupby("cluster")["image"].agg(lambda m: len({species[i] for i in m}))
+    assert (mixed == 1).all(), mixed[mixed > 1]
+    summary = (sprite_run / "results/summary.txt").read_text()
+    assert "the truth covers 772 of the run's 772 images" in summary
+    assert '"don\'t care" (same species, other group)' in summary

@@ -11,6 +11,12 @@ def edges_table(names, frames=None):
             "edge_pixels": range(len(names)),
             "edges": [b"\0" * 8] * len(names),
             "bw": [b"\0" * 8] * len(names),
+            "silhouette_pixels": [64] * len(names),
+            "silhouette": [b"\xff" * 8] * len(names),
+            "detail_blocks": [0] * len(names),
+            "detail": [b"\0" * 8] * len(names),
+            "grey": [b"\0" * 64] * len(names),
+            "lines": [b""] * len(names),
         }
     )
 

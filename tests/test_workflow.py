@@ -2,6 +2,7 @@
 
 import copy
 import importlib.util
+import json
 import os
 import re
 import shutil
@@ -56,9 +57,15 @@ def test_demo_outputs_account_for_every_input(small_demo_run):
     assert {"image_a", "image_b", "edges", "edges_mirror", "phash", "dhash"} <= set(pairs.columns)
     assert str(pairs["edges"].dtype) == "uint16" and str(pairs["phash"].dtype) == "uint8"
     same = pairs["image_a"].map(dict(zip(clusters["image"], clusters["cluster"], strict=True)))
-    # the default rule: min(edges, edges_mirror) under the pair's threshold, or dhash <= 8
+    # each link says what linked it: min(edges, edges_mirror) under the pair's threshold,
+    # dhash <= 8 (corroborated), same art or the same text lines
     edge = pairs[["edges", "edges_mirror"]].min(axis=1)
-    assert len(pairs) > 0 and ((edge < pairs["edge_threshold"]) | (pairs["dhash"] <= 8)).all()
+    assert len(pairs) > 0 and set(pairs["link"]) <= {"edge", "hash", "same_art", "lines"}
+    by_edge, by_hash = pairs["link"] == "edge", pairs["link"] == "hash"
+    assert (edge[by_edge] < pairs.loc[by_edge, "edge_threshold"]).all()
+    assert (pairs.loc[by_hash, "dhash"] <= 8).all()
+    assert (pairs.loc[pairs["link"] == "lines", "lines"] <= 0.2).all()
+    assert (pairs.loc[pairs["link"] == "same_art", "same_art"] >= 4).all()
     assert len(same) == len(pairs)
     text = (res / "summary.txt").read_text()
     assert f"images processed:           {len(clusters)}" in text
@@ -147,11 +154,14 @@ def test_folder_mode_with_separate_run_directory(small_demo_run, tmp_path):
     (folder / "train" / "readme.txt").write_text("ignored: not an image extension")
     run = tmp_path / "run"
     run.mkdir()
+    # the default evaluation.truth (the demo's) does not apply to a folder
     cfg = write_config(
-        tmp_path / "my.yaml",
-        {"source": {"folder": str(folder), "images_per_chunk": 5}, "evaluation": {"truth": None}},
+        tmp_path / "my.yaml", {"source": {"folder": str(folder), "images_per_chunk": 5}}
     )
     snakemake(run, configfile=cfg)
+    assert not (run / "resources").exists()  # no demo comic drawn
+    assert not (run / "results/evaluation.json").exists()
+    assert "evaluation" not in (run / "results/summary.txt").read_text()
     clusters = pd.read_csv(run / "results/clusters.csv")
     assert len(clusters) == 13
     by_image = clusters.set_index("image")
@@ -169,6 +179,27 @@ def test_folder_mode_with_separate_run_directory(small_demo_run, tmp_path):
     )
     assert len(list((run / "results/manifest").glob("*.parquet"))) == 3
     assert not (tmp_path / "results").exists()  # everything stays under the run directory
+
+
+def test_a_truth_that_names_none_of_the_images_gives_no_score(small_demo_run, tmp_path):
+    folder = tmp_path / "pics"
+    folder.mkdir()
+    for src in sorted((small_demo_run / "results/images").glob("*.gif"))[:4]:
+        shutil.copy(src, folder / src.name)
+    truth = tmp_path / "truth.csv"
+    truth.write_text("image,group\nsomewhere/else.gif,g\nother.gif,g\n")
+    cfg = {"source": {"folder": str(folder)}, "evaluation": {"truth": str(truth)}}
+    run = tmp_path / "run"
+    run.mkdir()
+    snakemake(run, configfile=write_config(tmp_path / "c.yaml", cfg))
+    evaluation = json.loads((run / "results/evaluation.json").read_text())
+    assert evaluation["covered"] == 0 and evaluation["results"] == {}
+    assert "covers none of the run's 4 images" in evaluation["message"]
+    summary = (run / "results/summary.txt").read_text()
+    assert (
+        "the truth covers 0 of the run's 4 images (2 of its images are not in the run)" in summary
+    )
+    assert "no score:" in summary and "precision" not in summary
 
 
 def test_scrape_over_real_http_matches_the_mirror(small_demo_run, serve, tmp_path):
@@ -191,8 +222,11 @@ def all_shards(workdir: Path) -> pd.DataFrame:
 
 
 def test_shards_together_equal_the_all_pairs_reference(small_demo_run):
-    """Every pair of images once, under the caps exactly (edge distances also within
-    distances.relative_cap of both images' edge pixels), with numpy's distances."""
+    """Every pair of images once: under the caps exactly (edge distances also within
+    distances.relative_cap of both images' edge pixels), with numpy's distances; or sharing
+    at least distances.shared_blocks blocks of identical edges; or within the lines cap."""
+    from panelmatch import art, textlines
+
     res = small_demo_run / "results"
     edges = [pd.read_parquet(p) for p in sorted((res / "edges").glob("*.parquet"))]
     hashes = [pd.read_parquet(p) for p in sorted((res / "hashes").glob("*.parquet"))]
@@ -208,7 +242,17 @@ def test_shards_together_equal_the_all_pairs_reference(small_demo_run):
     flipped = maps[:, :, ::-1].reshape(len(maps), -1)
     caps = {"edges": 1500, "edges_mirror": 1500, "phash": 12, "dhash": 12}
     limit = np.floor(1.5 * maps.reshape(len(maps), -1).sum(axis=1))
-    rows = []
+    # each frame's detailed blocks, by their place and exact edge pixels
+    detail = art.detailed(maps)
+    blocks = [
+        {
+            (t, maps[x, t // 10 * 10 : t // 10 * 10 + 10, t % 10 * 10 : t % 10 * 10 + 10].tobytes())
+            for t in np.nonzero(detail[x])[0]
+        }
+        for x in range(len(maps))
+    ]
+    lines = [textlines.from_bytes(b) for e in edges for b in e["lines"]]
+    rows, extra = [], 0
     for x in range(len(keys)):
         for y in range(x + 1, len(keys)):
             d = {m: int((v[x] != v[y]).sum()) for m, v in unpacked.items()}
@@ -217,14 +261,17 @@ def test_shards_together_equal_the_all_pairs_reference(small_demo_run):
                 m: c if m in ("phash", "dhash") else min(c, limit[x], limit[y])
                 for m, c in caps.items()
             }
-            if any(d[m] <= cap[m] for m in caps):
+            shared = len(blocks[x] & blocks[y]) >= 4
+            near = textlines.distance(lines[x], lines[y]) <= 0.35
+            if any(d[m] <= cap[m] for m in caps) or shared or near:
                 rows.append((*keys[x], *keys[y], *(d[m] for m in caps)))
+                extra += not any(d[m] <= cap[m] for m in caps)
     reference = sorted(rows)
     shards = all_shards(small_demo_run)
     got = sorted(
         map(tuple, shards[["chunk_a", "row_a", "chunk_b", "row_b", *caps]].values.tolist())
     )
-    assert got == reference and len(reference) > 20
+    assert got == reference and len(reference) > 20 and extra > 0
     for m in caps:
         assert shards[m].dtype == (np.uint16 if m.startswith("edges") else np.uint8)
 
@@ -251,7 +298,19 @@ def test_candidate_mode_keeps_exactly_the_candidate_pairs(small_demo_run, tmp_pa
     cfg["distances"] = {"candidates": {"dhash": 16, "phash": 16}}
     snakemake(tmp_path, configfile=write_config(tmp_path / "cand.yaml", cfg))
     exhaustive, candidates = all_shards(small_demo_run), all_shards(tmp_path)
-    expected = exhaustive[(exhaustive["dhash"] <= 16) | (exhaustive["phash"] <= 16)]
+    # pairs found outside the bit caps (shared blocks, text lines) are kept in either mode
+    edges = [
+        pd.read_parquet(p) for p in sorted((small_demo_run / "results/edges").glob("*.parquet"))
+    ]
+    px = {(c, r): n for c, e in enumerate(edges) for r, n in enumerate(e["edge_pixels"])}
+    pa = np.array([px[k] for k in zip(exhaustive["chunk_a"], exhaustive["row_a"], strict=True)])
+    pb = np.array([px[k] for k in zip(exhaustive["chunk_b"], exhaustive["row_b"], strict=True)])
+    limit = np.minimum(np.floor(1.5 * pa), np.floor(1.5 * pb))
+    under = (exhaustive["phash"] <= 12).to_numpy() | (exhaustive["dhash"] <= 12).to_numpy()
+    for m in ("edges", "edges_mirror"):
+        under |= exhaustive[m].to_numpy() <= np.minimum(1500, limit)
+    within = (exhaustive["dhash"] <= 16) | (exhaustive["phash"] <= 16)
+    expected = exhaustive[within | ~under]
     pd.testing.assert_frame_equal(candidates, expected.reset_index(drop=True))
     assert 0 < len(candidates) < len(exhaustive)
 

@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     model = None
     emb = index.settings["embeddings"]
-    if index.vectors is not None:
+    if index.side.vectors is not None:
         from panelmatch import embeddings
 
         model = embeddings.Model(emb["model"], emb["output"], emb["providers"])
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
             from panelmatch import embeddings
 
             size = (emb["width"], emb["height"])
-            x = [embeddings.preprocess(rgb, size, emb["mean"], emb["std"]) for _, rgb in kept]
+            x = [embeddings.preprocess(f.rgb, size, emb["mean"], emb["std"]) for f in kept]
             vectors = embeddings.embed(model, x, len(x))
         table = query.nearest(index, kept, args.k, vectors)
         table.insert(0, "query", path)

@@ -72,6 +72,19 @@ def edge_map(
     return canny(resize(rgb, size, resample), low, high, channels)
 
 
+def silhouette(alpha: npt.NDArray[np.uint8] | None, size: tuple[int, int]) -> npt.NDArray[np.bool_]:
+    """The silhouette of a frame at `size` = (width, height): the pixels whose alpha (h, w),
+    box-resized, is at least half opaque. An opaque frame (`alpha` None) is all silhouette.
+    """
+    width, height = size
+    if width < 1 or height < 1:
+        raise ValueError(f"size must be positive, got {size}")
+    if alpha is None:
+        return np.ones((height, width), dtype=bool)
+    img = Image.fromarray(np.ascontiguousarray(alpha, dtype=np.uint8), "L")
+    return np.asarray(img.resize((width, height), Image.Resampling.BOX)) >= 128
+
+
 def black_and_white(rgb: npt.NDArray[np.uint8], threshold: int) -> npt.NDArray[np.bool_]:
     """Black pixels of an RGB array (h, w, 3): grey level (ITU-R 601) below `threshold`.
 

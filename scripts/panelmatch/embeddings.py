@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from panelmatch import graph
+from panelmatch import grouping
 
 Vectors = npt.NDArray[np.float32]
 
@@ -180,10 +180,10 @@ def hierarchical(
     cut = 1.0 - similarity
     a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
     near = np.asarray(distance, dtype=np.float64) <= cut
-    component = graph.components(n, a[near], b[near])
+    component = grouping.components(n, a[near], b[near])
     labels = np.full(n, -1, dtype=np.int64)
     next_label = 0
-    for members in graph.members(component):
+    for members in grouping.members(component):
         if len(members) == 1:
             labels[members[0]] = next_label
             next_label += 1
@@ -197,7 +197,7 @@ def hierarchical(
         flat = hierarchy.fcluster(hierarchy.linkage(d, linkage), t=cut, criterion="distance")
         labels[members] = flat - 1 + next_label
         next_label += int(flat.max())
-    return graph.number(labels)
+    return grouping.number(labels)
 
 
 class Duplicates(NamedTuple):

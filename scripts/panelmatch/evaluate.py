@@ -1,4 +1,10 @@
-"""Pair-level precision, recall and F1 of groups against a ground truth."""
+"""Pair-level precision, recall and F1 of groups against a ground truth.
+
+A *true pair* is two images of the same non-empty truth group; a *predicted pair* two images
+of the same predicted group. With a "don't care" family per image (the truth column named by
+``evaluation.dont_care``, such as a sprite's species), a pair of one family but of different
+groups is neither right nor wrong: it is left out of both counts, and listed.
+"""
 
 from __future__ import annotations
 
@@ -26,12 +32,17 @@ def pair_scores(
     truth: Mapping[str, str],
     predicted: Mapping[str, object],
     relation: Mapping[str, str] | None = None,
+    family: Mapping[str, str] | None = None,
 ) -> dict:
     """Compare predicted groups with true ones, pair by pair.
 
     `truth` maps image -> true group ('' for an image in no group); `predicted` maps image ->
-    cluster label. Only images present in both are scored: a true pair is two images with the
-    same non-empty group; a predicted pair is two images with the same label.
+    cluster label. Only images present in both are scored.
+
+    With `family` (image -> family, '' for none), a pair of two images of the same family
+    that is not a true pair is "don't care": neither a false positive when predicted nor
+    counted otherwise. ``dont_care`` gives their number and ``dont_care_predicted`` the
+    predicted ones, sorted.
 
     With `relation` (image -> relation type, such as recolour or blank), the scores are also
     given per relation type R under ``by_relation``: recall over the true pairs whose
@@ -41,12 +52,18 @@ def pair_scores(
     images = sorted(set(truth) & set(predicted))
     true_groups: dict[str, list[str]] = defaultdict(list)
     pred_groups: dict[object, list[str]] = defaultdict(list)
+    families: dict[str, list[str]] = defaultdict(list)
     for image in images:
         if truth[image]:
             true_groups[truth[image]].append(image)
         pred_groups[predicted[image]].append(image)
+        if family is not None and family.get(image):
+            families[family[image]].append(image)
     true_pairs = _pairs(true_groups)
+    dont_care = _pairs(families) - true_pairs
     pred_pairs = _pairs({str(k): v for k, v in pred_groups.items()})
+    ignored = pred_pairs & dont_care
+    pred_pairs -= dont_care
     tp = len(true_pairs & pred_pairs)
     result: dict = {
         "images": len(images),
@@ -56,6 +73,8 @@ def pair_scores(
         "fp": len(pred_pairs) - tp,
         "fn": len(true_pairs) - tp,
         **_prf(tp, len(pred_pairs), tp, len(true_pairs)),
+        "dont_care": len(dont_care),
+        "dont_care_predicted": sorted(ignored),
     }
     if relation is not None:
         kinds = sorted({relation.get(image, "") for image in images} - {""})
@@ -69,3 +88,15 @@ def pair_scores(
             by[kind] = {**scores, "true_pairs": len(true_k), "predicted_pairs": len(pred_k)}
         result["by_relation"] = by
     return result
+
+
+def coverage(truth_images: Iterable[str], run_images: Iterable[str]) -> dict:
+    """How much of the run the truth covers: run images, truth images, both, and the truth's
+    images that the run does not have."""
+    truth_set, run_set = set(truth_images), set(run_images)
+    return {
+        "run_images": len(run_set),
+        "truth_images": len(truth_set),
+        "covered": len(truth_set & run_set),
+        "not_in_run": len(truth_set - run_set),
+    }

@@ -1,47 +1,121 @@
 """Every feature of one frame, as the features rule and the query compute it.
 
-Resize, then Canny (the order matters; see edges), the black-and-white image of the same
-resized frame, and the perceptual hashes of the full frame (and of the edge map).
+Resize, then Canny (the order matters; see edges), the black-and-white image and the grey
+image of the same resized frame, the silhouette (the resized alpha), the perceptual hashes
+of the full frame (and of the edge map), and the colour layout of its text lines.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import ctypes
+from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
-from panelmatch import edges, frames, hashes
+from panelmatch import art, bits, edges, frames, hashes, resampling, textlines
 
 
 class Features(NamedTuple):
-    """One frame's features; `edges` and `bw` have shape (edges.height, edges.width)."""
+    """One frame's features; the bitmaps and `grey` have shape (edges.height, edges.width)."""
 
     edges: npt.NDArray[np.bool_]
     bw: npt.NDArray[np.bool_]
+    silhouette: npt.NDArray[np.bool_]  # opaque pixels (all True for an opaque frame)
+    grey: npt.NDArray[np.uint8]  # the resized frame in grey (the same_art metric)
     hashes: dict[str, npt.NDArray[np.bool_]]  # metric name -> flat boolean row
+    lines: textlines.Signature  # text-line colours (lines, 3); empty when uninformative
 
 
-def describe(rgb: npt.NDArray[np.uint8], e: Mapping, h: Mapping) -> Features:
-    """The features of an RGB frame (height, width, 3) under the ``edges`` settings `e`
-    and the ``hashes`` settings `h` (the configuration sections of those names)."""
-    small = edges.resize(rgb, (e["width"], e["height"]), e["resample"])
+def describe(
+    rgb: npt.NDArray[np.uint8],
+    e: Mapping,
+    h: Mapping,
+    alpha: npt.NDArray[np.uint8] | None = None,
+) -> Features:
+    """The features of an RGB frame (height, width, 3), with its `alpha` (height, width) when
+    it has transparency, under the ``edges`` settings `e` and the ``hashes`` settings `h`
+    (the configuration sections of those names)."""
+    size = (e["width"], e["height"])
+    small = edges.resize(rgb, size, e["resample"])
     edge_map = edges.canny(small, e["canny_low"], e["canny_high"], e["channels"])
     bw = edges.black_and_white(small, e["bw_threshold"])
     values = hashes.perceptual_hashes(rgb, h["methods"], h["hash_size"])
     if h.get("edge_methods"):
         values |= hashes.edge_map_hashes(edge_map, h["edge_methods"], h["hash_size"])
-    return Features(edge_map, bw, values)
+    return Features(
+        edge_map,
+        bw,
+        edges.silhouette(alpha, size),
+        resampling.grey(small),
+        values,
+        textlines.signature(rgb),
+    )
 
 
 def from_file(
     path: str, frame_settings: Mapping, e: Mapping, h: Mapping
-) -> list[tuple[int, Features]] | str:
+) -> tuple[list[tuple[int, Features]], list[tuple[int, str]]] | str:
     """The (frame index, Features) of each kept frame of the image file at `path`
-    (frames.read_file with the ``frames`` settings), or why the file cannot be used."""
+    (frames.read_file with the ``frames`` settings) and its broken frames (index, why), or
+    why the file cannot be used at all."""
     try:
-        kept = frames.read_file(path, frame_settings)
+        decoded = frames.read_file(path, frame_settings)
     except (OSError, frames.FrameError) as exc:
         return exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-    return [(index, describe(rgb, e, h)) for index, rgb in kept]
+    found = [(f.index, describe(f.rgb, e, h, f.alpha)) for f in decoded.kept]
+    return found, decoded.broken
+
+
+def tables_of(
+    rows: Sequence[tuple[str, int, Features]], e: Mapping, hash_bits: Mapping[str, int]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The edges and hashes tables (tables.EDGES and tables.hashes_schema) of frames given
+    as (image, frame index, Features), in order, at the ``edges`` settings' size `e`."""
+    n, shape = len(rows), (e["height"], e["width"])
+    found = [f for _, _, f in rows]
+
+    def stack(key: str) -> npt.NDArray[np.bool_]:
+        return np.array([getattr(f, key) for f in found], dtype=bool).reshape(n, *shape)
+
+    edge_maps = stack("edges")
+    edge_codes = bits.pack(edge_maps)
+    silhouettes = bits.pack(stack("silhouette"))
+    detail = art.detailed(edge_maps)
+    keys = {"image": [r[0] for r in rows], "frame": [int(r[1]) for r in rows]}
+    edge_table = pd.DataFrame(keys)
+    edge_table["edge_pixels"] = bits.popcount(edge_codes)
+    edge_table["edges"] = bits.to_bytes(edge_codes)
+    edge_table["bw"] = bits.to_bytes(bits.pack(stack("bw")))
+    edge_table["silhouette_pixels"] = bits.popcount(silhouettes)
+    edge_table["silhouette"] = bits.to_bytes(silhouettes)
+    edge_table["detail_blocks"] = detail.sum(axis=1)
+    edge_table["detail"] = bits.to_bytes(bits.pack(detail))
+    edge_table["grey"] = [np.ascontiguousarray(f.grey, dtype=np.uint8).tobytes() for f in found]
+    edge_table["lines"] = [textlines.to_bytes(f.lines) for f in found]
+    hash_table = pd.DataFrame(keys)
+    for name, size in hash_bits.items():
+        matrix = np.array([f.hashes[name] for f in found], dtype=bool).reshape(n, size)
+        hash_table[name] = bits.to_bytes(bits.pack(matrix))
+    return edge_table, hash_table
+
+
+def steady_allocator(mmap_threshold: int = 32 << 20, trim_threshold: int = 128 << 20) -> bool:
+    """Fix glibc malloc's mmap and trim thresholds for this process (and the processes it
+    forks); returns whether that was possible (False off glibc).
+
+    A decoded frame is a fresh allocation of about a megabyte. With the thresholds that
+    glibc adjusts by itself, the features job's workers came to map and fault in such
+    buffers anew for every image: decoding took 2.2 instead of 1.1 ms per panel
+    (docs/performance.md). Fixed thresholds keep them in the heap.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3  # glibc's malloc.h
+    return bool(libc.mallopt(m_mmap_threshold, mmap_threshold)) and bool(
+        libc.mallopt(m_trim_threshold, trim_threshold)
+    )

@@ -1,8 +1,10 @@
-"""Decode the frames of an image file into RGB arrays.
+"""Decode the frames of an image file into RGB arrays (and the alpha of transparent ones).
 
 Palette, grey, 16-bit, CMYK and RGBA images all become ``uint8`` arrays of shape
 ``(height, width, 3)``. Transparent pixels are composited onto a fixed background colour so
-that a sprite on a transparent background looks the same wherever it is reused.
+that a sprite on a transparent background looks the same wherever it is reused, whatever
+colour its transparent pixels store; the alpha channel itself is kept beside the RGB array
+(:class:`Frame`), for the silhouette metric.
 
 Which frames of an animation are kept is the frame mode (:data:`MODES`): the first frame;
 every frame; or `count` frames spread evenly. A frame that differs from the last kept frame
@@ -12,10 +14,12 @@ and is not kept, so an animation that holds still costs one frame.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -28,6 +32,38 @@ RGB = npt.NDArray[np.uint8]
 
 class FrameError(ValueError):
     """The file is not an image this stage can use; the message says why."""
+
+
+class Frame(NamedTuple):
+    """One kept frame: its index in the file, its RGB array (h, w, 3) with transparency
+    composited, and its alpha (h, w) as uint8, or None when the frame is opaque."""
+
+    index: int
+    rgb: RGB
+    alpha: npt.NDArray[np.uint8] | None
+
+
+class Decoded(NamedTuple):
+    """The kept frames of a file, and the frames that could not be decoded: (index, why).
+
+    A frame of an animation that cannot be decoded ends the animation there (a GIF's
+    frames build on each other): the frames before it are kept, and it is listed.
+    """
+
+    kept: list[Frame]
+    broken: list[tuple[int, str]]
+
+
+@contextlib.contextmanager
+def _own_limit():
+    """Pillow's own pixel limit off while opening: ``max_pixels`` is the only limit (checked
+    on the declared size before decoding, with a message that names it)."""
+    saved = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = None
+    try:
+        yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = saved
 
 
 def parse_colour(value: Sequence[int] | str) -> tuple[int, int, int]:
@@ -56,7 +92,7 @@ def first_frame(data: bytes, background: tuple[int, int, int], max_pixels: int) 
     Raises FrameError when the data is not a decodable image, or when its declared size
     exceeds `max_pixels` (checked before decoding, so a decompression bomb costs nothing).
     """
-    return select(data, background, max_pixels)[0][1]
+    return select(data, background, max_pixels).kept[0].rgb
 
 
 def sample_indices(n_frames: int, count: int) -> list[int]:
@@ -84,24 +120,25 @@ def select(
     count: int = 1,
     same: float = 0.0,
     only: Sequence[int] | None = None,
-) -> list[tuple[int, RGB]]:
-    """The kept frames of the image in `data`: (index in the file, RGB array) in order.
+) -> Decoded:
+    """The kept frames of the image in `data` (in file order), and its broken frames.
 
     `mode` is one of :data:`MODES`; `count` is the number of frames of ``sample``; `same`
     the repeat tolerance (see the module docstring). With `only`, exactly the frames of
-    these indices are decoded (as a later stage re-reads the frames an earlier one kept).
-    Raises FrameError as :func:`first_frame` does.
+    these indices are decoded (as a later stage re-reads the frames an earlier one kept),
+    and any of them that cannot be decoded raises FrameError. Raises FrameError when the
+    data is not a decodable image, when its first wanted frame cannot be decoded, or when
+    its declared size exceeds `max_pixels` (checked before decoding: a decompression bomb
+    costs nothing).
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     if not data:
         raise FrameError("empty file")
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
+    with warnings.catch_warnings(), _own_limit():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
             img = Image.open(io.BytesIO(data))
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise FrameError(f"image too large: refused before decoding ({exc})") from exc
         except Image.UnidentifiedImageError as exc:
             raise FrameError("not a recognised image format") from exc
         except (OSError, ValueError, SyntaxError) as exc:
@@ -111,7 +148,8 @@ def select(
             raise FrameError(f"image has no pixels ({width}x{height})")
         if width * height > max_pixels:
             raise FrameError(
-                f"image too large: {width}x{height} pixels exceeds the limit of {max_pixels}"
+                f"image too large: {width}x{height} = {width * height} pixels exceeds "
+                f"frames.max_pixels ({max_pixels})"
             )
         try:
             if only is not None:
@@ -121,17 +159,23 @@ def select(
             else:
                 n = getattr(img, "n_frames", 1)
                 wanted = list(range(n)) if mode == "all" else sample_indices(n, count)
-            kept: list[tuple[int, RGB]] = []
-            for index in wanted:
-                img.seek(index)
-                img.load()
-                rgb = to_rgb(img, background)
-                if only is None and kept and repeats(kept[-1][1], rgb, same):
-                    continue
-                kept.append((index, rgb))
-            return kept
         except (OSError, ValueError, SyntaxError, EOFError) as exc:
             raise FrameError(f"corrupt image data ({exc})") from exc
+        kept: list[Frame] = []
+        for index in wanted:
+            try:
+                img.seek(index)
+                img.load()
+                rgb, alpha = to_rgb_alpha(img, background)
+            except (OSError, ValueError, SyntaxError, EOFError) as exc:
+                if only is not None or not kept:
+                    what = f"frame {index}: " if index else ""
+                    raise FrameError(f"corrupt image data ({what}{exc})") from exc
+                return Decoded(kept, [(index, f"corrupt image data ({exc})")])
+            if only is None and kept and repeats(kept[-1].rgb, rgb, same):
+                continue
+            kept.append(Frame(index, rgb, alpha))
+        return Decoded(kept, [])
 
 
 def to_rgb(img: Image.Image, background: tuple[int, int, int]) -> RGB:
@@ -139,6 +183,14 @@ def to_rgb(img: Image.Image, background: tuple[int, int, int]) -> RGB:
 
     EXIF orientation (photos) is applied first.
     """
+    return to_rgb_alpha(img, background)[0]
+
+
+def to_rgb_alpha(
+    img: Image.Image, background: tuple[int, int, int]
+) -> tuple[RGB, npt.NDArray[np.uint8] | None]:
+    """:func:`to_rgb`, and the image's alpha (h, w) as uint8, or None when it has none (no
+    alpha channel or transparency, or every pixel opaque)."""
     img = ImageOps.exif_transpose(img)
     if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         arr = np.asarray(img, dtype=np.float64)
@@ -150,11 +202,15 @@ def to_rgb(img: Image.Image, background: tuple[int, int, int]) -> RGB:
     has_alpha = img.mode in ("RGBA", "LA", "PA") or (
         img.mode in ("P", "L", "RGB") and "transparency" in img.info
     )
+    alpha = None
     if has_alpha:
         rgba = img.convert("RGBA")
+        channel = np.asarray(rgba.getchannel("A"), dtype=np.uint8)
+        if channel.min() < 255:
+            alpha = channel.copy()
         base = Image.new("RGBA", rgba.size, (*background, 255))
         img = Image.alpha_composite(base, rgba)
-    return np.asarray(img.convert("RGB"), dtype=np.uint8).copy()
+    return np.asarray(img.convert("RGB"), dtype=np.uint8).copy(), alpha
 
 
 def thumbnail(rgb: RGB, max_side: int, quality: int = 70) -> tuple[bytes, int, int]:
@@ -170,7 +226,7 @@ def thumbnail(rgb: RGB, max_side: int, quality: int = 70) -> tuple[bytes, int, i
 
 def read_file(
     path: str | os.PathLike, settings: Mapping, only: Sequence[int] | None = None
-) -> list[tuple[int, RGB]]:
+) -> Decoded:
     """:func:`select` on the image file at `path` with the ``frames`` configuration section
     `settings` (background, max_pixels, mode, count, same). Raises OSError or FrameError."""
     with open(path, "rb") as fh:
@@ -200,7 +256,7 @@ def stored_frames(
         wanted = [int(f) for f in rows["frame"]]
         path = paths[image]
         try:
-            decoded = dict(read_file(path, settings, wanted))
+            decoded = {f.index: f.rgb for f in read_file(path, settings, wanted).kept}
         except (OSError, FrameError) as exc:
             raise FrameError(f"{path}: {exc}") from exc
         for index in wanted:

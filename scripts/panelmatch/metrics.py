@@ -20,6 +20,16 @@ made by the edges stage:
 Hash metrics are the methods of ``hashes.methods`` (hashes of the frame) and
 ``edges_<method>`` for ``hashes.edge_methods`` (hashes of the edge map drawn as an image).
 With an embeddings model, ``cosine`` is the cosine distance of the deep fingerprints.
+
+Every run also computes three metrics that no cap of the bitmaps or hashes would find:
+
+- ``silhouette``: Hamming distance of the silhouettes (the opaque pixels at the comparison
+  size; 0 between two opaque frames). Computed for the stored pairs only.
+- ``same_art``: the blocks of detailed art that both frames share exactly
+  (:mod:`panelmatch.art`). A count, so *larger is closer*. Computed for the stored pairs.
+- ``lines``: the edit distance of the text-line colour layouts (:mod:`panelmatch.textlines`),
+  0..1, 1.0 when either frame has none. Searched among the frames that have a layout, so a
+  pair within ``distances.caps.lines`` is stored whatever its other distances.
 """
 
 from __future__ import annotations
@@ -28,7 +38,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from panelmatch import bits
+from panelmatch import art, bits
 
 #: Bitmap metrics accepted in ``distances.bitmaps``.
 BITMAPS = ("edges", "edges_mirror", "edges_tolerant", "bw", "bw_inverse")
@@ -36,19 +46,23 @@ BITMAPS = ("edges", "edges_mirror", "edges_tolerant", "bw", "bw_inverse")
 EDGE_BITMAPS = ("edges", "edges_mirror", "edges_tolerant")
 #: Prefix of the hashes of the edge maps.
 EDGE_HASH = "edges_"
+#: The metrics every run computes besides the bitmaps and hashes (see the module docstring).
+SILHOUETTE, SAME_ART, LINES = "silhouette", "same_art", "lines"
+ALWAYS = (SILHOUETTE, SAME_ART, LINES)
 
 
 def names(
     bitmaps: Sequence[str], hash_methods: Sequence[str], edge_methods: Sequence[str]
 ) -> list[str]:
-    """Every metric computed, in column order: bitmaps, frame hashes, edge-map hashes."""
+    """Every metric computed, in column order: bitmaps, frame hashes, edge-map hashes, then
+    :data:`ALWAYS` (the embeddings' cosine, when configured, comes after these)."""
     unknown = sorted(set(bitmaps) - set(BITMAPS))
     if unknown:
         raise ValueError(f"unknown bitmap metrics {unknown}; choose from {list(BITMAPS)}")
     if "edges" not in bitmaps:
         raise ValueError("distances.bitmaps must include edges")
     ordered = [m for m in BITMAPS if m in bitmaps]
-    return ordered + list(hash_methods) + [EDGE_HASH + m for m in edge_methods]
+    return ordered + list(hash_methods) + [EDGE_HASH + m for m in edge_methods] + list(ALWAYS)
 
 
 #: The embeddings' metric (a float: 1 - cosine similarity; see panelmatch.embeddings).
@@ -57,12 +71,16 @@ COSINE = "cosine"
 
 def max_distance(metric: str, width: int, height: int, hash_bits: int) -> int | float:
     """The largest value `metric` can take (it decides the stored type: an unsigned
-    integer, or float32 for the cosine distance)."""
+    integer, or float32 for the cosine and lines distances)."""
     if metric == COSINE:
         return 2.0
+    if metric == LINES:
+        return 1.0
+    if metric == SAME_ART:
+        return art.blocks(width, height)
     if metric == "edges_tolerant":
         return 2 * width * height
-    if metric in BITMAPS:
+    if metric in BITMAPS or metric == SILHOUETTE:
         return width * height
     return hash_bits
 
@@ -137,14 +155,20 @@ def codes(
     width: int,
     height: int,
     tolerance: int,
+    silhouettes: bits.Codes | None = None,
 ) -> dict[str, bits.Coded]:
-    """The codes of every metric in `names` for one side's images: bitmap metrics from the
-    packed edge maps and black-and-white images (:func:`coded`), hash metrics from
-    `hash_codes` (metric -> codes). The cosine distance is not a bit metric and is skipped."""
+    """The codes of every Hamming metric in `names` for one side's images: bitmap metrics
+    from the packed edge maps and black-and-white images (:func:`coded`), hash metrics from
+    `hash_codes` (metric -> codes), ``silhouette`` from `silhouettes`. The cosine, same_art
+    and lines metrics are not Hamming distances and are skipped."""
     out = {}
     for m in names:
         if m in BITMAPS:
             out[m] = coded(m, edges, bw, width, height, tolerance)
-        elif m != COSINE:
+        elif m == SILHOUETTE:
+            if silhouettes is None:
+                raise ValueError("the silhouette metric needs the silhouettes")
+            out[m] = bits.plain(silhouettes)
+        elif m not in (COSINE, SAME_ART, LINES):
             out[m] = bits.plain(hash_codes[m])
     return out

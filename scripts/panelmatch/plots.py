@@ -20,16 +20,38 @@ def _png(fig) -> bytes:
     return buf.getvalue()
 
 
+class Histograms:
+    """Counts of each metric's values over batches of pairs (one shard at a time), in
+    :data:`BINS` equal bins from 0 to `largest[metric]` (larger values count in the last)."""
+
+    BINS = 40
+
+    def __init__(self, largest: Mapping[str, float]):
+        self.edges = {
+            m: np.linspace(0.0, float(top) or 1.0, self.BINS + 1) for m, top in largest.items()
+        }
+        self.counts = {m: np.zeros(self.BINS, dtype=np.int64) for m in largest}
+
+    def add(self, distances: Mapping[str, npt.ArrayLike]) -> None:
+        for m, values in distances.items():
+            if m in self.counts:
+                top = self.edges[m][-1]
+                found, _ = np.histogram(
+                    np.minimum(np.asarray(values, dtype=np.float64), top), self.edges[m]
+                )
+                self.counts[m] += found
+
+
 def distance_histograms(
-    distances: Mapping[str, npt.ArrayLike], lines: Mapping[str, Sequence[tuple[float, str]]]
+    histograms: Histograms, lines: Mapping[str, Sequence[tuple[float, str]]]
 ) -> bytes:
     """One histogram per metric of the stored pairs' distances, with threshold lines."""
-    names = list(distances)
+    names = list(histograms.counts)
     fig, axes = plt.subplots(1, max(1, len(names)), figsize=(3.2 * max(1, len(names)), 2.8))
     axes = np.atleast_1d(axes)
     for ax, name in zip(axes, names, strict=False):
-        values = np.asarray(distances[name])
-        ax.hist(values, bins=min(40, max(5, len(np.unique(values)))), color="#4a7ab7")
+        edges, counts = histograms.edges[name], histograms.counts[name]
+        ax.stairs(counts, edges, fill=True, color="#4a7ab7")
         for x, label in lines.get(name, []):
             ax.axvline(x, color="#d2691e", linestyle="--", label=label)
         ax.set_title(name)

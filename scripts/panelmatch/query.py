@@ -4,7 +4,7 @@ A query image's features are computed exactly as the run computed its own (the s
 in ``results/settings.json``): the same frames (frames.mode), resize then Canny,
 black-and-white image, hashes, and the embedding when the run had a model. Its distances
 to every stored frame are then computed with the same kernel and metrics; each stored
-image is represented by its best pair of frames with the query (graph.best_pairs), and
+image is represented by its best pair of frames with the query (rule.best_pairs), and
 the images are ranked by the matching rule's edge distance (the smallest of
 ``clusters.edge_metrics``). Nothing stored is recomputed.
 """
@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from panelmatch import bits, features, frames, graph, metrics, tables
+from panelmatch import features, frames, metrics, rule, stored, tables
 
 
 @dataclass
@@ -31,11 +31,7 @@ class Index:
 
     settings: dict
     images: npt.NDArray[np.object_]  # the stored images, in order
-    image_of: npt.NDArray[np.int64]  # each stored frame's image number
-    frames: npt.NDArray[np.int64]  # each stored frame's index in its file
-    edge_pixels: npt.NDArray[np.int64]
-    codes: dict[str, bits.Coded]  # each metric's codes of the stored images (side b)
-    vectors: npt.NDArray[np.float32] | None
+    side: stored.Side  # every stored frame, as one side of a comparison
     clusters: pd.Series  # image -> cluster
 
 
@@ -52,130 +48,96 @@ def load(results: str | os.PathLike) -> Index:
     hash_files = sorted(glob.glob(os.path.join(results, "hashes", "*.parquet")))
     if not edge_files or len(edge_files) != len(hash_files):
         raise FileNotFoundError(f"{results}: edges and hashes tables are missing or incomplete")
-    edge_table = tables.read_many(edge_files)
-    hash_table = tables.read_many(hash_files)
-    e = settings["edges"]
-    nbits = e["width"] * e["height"]
-    edge_codes = bits.from_bytes(edge_table["edges"], nbits)
-    bw_codes = bits.from_bytes(edge_table["bw"], nbits)
-    hash_codes = {m: bits.from_bytes(hash_table[m], n) for m, n in settings["hash_bits"].items()}
-    codes = metrics.codes(
-        settings["metrics"],
-        edge_codes,
-        bw_codes,
-        hash_codes,
-        e["width"],
-        e["height"],
-        settings["tolerance"],
+    side = _side(
+        [tables.read_arrow(p) for p in edge_files],
+        [tables.read_arrow(p) for p in hash_files],
+        settings,
     )
-    vectors = None
     if metrics.COSINE in settings["metrics"]:
         files = sorted(glob.glob(os.path.join(results, "embeddings", "*.parquet")))
-        vectors = tables.read_vectors(files)[1]
+        side.vectors = tables.read_vectors(files)[1]
     clusters = tables.read(os.path.join(results, "clusters.parquet"), ["image", "cluster"])
-    names, image_of = tables.image_numbers(edge_table["image"])
-    return Index(
-        settings=settings,
-        images=names,
-        image_of=image_of,
-        frames=edge_table["frame"].to_numpy(np.int64),
-        edge_pixels=edge_table["edge_pixels"].to_numpy(np.int64),
-        codes=codes,
-        vectors=vectors,
-        clusters=clusters.set_index("image")["cluster"],
-    )
+    names, _ = tables.image_numbers(pd.Series(side.images))
+    return Index(settings, names, side, clusters.set_index("image")["cluster"])
 
 
-def codes_of(rgb: npt.NDArray[np.uint8], settings: Mapping) -> tuple[dict[str, bits.Coded], int]:
-    """A frame's codes of every bitmap and hash metric (side a), and its edge pixels."""
+def _side(edge_tables, hash_tables, settings) -> stored.Side:
     e = settings["edges"]
-    found = features.describe(rgb, e, settings["hashes"])
-    edge_codes = bits.pack(found.edges[None])
-    codes = metrics.codes(
+    return stored.side(
+        edge_tables,
+        hash_tables,
+        list(range(len(edge_tables))),
         settings["metrics"],
-        edge_codes,
-        bits.pack(found.bw[None]),
-        {m: bits.pack(value[None]) for m, value in found.hashes.items()},
+        settings["hash_bits"],
         e["width"],
         e["height"],
         settings["tolerance"],
     )
-    return codes, int(bits.popcount(edge_codes)[0])
-
-
-def distances(index: Index, codes: Mapping[str, bits.Coded]) -> dict[str, npt.NDArray]:
-    """Every metric's distance from one query frame (its `codes`) to every stored frame."""
-    n = len(index.image_of)
-    zeros, every = np.zeros(n, dtype=np.int64), np.arange(n, dtype=np.int64)
-    out: dict[str, npt.NDArray] = {}
-    for m, stored in index.codes.items():
-        query = codes[m]
-        raw = bits.distances(query.probe, stored.target, zeros, every, query.offset, stored.offset)
-        out[m] = raw // stored.divisor
-    return out
 
 
 def nearest(
     index: Index,
-    query_frames: Sequence[tuple[int, npt.NDArray[np.uint8]]],
+    query_frames: Sequence[frames.Frame],
     k: int,
     vectors: Sequence[npt.NDArray[np.float32]] | None = None,
 ) -> pd.DataFrame:
-    """The `k` stored images nearest to a query image (its kept frames, as (index, RGB)
-    from :func:`read_frames`) by the rule's edge distance of their best pair of frames.
+    """The `k` stored images nearest to a query image (its kept frames, from
+    :func:`read_frames`) by the rule's edge distance of their best pair of frames.
 
     Columns: rank, image, cluster, frame (the stored image's) and query_frame (the query's)
-    of that pair, every metric, edge_threshold (the pair's threshold under the run's rule)
-    and linked (whether the run's rule links the query to the image through any frame).
-    `vectors` holds one embedding per query frame when the run had a model.
+    of that pair, every metric, edge_threshold (the pair's threshold under the run's rule),
+    linked (whether the run's rule links the query to the image through any frame) and link
+    (the kind of link). `vectors` holds one embedding per query frame when the run had a
+    model.
     """
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
     if not query_frames:
         raise ValueError("the query has no frames")
-    stored = len(index.image_of)
-    dist: dict[str, list] = {}
-    pixels = []
-    for q, (_frame, rgb) in enumerate(query_frames):
-        codes, count = codes_of(rgb, index.settings)
-        for m, values in distances(index, codes).items():
-            dist.setdefault(m, []).append(values)
-        if index.vectors is not None and vectors is not None:
-            cosine = (1.0 - index.vectors @ vectors[q]).astype(np.float32)
-            dist.setdefault(metrics.COSINE, []).append(cosine)
-        pixels.append(np.full(stored, count))
-    flat = {m: np.concatenate(v) for m, v in dist.items()}
+    settings = index.settings
+    e, h = settings["edges"], settings["hashes"]
+    found = [("query", f.index, features.describe(f.rgb, e, h, f.alpha)) for f in query_frames]
+    edge_table, hash_table = features.tables_of(found, e, settings["hash_bits"])
+    query_side = _side([edge_table], [hash_table], settings)
+    if index.side.vectors is not None and vectors is not None:
+        query_side.vectors = np.asarray(vectors, dtype=np.float32)
+    stored.compared(query_side, index.side, settings["common_blocks"])
+    names = [
+        m for m in settings["metrics"] if m != metrics.COSINE or query_side.vectors is not None
+    ]
+    stored_frames = len(index.side)
     # pairs (query frame, stored frame); the query is image number len(images)
-    a = np.repeat(np.arange(len(query_frames)), stored)
-    b = np.tile(np.arange(stored), len(query_frames))
-    links = graph.link(
-        flat,
-        np.concatenate(pixels),
-        index.edge_pixels[b],
-        index.settings["hash_bits"],
-        index.settings["rule"],
+    a = np.repeat(np.arange(len(query_frames)), stored_frames)
+    b = np.tile(np.arange(stored_frames), len(query_frames))
+    flat = stored.pair_distances(
+        query_side, index.side, a, b, names, e["width"], settings["art_tolerance"]
     )
-    image_of = np.concatenate([np.full(len(query_frames), len(index.images)), index.image_of])
-    best = graph.best_pairs(image_of, a, b + len(query_frames), links)
-    order = best[np.lexsort((index.image_of[b[best]], links.edge[best]))][:k]
+    links = rule.link(
+        flat,
+        {key: query_side.counts[key][a] for key in tables.FRAME_COUNTS},
+        {key: index.side.counts[key][b] for key in tables.FRAME_COUNTS},
+        settings["hash_bits"],
+        settings["rule"],
+    )
+    image_of = np.concatenate([np.full(len(query_frames), len(index.images)), index.side.image_of])
+    best = rule.best_pairs(image_of, a, b + len(query_frames), links)
+    order = best[np.lexsort((index.side.image_of[b[best]], links.edge[best]))][:k]
     out = pd.DataFrame({"rank": np.arange(1, len(order) + 1)})
-    out["image"] = index.images[index.image_of[b[order]]]
+    out["image"] = index.images[index.side.image_of[b[order]]]
     out["cluster"] = index.clusters.reindex(out["image"]).to_numpy()
-    out["frame"] = index.frames[b[order]]
-    out["query_frame"] = [query_frames[q][0] for q in a[order]]
-    for m in index.settings["metrics"]:
-        if m in flat:
-            out[m] = flat[m][order]
+    out["frame"] = index.side.frames[b[order]]
+    out["query_frame"] = [query_frames[q].index for q in a[order]]
+    for m in names:
+        out[m] = flat[m][order]
     out["edge_threshold"] = links.limit[order].round(1)
     out["linked"] = links.keep[order]
+    out["link"] = rule.kind_names(links.kind[order])
     return out
 
 
-def read_frames(
-    path: str | os.PathLike, settings: Mapping
-) -> list[tuple[int, npt.NDArray[np.uint8]]]:
+def read_frames(path: str | os.PathLike, settings: Mapping) -> list[frames.Frame]:
     """A query image's kept frames, decoded and selected exactly as the run did."""
     try:
-        return frames.read_file(path, settings["frames"])
+        return frames.read_file(path, settings["frames"]).kept
     except frames.FrameError as exc:
         raise ValueError(f"{path}: {exc}") from exc

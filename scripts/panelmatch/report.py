@@ -81,24 +81,42 @@ def summary(
 
 
 def evaluation_table(evaluation: dict) -> list[str]:
-    """Lines of the summary's evaluation: the configured rule's scores overall and per
-    relation type, then one row per compared rule."""
+    """Lines of the summary's evaluation: how much of the run the truth covers, the
+    configured rule's scores overall and per relation type, the "don't care" pairs it
+    ignored, then one row per compared rule."""
+    covered = (
+        f"the truth covers {evaluation['covered']} of the run's {evaluation['run_images']}"
+        " images"
+        + (
+            f" ({evaluation['not_in_run']} of its images are not in the run)"
+            if evaluation["not_in_run"]
+            else ""
+        )
+    )
+    lines = [f"evaluation against {evaluation['truth']} (pair level): {covered}"]
     results = evaluation["results"]
+    if not results:
+        return [*lines, f"  no score: {evaluation.get('message', 'nothing to score')}"]
     main = results["clusters"]
-    lines = [
-        f"evaluation against {evaluation['truth']} (pair level, {main['images']} images):",
+    lines += [
         f"  precision {main['precision']:.3f}  recall {main['recall']:.3f}  F1 {main['f1']:.3f}",
         f"  true pairs {main['true_pairs']}, predicted {main['predicted_pairs']}:"
         f" tp {main['tp']}, fp {main['fp']}, fn {main['fn']}",
     ]
+    if evaluation.get("dont_care"):
+        lines.append(
+            f'  "don\'t care" (same {evaluation["dont_care"]}, other group):'
+            f" {main['dont_care_predicted']} predicted pairs ignored, of {main['dont_care']}"
+            " (listed in results/evaluation.json)"
+        )
     by = main.get("by_relation", {})
     if by:
         lines.append(
-            f"  {'relation':<12} {'precision':>9} {'recall':>7} {'F1':>6} {'true':>5} {'pred':>5}"
+            f"  {'relation':<15} {'precision':>9} {'recall':>7} {'F1':>6} {'true':>5} {'pred':>5}"
         )
         for kind, s in by.items():
             lines.append(
-                f"  {kind:<12} {s['precision']:>9.3f} {s['recall']:>7.3f} {s['f1']:>6.3f}"
+                f"  {kind:<15} {s['precision']:>9.3f} {s['recall']:>7.3f} {s['f1']:>6.3f}"
                 f" {s['true_pairs']:>5} {s['predicted_pairs']:>5}"
             )
     if len(results) > 1:

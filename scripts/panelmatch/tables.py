@@ -37,7 +37,9 @@ MANIFEST = pa.schema(
     ]
 )
 
-#: Images that could not be used by a stage after the manifest accepted them.
+#: Images that could not be used by a stage after the manifest accepted them (stage
+#: ``frames``), and frames of a processed image that could not be decoded (stage ``frame``:
+#: the image is processed from the frames before it).
 FAILURES = pa.schema(
     [
         ("image", pa.string()),
@@ -47,10 +49,13 @@ FAILURES = pa.schema(
     ]
 )
 
-#: Features of each kept frame (frames.select): one row per frame, the frames of an image
-#: consecutive and in file order. `frame` is the frame's index in its file (0: the first).
-#: The Canny edge map and black-and-white image are bit-packed little-endian into 64-bit
-#: words (see bits.pack).
+#: Features of each kept frame (frames.select) at the comparison size (edges.width x
+#: edges.height): one row per frame, the frames of an image consecutive and in file order.
+#: `frame` is the frame's index in its file (0: the first). Bitmaps (the Canny edge map,
+#: the black-and-white image, the silhouette and the detailed blocks of art.detailed) are
+#: bit-packed little-endian into 64-bit words (see bits.pack), each with its count of set
+#: bits; `grey` is the resized frame's grey levels (height x width bytes, row-major);
+#: `lines` the text-line colours (textlines.signature: int8 triples, empty for none).
 EDGES = pa.schema(
     [
         ("image", pa.string()),
@@ -58,8 +63,17 @@ EDGES = pa.schema(
         ("edge_pixels", pa.int32()),
         ("edges", pa.binary()),
         ("bw", pa.binary()),
+        ("silhouette_pixels", pa.int32()),
+        ("silhouette", pa.binary()),
+        ("detail_blocks", pa.int16()),
+        ("detail", pa.binary()),
+        ("grey", pa.binary()),
+        ("lines", pa.binary()),
     ]
 )
+
+#: The per-frame counts the matching rule reads (rule.link), and read_images returns.
+FRAME_COUNTS = ("edge_pixels", "silhouette_pixels", "detail_blocks")
 
 
 #: One column per configured hash method, each bit-packed like the edge maps.
@@ -101,14 +115,16 @@ def shard_schema(metric_max: dict[str, int]) -> pa.Schema:
 
 
 #: The graph's edges with all their distances (results/pairs.parquet): per pair of images,
-#: the pair of their frames that matched best (graph.best_pairs) and its distances.
+#: the pair of their frames that matched best (rule.best_pairs) and its distances.
 def pairs_schema(metric_types: dict[str, pa.DataType]) -> pa.Schema:
     fields = [("image_a", pa.string()), ("image_b", pa.string())]
     fields += [("frame_a", pa.int32()), ("frame_b", pa.int32())]
     fields += [(m, t) for m, t in metric_types.items()]
     fields += [("edge_threshold", pa.float32())]
-    # the link's distance over the limit of the rule that linked it (graph.link): 0 = identical
+    # the link's distance over the limit of the kind that linked it (rule.link): 0 = identical
     fields += [("ratio", pa.float32())]
+    # the kind of link (rule.KINDS): edge, hash, mixed, cosine, same_art or lines
+    fields += [("link", pa.string())]
     return pa.schema(fields)
 
 
@@ -157,6 +173,7 @@ def neighbours_schema(metric_types: dict[str, pa.DataType]) -> pa.Schema:
     fields += [("frame", pa.int32()), ("neighbour_frame", pa.int32())]
     fields += [(m, t) for m, t in metric_types.items()]
     fields += [("edge_threshold", pa.float32()), ("linked", pa.bool_())]
+    fields += [("link", pa.string())]  # the kind of link (rule.KINDS), '' when not linked
     return pa.schema(fields)
 
 
@@ -252,6 +269,36 @@ def read(path: str | os.PathLike, columns: Iterable[str] | None = None) -> pd.Da
     return table.to_pandas(types_mapper=_nullable_ints)
 
 
+def read_arrow(path: str | os.PathLike, columns: Iterable[str] | None = None) -> pa.Table:
+    """Read a Parquet table (optionally only some columns) as an Arrow table: no Python
+    object per value, for the wide binary columns (see :func:`fixed_binary`)."""
+    return pq.read_table(path, columns=list(columns) if columns is not None else None)
+
+
+def arrow(frame: pd.DataFrame | pa.Table, schema: pa.Schema) -> pa.Table:
+    """`frame` as an Arrow table of exactly `schema` (a DataFrame is converted)."""
+    if isinstance(frame, pa.Table):
+        return frame.select(schema.names).cast(schema)
+    return pa.Table.from_pandas(frame[schema.names], schema=schema, preserve_index=False)
+
+
+def fixed_binary(table: pa.Table, column: str, width: int) -> np.ndarray:
+    """A binary column whose every value is `width` bytes, as a uint8 array (rows, width),
+    read straight from the Arrow buffers. Raises ValueError naming the column otherwise."""
+    values = table.column(column).combine_chunks()
+    n = len(values)
+    if values.null_count:
+        raise ValueError(f"column {column!r} has missing values")
+    if not n:
+        return np.zeros((0, width), dtype=np.uint8)
+    _, offsets, data = values.buffers()
+    bounds = np.frombuffer(offsets, dtype=np.int32, count=n + 1, offset=values.offset * 4)
+    if (np.diff(bounds) != width).any():
+        raise ValueError(f"column {column!r} holds values that are not {width} bytes long")
+    flat = np.frombuffer(data, dtype=np.uint8, count=n * width, offset=int(bounds[0]))
+    return flat.reshape(n, width)
+
+
 def read_many(
     paths: Iterable[str | os.PathLike], columns: Iterable[str] | None = None
 ) -> pd.DataFrame:
@@ -306,7 +353,7 @@ def _nullable_ints(dtype: pa.DataType):
 
 
 def read_images(
-    edges_paths: Iterable[str | os.PathLike], columns=("image", "frame", "edge_pixels")
+    edges_paths: Iterable[str | os.PathLike], columns=("image", "frame", *FRAME_COUNTS)
 ):
     """Every kept frame in chunk order, from the edge tables, and each chunk's offset.
 
@@ -340,15 +387,21 @@ def pair_numbers(shards: pd.DataFrame, offsets) -> tuple[np.ndarray, np.ndarray]
     return a, b
 
 
-def read_truth(path: str | os.PathLike) -> pd.DataFrame:
-    """Read a ground-truth CSV (columns image, group[, relation]); names the file on error."""
+def read_truth(path: str | os.PathLike, dont_care: str | None = None) -> pd.DataFrame:
+    """Read a ground-truth CSV (columns image, group[, relation][, the `dont_care`
+    column]); names the file on error. Returns the columns of TRUTH plus ``family`` (the
+    `dont_care` column's values, '' where it is absent)."""
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (OSError, pd.errors.ParserError) as exc:
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise ValueError(f"{path}: cannot read ground truth: {exc}") from exc
     for column in ("image", "group"):
         if column not in frame.columns:
             raise ValueError(f"{path}: ground truth needs a column {column!r}")
+    if frame["image"].duplicated().any():
+        twice = frame.loc[frame["image"].duplicated(), "image"].iloc[0]
+        raise ValueError(f"{path}: image {twice!r} is listed more than once")
     if "relation" not in frame.columns:
         frame["relation"] = ""
-    return frame[TRUTH.names]
+    frame["family"] = frame[dont_care] if dont_care and dont_care in frame.columns else ""
+    return frame[[*TRUTH.names, "family"]]

@@ -6,7 +6,7 @@ rule clusters:
         shards=expand_shards("results/distances/{a}_{b}.parquet"),
         edges=expand_chunks("results/edges/{chunk}.parquet"),
         manifests=expand_chunks("results/manifest/{chunk}.parquet"),
-        code=lib("graph", "metrics", "bits"),
+        code=core_of("clusters"),
     output:
         clusters="results/clusters.parquet",
         csv="results/clusters.csv",

@@ -28,9 +28,41 @@ ENV = "../../envs/panelmatch.yaml"
 DEEP_ENV = "../../envs/deep.yaml"
 
 
-def lib(*modules):
-    """Core modules a rule's output depends on: an edit to one reruns the rule (mtime)."""
-    return [os.path.join(LIB, f"{m}.py") for m in ("tables",) + modules]
+#: The packages beside the scripts: the core library, and the demo comic's generator.
+PACKAGES = ("panelmatch", "democomic")
+
+
+def core_of(script):
+    """The modules of PACKAGES that scripts/<script>.py imports, directly or through other
+    such modules: inputs of its rule, so that an edit to one reruns the rule (by mtime)."""
+    import ast
+
+    def module_file(package, name):
+        path = os.path.join(SCRIPTS, package, f"{name}.py")
+        return path if os.path.isfile(path) else None
+
+    seen, todo = set(), [(None, os.path.join(SCRIPTS, f"{script}.py"))]
+    while todo:
+        package, path = todo.pop()
+        found = []
+        for node in ast.walk(ast.parse(open(path, encoding="utf-8").read())):
+            if isinstance(node, ast.Import):
+                found += [tuple(a.name.split(".")[:2]) for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                top, *rest = node.module.split(".")
+                found += [(top, rest[0])] if rest else [(top, a.name) for a in node.names]
+                found.append((top, "__init__"))
+            elif isinstance(node, ast.ImportFrom) and node.level == 1 and package:
+                found += [(package, node.module or a.name) for a in node.names]
+        for item in found:
+            if len(item) == 1:
+                item = (item[0], "__init__")
+            if item[0] in PACKAGES and item not in seen:
+                where = module_file(*item)
+                if where:
+                    seen.add(item)
+                    todo.append((item[0], where))
+    return sorted(module_file(*item) for item in seen)
 
 
 def config_error(key, message):
@@ -92,7 +124,9 @@ if EMBED["model"]:
 HASH_BITS = {
     m: pm_hashes.hash_bits(m.removeprefix(pm_metrics.EDGE_HASH), HASHES["hash_size"])
     for m in METRICS
-    if m not in pm_metrics.BITMAPS and m != pm_metrics.COSINE
+    if m not in pm_metrics.BITMAPS
+    and m not in pm_metrics.ALWAYS
+    and m != pm_metrics.COSINE
 }
 #: The largest value of each metric (it decides the stored integer type).
 METRIC_MAX = {
@@ -127,6 +161,12 @@ def check_rule(key, rule):
                     f"{_limit} exceeds distances.caps.{_m} ({CAPS.get(_m)}); "
                     "pairs between the two are never stored",
                 )
+    if rule.get("lines_max") is not None and rule["lines_max"] > CAPS.get("lines", -1):
+        config_error(
+            f"{key}.lines_max",
+            f"{rule['lines_max']} exceeds distances.caps.lines ({CAPS.get('lines')}); "
+            "pairs between the two are never stored",
+        )
     if rule.get("cosine_max") is not None:
         if pm_metrics.COSINE not in METRICS:
             config_error(f"{key}.cosine_max", "needs embeddings.model (no embeddings)")
@@ -167,6 +207,15 @@ for _method in config["distances"]["candidates"]:
         config_error(f"distances.candidates.{_method}", "is not a computed hash")
 
 DEMO_SITE = "resources/demo/site"
+DEMO_TRUTH = "resources/demo/truth.csv"
+#: Whether the run reads the demo comic (which rule demo_site draws).
+READS_DEMO = not FOLDER and os.path.normpath(SITE["root"]) == DEMO_SITE
+#: The ground truth file, or None: `demo` is the demo comic's own, when the run reads it.
+TRUTH = config["evaluation"]["truth"]
+if TRUTH == "demo":
+    TRUTH = DEMO_TRUTH if READS_DEMO else None
+elif TRUTH is not None and not (os.path.isfile(TRUTH) or TRUTH == DEMO_TRUTH):
+    config_error("evaluation.truth", f"{TRUTH!r} is not a file")
 if not FOLDER:
     if pm_scrape.is_web(SITE["root"]):
         if workflow.is_main_process:
@@ -282,8 +331,7 @@ def expand_shards(pattern):
 
 def truth_input(wildcards):
     """The ground truth when one is configured (built by demo_site for the demo)."""
-    truth = config["evaluation"]["truth"]
-    return [truth] if truth else []
+    return [TRUTH] if TRUTH else []
 
 
 def embedding_outputs(wildcards):
@@ -300,4 +348,4 @@ def embedding_outputs(wildcards):
 
 def evaluation_input(wildcards):
     """The scores of the matching rules when a ground truth is configured."""
-    return ["results/evaluation.json"] if config["evaluation"]["truth"] else []
+    return ["results/evaluation.json"] if TRUTH else []

@@ -4,7 +4,7 @@
 
 rule demo_site:
     input:
-        lib("demo"),
+        core_of("demo_site"),
     output:
         site=directory(DEMO_SITE),
         truth="resources/demo/truth.csv",

@@ -9,9 +9,7 @@ rule distances:
         hashes_b=group_files("results/hashes/{chunk}.parquet", "b"),
         embeddings_a=embedding_files("a"),
         embeddings_b=embedding_files("b"),
-        code=lib(
-            "bits", "metrics", *(["embeddings", "graph"] if EMBED["model"] else [])
-        ),
+        code=core_of("distances"),
     output:
         "results/distances/{a}_{b}.parquet",
     log:
@@ -36,6 +34,9 @@ rule distances:
             config["distances"]["tolerance"] if "edges_tolerant" in METRICS else 0
         ),
         caps={m: CAPS[m] for m in METRICS if m in CAPS},
+        art_tolerance=config["distances"]["art_tolerance"],
+        shared_blocks=config["distances"]["shared_blocks"],
+        common_blocks=config["distances"]["common_blocks"],
         relative_cap=config["distances"]["relative_cap"],
         candidates=config["distances"]["candidates"],
         chunks_a=lambda wildcards: list(GROUPS[int(wildcards.a)]),

@@ -9,7 +9,7 @@ rule embeddings:
         # its list of kept frames only (see rule thumbnails)
         edges=ancient("results/edges/{chunk}.parquet"),
         model=EMBED["model"] or [],
-        code=lib("embeddings", "frames", "graph", "metrics", "bits"),
+        code=core_of("embeddings"),
     output:
         "results/embeddings/{chunk}.parquet",
     log:
@@ -38,7 +38,7 @@ rule embedding_groups:
         shards=expand_shards("results/distances/{a}_{b}.parquet"),
         edges=expand_chunks("results/edges/{chunk}.parquet"),
         embeddings=expand_chunks("results/embeddings/{chunk}.parquet"),
-        code=lib("embeddings", "graph", "metrics", "bits", "plots"),
+        code=core_of("embedding_groups"),
     output:
         groups="results/embedding_groups.parquet",
         duplicates=report(

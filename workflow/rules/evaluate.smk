@@ -7,7 +7,7 @@ rule evaluate:
         shards=expand_shards("results/distances/{a}_{b}.parquet"),
         edges=expand_chunks("results/edges/{chunk}.parquet"),
         truth=truth_input,
-        code=lib("evaluate", "graph", "metrics", "bits"),
+        code=core_of("evaluate"),
     output:
         "results/evaluation.json",
     log:
@@ -21,5 +21,6 @@ rule evaluate:
         hash_bits=HASH_BITS,
         rule=CLUSTERS,
         compare=COMPARE,
+        dont_care=config["evaluation"]["dont_care"],
     script:
         "../../scripts/evaluate.py"

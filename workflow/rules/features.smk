@@ -6,9 +6,7 @@
 rule features:
     input:
         manifest="results/manifest/{chunk}.parquet",
-        code=lib(
-            "frames", "features", "edges", "hashes", "resampling", "bits", "metrics"
-        ),
+        code=core_of("features"),
     output:
         edges="results/edges/{chunk}.parquet",
         hashes="results/hashes/{chunk}.parquet",

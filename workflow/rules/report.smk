@@ -10,7 +10,7 @@ rule thumbnails:
         # read for its list of kept frames only, which the `frames` params below decide:
         # a change of edge or hash settings does not redraw the thumbnails
         edges=ancient("results/edges/{chunk}.parquet"),
-        code=lib("frames"),
+        code=core_of("thumbnails"),
     output:
         "results/thumbs/{chunk}.parquet",
     log:
@@ -28,7 +28,7 @@ rule neighbours:
     input:
         shards=expand_shards("results/distances/{a}_{b}.parquet"),
         edges=expand_chunks("results/edges/{chunk}.parquet"),
-        code=lib("graph", "metrics", "bits"),
+        code=core_of("neighbours"),
     output:
         "results/neighbours.parquet",
     log:
@@ -49,7 +49,7 @@ rule plots:
         shards=expand_shards("results/distances/{a}_{b}.parquet"),
         edges=expand_chunks("results/edges/{chunk}.parquet"),
         clusters="results/clusters.parquet",
-        code=lib("graph", "metrics", "bits", "plots"),
+        code=core_of("plots"),
     output:
         distances=report(
             "results/plots/distances.png",
@@ -73,6 +73,7 @@ rule plots:
         ENV
     params:
         metrics=METRICS,
+        metric_max=METRIC_MAX,
         caps={m: CAPS[m] for m in METRICS if m in CAPS},
         rule=CLUSTERS,
     script:
@@ -82,6 +83,7 @@ rule plots:
 rule leakage:
     input:
         clusters="results/clusters.parquet",
+        code=core_of("leakage"),
     output:
         "results/leakage.csv",
     log:
@@ -108,7 +110,7 @@ rule gallery:
         + (["results/plots/kmedoids.png"] if EMBED["model"] else []),
         leakage="results/leakage.csv",
         summary="results/summary.txt",
-        code=lib("gallery", "scrape"),
+        code=core_of("gallery"),
     output:
         report(
             directory("results/report"),
@@ -144,6 +146,7 @@ rule gallery:
 rule cluster_folders:
     input:
         clusters="results/clusters.parquet",
+        code=core_of("cluster_folders"),
     output:
         directory("results/clusters"),
     log:

@@ -4,7 +4,7 @@ if FOLDER:
 
     rule ingest:
         input:
-            lib("scrape"),
+            core_of("ingest"),
         output:
             "results/manifest/{chunk}.parquet",
         log:
@@ -23,7 +23,7 @@ else:
     rule scrape:
         input:
             site_input,
-            lib("scrape"),
+            core_of("scrape"),
         output:
             "results/manifest/{chunk}.parquet",
         log:

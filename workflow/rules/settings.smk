@@ -3,6 +3,8 @@
 
 
 rule settings:
+    input:
+        code=core_of("settings"),
     output:
         "results/settings.json",
     log:
@@ -15,6 +17,8 @@ rule settings:
         hashes=HASHES,
         bitmaps=config["distances"]["bitmaps"],
         tolerance=config["distances"]["tolerance"],
+        art_tolerance=config["distances"]["art_tolerance"],
+        common_blocks=config["distances"]["common_blocks"],
         metrics=METRICS,
         hash_bits=HASH_BITS,
         rule=CLUSTERS,

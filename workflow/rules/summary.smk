@@ -11,7 +11,7 @@ rule summary:
         pairs="results/pairs.parquet",
         evaluation=evaluation_input,
         embeddings=embedding_outputs,
-        code=lib("report"),
+        code=core_of("summary"),
     output:
         summary=report(
             "results/summary.txt", caption="../report/summary.rst", category="Summary"

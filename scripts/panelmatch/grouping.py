@@ -1,32 +1,15 @@
-"""From stored pairs to groups: which pairs become graph edges, and how groups are found.
+"""From linked pairs to groups: community detection, the chaining guard, and numbering.
 
-A *rule* (the ``clusters`` section of the configuration, a plain dict) decides which pairs
-are linked (:func:`link`):
-
-- the edge rule (the original study's final method): the pair's edge distance, the
-  smallest of ``edge_metrics`` (``edges``, and ``edges_mirror`` for mirrored redraws), is
-  below the *edge threshold* of both images. With ``threshold: scaled`` an image's
-  threshold is ``min(edge_scale * edge_pixels, edge_cap)``: a nearly blank panel has few
-  edge pixels, so its threshold is small and it cannot match busy panels. With
-  ``threshold: global`` it is ``edge_cap`` for every image;
-- "edge OR hash": a hash distance at most ``hash_max[hash]``;
-- the mixed metric: ``(edge / (edge_pixels_a + edge_pixels_b) + hash / (bits / 2)) / 2`` at
-  most ``mixed[hash]``. Each distance is divided by its typical value between unrelated
-  images (their edge pixels rarely overlap; half of a hash's bits differ), then the two are
-  averaged, as the study did with its corpus means;
-- with embeddings, the cosine rule: a cosine distance at most ``cosine_max``;
-- the low-content guard: an image with fewer than ``min_edge_pixels`` edge pixels links only
-  to an identical image (edge distance and every frame-hash distance zero).
-
-Each linked pair gets a *ratio*, its distance over the limit of the rule that linked it
-(0 = identical, below 1 = linked); the graph's edge weight is ``1.01 - ratio``. Groups are
-then found by :func:`groups`, and the chaining guard (:func:`split_chains`) keeps a group
-from growing beyond ``max_group_size`` except through strong links (ratio <= ``strong``).
+Groups are found by :func:`groups` (one of :data:`METHODS`) on the graph of linked image
+pairs, whose edge weights are ``rule.WEIGHT_TOP - ratio``; then the chaining guard
+(:func:`split_chains`) keeps a group from growing beyond ``max_group_size`` except through
+strong links. :func:`cluster` runs the whole matching rule, from stored frame pairs to
+image labels.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import NamedTuple
 
 import networkx as nx
@@ -35,109 +18,10 @@ import numpy.typing as npt
 from numba import njit, types
 from numba.typed import Dict, List
 
-from panelmatch import metrics
+from panelmatch import rule
 
 #: Grouping methods accepted in configuration.
 METHODS = ("connected_components", "greedy_modularity", "louvain", "sequential")
-#: Edge weight of a link is WEIGHT_TOP - ratio (in 0.01 .. 1.01).
-WEIGHT_TOP = 1.01
-
-
-def edge_thresholds(
-    edge_pixels: npt.ArrayLike, edge_scale: float, edge_cap: float
-) -> npt.NDArray[np.float64]:
-    """Each image's edge threshold: ``min(edge_scale * edge_pixels, edge_cap)``."""
-    if edge_scale < 0 or edge_cap < 0:
-        raise ValueError(f"edge_scale and edge_cap must be >= 0, got {edge_scale}, {edge_cap}")
-    return np.minimum(edge_scale * np.asarray(edge_pixels, dtype=np.float64), float(edge_cap))
-
-
-def linked(
-    edge_distance: npt.ArrayLike, threshold_a: npt.ArrayLike, threshold_b: npt.ArrayLike
-) -> npt.NDArray[np.bool_]:
-    """The edge rule alone: ``edge_distance < min(threshold_a, threshold_b)``."""
-    d = np.asarray(edge_distance, dtype=np.float64)
-    return d < np.minimum(
-        np.asarray(threshold_a, dtype=np.float64), np.asarray(threshold_b, dtype=np.float64)
-    )
-
-
-class Links(NamedTuple):
-    """Which pairs a rule links, and how strongly (see the module docstring)."""
-
-    keep: npt.NDArray[np.bool_]
-    ratio: npt.NDArray[np.float64]  # distance over the linking rule's limit; inf if unlinked
-    edge: npt.NDArray[np.int64]  # the edge distance (smallest of the rule's edge_metrics)
-    limit: npt.NDArray[np.float64]  # the pair's edge threshold
-
-
-def edge_distance(
-    distances: Mapping[str, npt.ArrayLike], edge_metrics: Sequence[str]
-) -> npt.NDArray[np.int64]:
-    """The edge rule's distance of each pair: the smallest of its `edge_metrics`."""
-    missing = [m for m in edge_metrics if m not in distances]
-    if missing:
-        raise ValueError(f"edge_metrics {missing} were not computed (distances.bitmaps)")
-    return np.min([np.asarray(distances[m], dtype=np.int64) for m in edge_metrics], axis=0)
-
-
-def link(
-    distances: Mapping[str, npt.ArrayLike],
-    pixels_a: npt.ArrayLike,
-    pixels_b: npt.ArrayLike,
-    hash_bits: Mapping[str, int],
-    rule: Mapping,
-) -> Links:
-    """Apply a matching rule to pairs of images.
-
-    `distances` maps each metric to its values for the pairs; `pixels_a`, `pixels_b` are the
-    two images' edge-pixel counts; `hash_bits` gives the bits of every hash metric; `rule`
-    has the keys of the ``clusters`` configuration section.
-    """
-    edge = edge_distance(distances, rule["edge_metrics"])
-    pa = np.asarray(pixels_a, dtype=np.int64)
-    pb = np.asarray(pixels_b, dtype=np.int64)
-    if rule["threshold"] == "scaled":
-        ta = edge_thresholds(pa, rule["edge_scale"], rule["edge_cap"])
-        tb = edge_thresholds(pb, rule["edge_scale"], rule["edge_cap"])
-        limit = np.minimum(ta, tb)
-    elif rule["threshold"] == "global":
-        limit = np.full(len(edge), float(rule["edge_cap"]))
-    else:
-        raise ValueError(f"threshold must be scaled or global, got {rule['threshold']!r}")
-    keep = linked(edge, limit, limit)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(keep, edge / limit, np.inf)
-    content = (pa >= rule["min_edge_pixels"]) & (pb >= rule["min_edge_pixels"])
-    # the rules besides the edge rule: (field, metric, limit); None switches one off
-    # (configuration merges cannot delete a key)
-    others = [(f, m, v) for f in ("hash_max", "mixed") for m, v in rule[f].items()]
-    others.append(("cosine_max", metrics.COSINE, rule.get("cosine_max")))
-    for field, name, value in others:
-        if value is None:
-            continue
-        if field == "cosine_max" and name not in distances:
-            raise ValueError("cosine_max needs the embeddings' cosine distances")
-        if field != "cosine_max" and (name not in distances or name not in hash_bits):
-            raise ValueError(f"{field} names {name!r}, which is not a computed hash")
-        d = np.asarray(distances[name], dtype=np.float64)
-        if field == "hash_max":
-            score, hit = d / (value + 1), d <= value
-        elif field == "mixed":
-            mixed = (edge / np.maximum(pa + pb, 1) + d / (hash_bits[name] / 2)) / 2
-            score, hit = mixed / value, mixed <= value
-        else:
-            score, hit = (d / value if value > 0 else np.zeros_like(d)), d <= value
-        hit &= content
-        keep |= hit
-        ratio = np.where(hit, np.minimum(ratio, score), ratio)
-    identical = edge == 0
-    for name in hash_bits:
-        if name in distances and not name.startswith(metrics.EDGE_HASH):
-            identical &= np.asarray(distances[name]) == 0
-    keep = np.where(content, keep, identical)
-    ratio = np.where(content, ratio, np.where(identical, 0.0, np.inf))
-    return Links(keep, np.where(keep, np.minimum(ratio, 1.0), np.inf), edge, limit)
 
 
 def groups(
@@ -405,16 +289,16 @@ def split_chains(
     a: npt.ArrayLike,
     b: npt.ArrayLike,
     ratio: npt.ArrayLike,
+    strong: npt.ArrayLike,
     max_size: int,
-    strong: float,
 ) -> npt.NDArray[np.int32]:
     """The chaining guard: rebuild every group larger than `max_size` from its own links.
 
     A group's links are taken strongest first (smallest ratio; ties by the pair): a strong
-    link (ratio <= `strong`) always joins its two parts, a weak one only while the joined
-    part stays within `max_size`. So two panels joined only through a long path of weak
-    links do not end up in one giant group, and no group exceeds `max_size` unless strong
-    links hold it together. Groups within the bound are left as they are.
+    link (`strong`, see :mod:`panelmatch.rule`) always joins its two parts, a weak one only
+    while the joined part stays within `max_size`. So two panels joined only through a long
+    path of weak links do not end up in one giant group, and no group exceeds `max_size`
+    unless strong links hold it together. Groups within the bound are left as they are.
     """
     labels = np.asarray(labels)
     n = len(labels)
@@ -422,6 +306,7 @@ def split_chains(
         raise ValueError(f"max_size must be >= 2, got {max_size}")
     a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
     r = np.asarray(ratio, dtype=np.float64)
+    strong = np.broadcast_to(np.asarray(strong, dtype=bool), r.shape)
     big = sizes(labels) > max_size
     if not big.any():
         return labels.astype(np.int32)
@@ -438,7 +323,7 @@ def split_chains(
     order = np.lexsort((b, a, r))
     for k in order[inside[order]].tolist():
         x, y = root(int(a[k])), root(int(b[k]))
-        if x != y and (r[k] <= strong or size[x] + size[y] <= max_size):
+        if x != y and (strong[k] or size[x] + size[y] <= max_size):
             if size[x] < size[y]:
                 x, y = y, x
             parent[y] = x
@@ -447,30 +332,12 @@ def split_chains(
     return number([root(v) if big[v] else -1 - int(labels[v]) for v in range(n)])
 
 
-def best_pairs(image_of: npt.ArrayLike, a: npt.ArrayLike, b: npt.ArrayLike, links: Links):
-    """For every pair of images among the frame pairs (a[k], b[k]), the index k of its best
-    frame pair: a linked one before an unlinked one, then the smallest ratio, then the
-    smallest edge distance, then the first. Indices in increasing order.
-
-    `image_of` gives each frame's image. An image pair's distance is that of its best frame
-    pair, and two images are linked when any pair of their frames is.
-    """
-    image_of = np.asarray(image_of, dtype=np.int64)
-    ia = image_of[np.asarray(a, dtype=np.int64)]
-    ib = image_of[np.asarray(b, dtype=np.int64)]
-    key = np.minimum(ia, ib) * (int(image_of.max(initial=0)) + 1) + np.maximum(ia, ib)
-    order = np.lexsort((np.arange(len(key)), links.edge, links.ratio, ~links.keep, key))
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = key[order][1:] != key[order][:-1]
-    return np.sort(order[first])
-
-
 class Clustering(NamedTuple):
     """The result of :func:`cluster`: image labels, the rule applied to every frame pair,
-    and the index of each image pair's best frame pair (:func:`best_pairs`)."""
+    and the index of each image pair's best frame pair (rule.best_pairs)."""
 
     labels: npt.NDArray[np.int32]
-    links: Links
+    links: rule.Links
     pairs: npt.NDArray[np.int64]
 
 
@@ -479,29 +346,30 @@ def cluster(
     a: npt.ArrayLike,
     b: npt.ArrayLike,
     distances: Mapping[str, npt.ArrayLike],
-    edge_pixels: npt.ArrayLike,
+    counts: Mapping[str, npt.ArrayLike],
     hash_bits: Mapping[str, int],
-    rule: Mapping,
+    matching: Mapping,
     image_of: npt.ArrayLike | None = None,
 ) -> Clustering:
     """Groups of `n` images from their stored frame pairs (a[k], b[k]) under a matching
-    rule: :func:`link` on every frame pair, each image pair's best frame pair
-    (:func:`best_pairs`), then :func:`groups` with ``rule["method"]`` and
-    :func:`split_chains`.
+    rule (the ``clusters`` section, `matching`): rule.link on every frame pair, each image
+    pair's best frame pair (rule.best_pairs), then :func:`groups` with its ``method`` and
+    the chaining guard :func:`split_chains`.
 
-    `edge_pixels` is per frame and `image_of` gives each frame's image (by default frame k
-    is image k: one frame per image).
+    `counts` holds the per-frame counts (tables.FRAME_COUNTS; at least ``edge_pixels``) and
+    `image_of` gives each frame's image (by default frame k is image k: one frame per image).
     """
     a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
-    px = np.asarray(edge_pixels, dtype=np.int64)
+    px = np.asarray(counts["edge_pixels"], dtype=np.int64)
     image_of = np.arange(len(px)) if image_of is None else np.asarray(image_of, np.int64)
-    links = link(distances, px[a], px[b], hash_bits, rule)
-    pick = best_pairs(image_of, a, b, links)
+    links = rule.link(distances, *rule.pair_counts(counts, a, b), hash_bits, matching)
+    pick = rule.best_pairs(image_of, a, b, links)
     ia, ib = image_of[a[pick]], image_of[b[pick]]
     keep = links.keep[pick]
     ratio = links.ratio[pick][keep]
-    labels = groups(n, ia[keep], ib[keep], WEIGHT_TOP - ratio, rule["method"])
-    labels = split_chains(labels, ia[keep], ib[keep], ratio, rule["max_group_size"], rule["strong"])
+    strong = links.strong[pick][keep]
+    labels = groups(n, ia[keep], ib[keep], rule.WEIGHT_TOP - ratio, matching["method"])
+    labels = split_chains(labels, ia[keep], ib[keep], ratio, strong, matching["max_group_size"])
     return Clustering(labels, links, pick)
 
 
@@ -514,63 +382,54 @@ def sizes(labels: npt.ArrayLike) -> npt.NDArray[np.int32]:
     return counts[labels].astype(np.int32)
 
 
-def neighbours(
-    n: int, a: npt.ArrayLike, b: npt.ArrayLike, distance: npt.ArrayLike, k: int
-) -> tuple[
-    npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]
-]:
-    """Each image's k nearest images among the stored pairs, by `distance` (ties: lower index).
+class Sensitivity:
+    """Groups (connected components of 2+ images) and grouped images for each edge_scale
+    in `scales` under the edge rule alone, over pairs added a shard at a time.
 
-    Returns (image, rank, neighbour, pair) sorted by image then rank; rank starts at 1 and
-    `pair` is the index of the pair (into a, b) that links them.
+    Each scale keeps one component label per image, merged shard by shard, so memory is
+    ``len(scales) x n`` labels whatever the number of stored pairs. `edge_pixels` is per
+    frame and `image_of` gives each frame's image (by default frame k is image k).
     """
-    if k < 1:
-        raise ValueError(f"k must be >= 1, got {k}")
-    a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
-    d = np.asarray(distance, dtype=np.int64)
-    src = np.concatenate([a, b])
-    dst = np.concatenate([b, a])
-    pair = np.concatenate([np.arange(len(a)), np.arange(len(a))])
-    dd = np.concatenate([d, d])
-    order = np.lexsort((dst, dd, src))
-    src, dst, pair = src[order], dst[order], pair[order]
-    start = np.searchsorted(src, np.arange(n))
-    rank = np.arange(len(src)) - start[src] + 1
-    keep = rank <= k
-    return src[keep], rank[keep], dst[keep], pair[keep]
 
+    def __init__(
+        self,
+        n: int,
+        edge_pixels: npt.ArrayLike,
+        scales: npt.ArrayLike,
+        edge_cap: float,
+        image_of: npt.ArrayLike | None = None,
+    ):
+        self.n = n
+        self.px = np.asarray(edge_pixels, dtype=np.int64)
+        self.image_of = (
+            np.arange(len(self.px)) if image_of is None else np.asarray(image_of, np.int64)
+        )
+        self.scales = [round(float(s), 4) for s in np.asarray(scales, dtype=np.float64)]
+        self.edge_cap = edge_cap
+        self.labels = [np.arange(n) for _ in self.scales]
 
-def medoids(
-    labels: npt.ArrayLike,
-    a: npt.ArrayLike,
-    b: npt.ArrayLike,
-    distance: npt.ArrayLike,
-    missing: float,
-) -> npt.NDArray[np.bool_]:
-    """Mark each group's medoid: the member with the smallest total distance to the others.
+    def add(self, a: npt.ArrayLike, b: npt.ArrayLike, edge_distance: npt.ArrayLike) -> None:
+        """Frame pairs (a[k], b[k]) with their edge distances."""
+        a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+        d = np.asarray(edge_distance)
+        for k, scale in enumerate(self.scales):
+            t = rule.edge_thresholds(self.px, scale, self.edge_cap)
+            keep = rule.linked(d, t[a], t[b])
+            if keep.any():
+                current = self.labels[k]
+                merged = components(
+                    self.n, current[self.image_of[a[keep]]], current[self.image_of[b[keep]]]
+                )
+                self.labels[k] = merged[current]
 
-    Distances come from the stored pairs; a pair of members that was not stored counts as
-    `missing`. Ties go to the lower index; a singleton is its own medoid.
-    """
-    labels = np.asarray(labels)
-    n = len(labels)
-    a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
-    d = np.asarray(distance, dtype=np.float64)
-    same = labels[a] == labels[b]
-    total = np.zeros(n)
-    known = np.zeros(n)
-    np.add.at(total, a[same], d[same])
-    np.add.at(total, b[same], d[same])
-    np.add.at(known, a[same], 1)
-    np.add.at(known, b[same], 1)
-    size = sizes(labels)
-    total += (size - 1 - known) * missing
-    is_medoid = np.zeros(n, dtype=bool)
-    order = np.lexsort((np.arange(n), total, labels))
-    first = np.ones(n, dtype=bool)
-    first[1:] = labels[order][1:] != labels[order][:-1]
-    is_medoid[order[first]] = True
-    return is_medoid
+    def result(self) -> dict[str, list]:
+        out: dict[str, list] = {"edge_scale": [], "groups": [], "grouped_images": []}
+        for scale, labels in zip(self.scales, self.labels, strict=True):
+            counts = np.bincount(labels, minlength=1)
+            out["edge_scale"].append(scale)
+            out["groups"].append(int((counts > 1).sum()))
+            out["grouped_images"].append(int(counts[counts > 1].sum()))
+        return out
 
 
 def sensitivity(
@@ -583,20 +442,7 @@ def sensitivity(
     edge_cap: float,
     image_of: npt.ArrayLike | None = None,
 ) -> dict[str, list]:
-    """Groups (connected components of 2+) and grouped images for each edge_scale in `scales`.
-
-    Computed from the stored (frame) pairs only, so no distance is recomputed; `n` and
-    `image_of` as in :func:`cluster`.
-    """
-    a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
-    px = np.asarray(edge_pixels)
-    image_of = np.arange(len(px)) if image_of is None else np.asarray(image_of, np.int64)
-    out: dict[str, list] = {"edge_scale": [], "groups": [], "grouped_images": []}
-    for scale in np.asarray(scales, dtype=np.float64):
-        t = edge_thresholds(px, float(scale), edge_cap)
-        keep = linked(edge_distance, t[a], t[b])
-        counts = np.bincount(components(n, image_of[a[keep]], image_of[b[keep]]))
-        out["edge_scale"].append(round(float(scale), 4))
-        out["groups"].append(int((counts > 1).sum()))
-        out["grouped_images"].append(int(counts[counts > 1].sum()))
-    return out
+    """:class:`Sensitivity` over the pairs (a[k], b[k]) all at once."""
+    found = Sensitivity(n, edge_pixels, scales, edge_cap, image_of)
+    found.add(a, b, edge_distance)
+    return found.result()

@@ -1,14 +1,8 @@
-"""A small demo comic, drawn deterministically from a seed, with known reuse.
+"""Drawing the demo comic: rooms, characters and lettered text boxes, as line art.
 
 Panels are line art: a room (wall, floor, window, door, shelves), one or two characters with
-black outlines and flat colours, props, and a lettered text box. Families of panels reuse
-one drawing in the ways a comic does: exact reuse, recolour, re-lettered text, shift or
-slight crop, a redraw with jittered lines, and a mirrored redraw; and a drawing reused in
-the third frame of an animated panel (``later_frame``: found only when every frame is
-compared, frames.mode all or sample). Distractors test what
-must *not* match: nearly blank panels, busy backgrounds, unrelated scenes, animated panels
-whose later frames differ. The site uses the real comic's markup, has 404 gaps and pages
-without images, and names its images independently of page numbers.
+black outlines and flat colours, props, and a lettered text box. Everything is drawn
+deterministically from a random.Random, so a seed gives the same comic on every machine.
 """
 
 from __future__ import annotations
@@ -17,18 +11,14 @@ import copy
 import io
 import random
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
 WIDTH, HEIGHT = 650, 450
 TALL = 650
 INK = (0, 0, 0)
-RELATIONS = ("exact", "recolour", "reletter", "shift", "redraw", "mirror")
-#: A drawing reused in the third frame of an animated panel.
-LATER_FRAME = "later_frame"
 
-_PALETTE = [
+PALETTE = [
     (238, 232, 213),
     (200, 222, 240),
     (240, 214, 200),
@@ -50,9 +40,9 @@ _PALETTE = [
     (230, 110, 150),
     (130, 130, 210),
 ]
-_SKIN = [(250, 220, 190), (200, 150, 110), (150, 100, 70), (255, 235, 160), (180, 240, 180)]
-_NAMES = ["PIP", "NOVA", "GUS", "ODE", "KIT", "MOE", "RAY", "ZED", "LU", "BEA"]
-_WORDS = (
+SKIN = [(250, 220, 190), (200, 150, 110), (150, 100, 70), (255, 235, 160), (180, 240, 180)]
+NAMES = ["PIP", "NOVA", "GUS", "ODE", "KIT", "MOE", "RAY", "ZED", "LU", "BEA"]
+WORDS = (
     "the a my your this that what where why now later never always again look wait run "
     "stop go come see hear find lost found box door window cake robot hammer letter game "
     "computer room house yard mailbox stairs kitchen rocket bed friend brother sister "
@@ -82,9 +72,9 @@ class Scene:
     extra: dict = field(default_factory=dict)
 
 
-def _sentence(rng: random.Random) -> list[str]:
-    name = rng.choice(_NAMES)
-    words = [rng.choice(_WORDS) for _ in range(rng.randint(5, 12))]
+def sentence(rng: random.Random) -> list[str]:
+    name = rng.choice(NAMES)
+    words = [rng.choice(WORDS) for _ in range(rng.randint(5, 12))]
     text = f"{name}: " + " ".join(words).capitalize() + rng.choice([".", "!", "?", "..."])
     lines, line = [], ""
     for word in text.split():
@@ -98,7 +88,7 @@ def _sentence(rng: random.Random) -> list[str]:
 
 
 def _figure(rng: random.Random, x: float, floor: float, scale: float) -> list[Shape]:
-    skin, shirt, pants = rng.choice(_SKIN), rng.choice(_PALETTE[6:]), rng.choice(_PALETTE[6:])
+    skin, shirt, pants = rng.choice(SKIN), rng.choice(PALETTE[6:]), rng.choice(PALETTE[6:])
     head_r = 34 * scale
     body_h = 95 * scale
     leg_h = 70 * scale
@@ -151,7 +141,7 @@ def _figure(rng: random.Random, x: float, floor: float, scale: float) -> list[Sh
         )
     ]
     shapes.append(Shape("ellipse", [hx - head_r, hy - head_r, hx + head_r, hy + head_r], skin))
-    hair = rng.choice(_PALETTE[6:14])
+    hair = rng.choice(PALETTE[6:14])
     shapes.append(
         Shape(
             "polygon",
@@ -209,7 +199,7 @@ def _figure(rng: random.Random, x: float, floor: float, scale: float) -> list[Sh
 
 def _room(rng: random.Random, height: int) -> tuple[list[Shape], float]:
     floor = height * rng.uniform(0.62, 0.9)
-    ground = rng.choice(_PALETTE[13:16] + _PALETTE[:2])
+    ground = rng.choice(PALETTE[13:16] + PALETTE[:2])
     shapes = [
         Shape("rect", [0, floor, WIDTH, height], ground, 0),
         Shape("line", [0, floor, WIDTH, floor], None, 4),
@@ -228,7 +218,7 @@ def _room(rng: random.Random, height: int) -> tuple[list[Shape], float]:
         elif kind == "door":
             w, h = rng.uniform(80, 110), rng.uniform(180, 230)
             shapes += [
-                Shape("rect", [x, floor - h, x + w, floor], rng.choice(_PALETTE[13:16]), 4),
+                Shape("rect", [x, floor - h, x + w, floor], rng.choice(PALETTE[13:16]), 4),
                 Shape(
                     "ellipse",
                     [x + w - 22, floor - h / 2 - 6, x + w - 10, floor - h / 2 + 6],
@@ -239,7 +229,7 @@ def _room(rng: random.Random, height: int) -> tuple[list[Shape], float]:
         elif kind == "frame":
             y, w, h = rng.uniform(30, floor - 180), rng.uniform(50, 90), rng.uniform(50, 90)
             shapes += [
-                Shape("rect", [x, y, x + w, y + h], rng.choice(_PALETTE[6:]), 5),
+                Shape("rect", [x, y, x + w, y + h], rng.choice(PALETTE[6:]), 5),
                 Shape(
                     "line", [x + 8, y + h - 10, x + w / 2, y + 12, x + w - 8, y + h - 10], None, 2
                 ),
@@ -254,7 +244,7 @@ def _room(rng: random.Random, height: int) -> tuple[list[Shape], float]:
                     Shape(
                         "rect",
                         [bx, y - rng.uniform(25, 45), bx + bw, y],
-                        rng.choice(_PALETTE[6:]),
+                        rng.choice(PALETTE[6:]),
                         2,
                     )
                 )
@@ -292,14 +282,14 @@ def new_scene(rng: random.Random, height: int = HEIGHT, busy: bool = False) -> S
             xs.append(other)
     for x in xs:
         shapes += _figure(rng, x, floor, scale)
-    text = _sentence(rng)
+    text = sentence(rng)
     width = rng.uniform(0.6, 0.97) * WIDTH
     x0 = rng.uniform(10, WIDTH - 10 - width)
     box_h = 22 + 24 * rng.randint(len(text), 3)
     y0 = rng.uniform(8, 40) if rng.random() < 0.5 else height - 8 - box_h - rng.uniform(0, 30)
     box = (int(x0), int(y0), int(x0 + width), int(y0 + box_h))
     return Scene(
-        rng.choice(_PALETTE[:5]),
+        rng.choice(PALETTE[:5]),
         shapes,
         text,
         box,
@@ -312,7 +302,7 @@ def new_scene(rng: random.Random, height: int = HEIGHT, busy: bool = False) -> S
 _FONT_CACHE: dict[int, ImageFont.ImageFont] = {}
 
 
-def _font(size: int = 19):
+def font(size: int = 19):
     if size not in _FONT_CACHE:
         try:
             _FONT_CACHE[size] = ImageFont.load_default(size=size)
@@ -352,7 +342,7 @@ def render(
         brng = random.Random(scene.busy_seed)
         for _ in range(scene.busy):
             x, y = brng.uniform(0, WIDTH), brng.uniform(0, scene.height)
-            colour = brng.choice(_PALETTE)
+            colour = brng.choice(PALETTE)
             draw.line(
                 [x, y, x + brng.uniform(-60, 60), y + brng.uniform(-60, 60)],
                 fill=colour,
@@ -369,9 +359,9 @@ def render(
     draw = ImageDraw.Draw(art)
     x0, y0, x1, y1 = scene.text_box
     draw.rectangle([x0, y0, x1, y1], fill=(255, 255, 255), outline=INK, width=3)
-    font = _font()
+    face = font()
     for i, line in enumerate(scene.text):
-        draw.text((x0 + 16, y0 + 10 + 24 * i), line, fill=INK, font=font)
+        draw.text((x0 + 16, y0 + 10 + 24 * i), line, fill=INK, font=face)
     return art
 
 
@@ -391,199 +381,22 @@ def to_gif(frames: list[Image.Image], durations: int = 400) -> bytes:
     return buf.getvalue()
 
 
-def _recolour(scene: Scene, rng: random.Random) -> Scene:
+def recolour(scene: Scene, rng: random.Random) -> Scene:
     out = copy.deepcopy(scene)
     mapping: dict[tuple[int, int, int], tuple[int, int, int]] = {}
     for s in out.shapes:
         if s.fill is not None and s.fill != INK:
             if s.fill not in mapping:
-                mapping[s.fill] = rng.choice([c for c in _PALETTE + _SKIN if c != s.fill])
+                mapping[s.fill] = rng.choice([c for c in PALETTE + SKIN if c != s.fill])
             s.fill = mapping[s.fill]
-    out.background = rng.choice([c for c in _PALETTE[:5] if c != scene.background])
+    out.background = rng.choice([c for c in PALETTE[:5] if c != scene.background])
     return out
 
 
-def _jitter(scene: Scene, rng: random.Random, amount: float) -> Scene:
+def jitter(scene: Scene, rng: random.Random, amount: float) -> Scene:
     out = copy.deepcopy(scene)
     for s in out.shapes:
         s.xy = [v + rng.gauss(0, amount) for v in s.xy]
         if s.width > 1 and rng.random() < 0.3:
             s.width += rng.choice([-1, 1])
     return out
-
-
-@dataclass
-class Panel:
-    gif: bytes
-    group: str
-    relation: str
-
-
-def _family(rng: random.Random, relation: str, name: str, size: int) -> list[Panel]:
-    tall = rng.random() < 0.2
-    scene = new_scene(rng, TALL if tall else HEIGHT)
-    base = to_gif([render(scene)])
-    panels = [Panel(base, name, relation)]
-    for _ in range(size - 1):
-        if relation == "exact":
-            gif = base
-        elif relation == "recolour":
-            gif = to_gif([render(_recolour(scene, rng))])
-        elif relation == "reletter":
-            variant = copy.deepcopy(scene)
-            variant.text = _sentence(rng)
-            gif = to_gif([render(variant)])
-        elif relation == "shift":
-            if rng.random() < 0.5:
-                gif = to_gif(
-                    [
-                        render(
-                            scene,
-                            shift=(
-                                rng.choice([-1, 1]) * rng.randint(4, 9),
-                                rng.choice([-1, 1]) * rng.randint(3, 7),
-                            ),
-                        )
-                    ]
-                )
-            else:
-                gif = to_gif([render(scene, crop=rng.uniform(0.02, 0.04))])
-        elif relation == "redraw":
-            variant = _jitter(scene, rng, 2.0)
-            variant.text = _sentence(rng)
-            gif = to_gif([render(variant)])
-        elif relation == "mirror":
-            gif = to_gif([render(_jitter(scene, rng, 1.0), mirror=True)])
-        else:
-            raise ValueError(f"unknown relation {relation!r}")
-        panels.append(Panel(gif, name, relation))
-    return panels
-
-
-def _blank(rng: random.Random) -> bytes:
-    colour = rng.choice(_PALETTE[:6] + [(20, 20, 20)])
-    img = Image.new("RGB", (WIDTH, HEIGHT), colour)
-    draw = ImageDraw.Draw(img)
-    x, y = rng.uniform(100, 550), rng.uniform(100, 350)
-    mark = rng.choice(["dot", "dash", "none"])
-    if mark == "dot":
-        draw.ellipse([x, y, x + 8, y + 8], fill=INK)
-    elif mark == "dash":
-        draw.line(
-            [x, y, x + 30, y], fill=(255, 255, 255) if colour == (20, 20, 20) else INK, width=3
-        )
-    return to_gif([img])
-
-
-def _animated(rng: random.Random) -> bytes:
-    scene = new_scene(rng)
-    frames = [render(scene)]
-    for _ in range(rng.randint(2, 3)):
-        frames.append(render(_jitter(new_scene(rng), rng, 0)))
-    return to_gif(frames)
-
-
-def panels(seed: int, families_per_relation: int, singles: int) -> list[Panel]:
-    """Every panel of the demo, in a shuffled but seed-determined order."""
-    rng = random.Random(seed)
-    out: list[Panel] = []
-    for relation in RELATIONS:
-        for k in range(families_per_relation):
-            size = 3 if k % 3 else 4
-            out += _family(rng, relation, f"{relation}_{k + 1}", size)
-    out += [
-        Panel(
-            to_gif([render(new_scene(rng, TALL if rng.random() < 0.2 else HEIGHT))]), "", "single"
-        )
-        for _ in range(singles)
-    ]
-    n_distract = max(2, families_per_relation)
-    out += [Panel(_blank(rng), "", "blank") for _ in range(n_distract)]
-    out += [
-        Panel(to_gif([render(new_scene(rng, busy=True))]), "", "busy") for _ in range(n_distract)
-    ]
-    out += [Panel(_animated(rng), "", "animated") for _ in range(n_distract)]
-    # drawn last, so that the panels above stay those of earlier versions of the demo
-    for k in range(families_per_relation):
-        name = f"{LATER_FRAME}_{k + 1}"
-        scene = new_scene(rng)
-        opening = [render(new_scene(rng)), render(_jitter(new_scene(rng), rng, 0))]
-        out.append(Panel(to_gif([render(scene)]), name, LATER_FRAME))
-        out.append(Panel(to_gif([*opening, render(scene)]), name, LATER_FRAME))
-    rng.shuffle(out)
-    return out
-
-
-_PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
-<link rel="stylesheet" href="/assets/site.css"></head>
-<body class="bg-hs-gray">
-<header><a href="/"><img class="logo" src="/images/logo.gif" alt="Demo Comic"></a></header>
-<div id="content_container" class="pos-r mar-x-auto">
-<h2 class="type-hs-header line-tight">{title}</h2>
-<div class="bg-scheme-default">
-{body}
-</div>
-<p class="o-story_text type-content">{story}</p>
-<div class="o-story-nav"><a href="/story/{next}">&gt; Next page</a></div>
-</div></body></html>
-"""
-
-
-def write_site(
-    out: Path, seed: int, pages: int, families_per_relation: int, singles: int
-) -> list[dict]:
-    """Write the demo site under `out` (pages at story/N, images under images/) and return
-    the ground truth rows (image as PAGE_INDEX, group, relation)."""
-    rng = random.Random(seed + 1)
-    all_panels = panels(seed, families_per_relation, singles)
-    gaps = {p for p in range(7, pages + 1, 19)}  # page numbers with no page at all (404)
-    flash = {p for p in range(12, pages + 1, 23)} - gaps  # pages with no image (flash)
-    free = [p for p in range(1, pages + 1) if p not in gaps | flash]
-    if len(free) > len(all_panels):
-        raise ValueError(f"demo: {pages} pages need at least {len(free)} panels; raise singles")
-    if 2 * len(free) < len(all_panels):
-        raise ValueError(
-            f"demo: {len(all_panels)} panels do not fit on {pages} pages (two per page)"
-        )
-    doubles = set(rng.sample(free, len(all_panels) - len(free)))
-    (out / "story").mkdir(parents=True, exist_ok=True)
-    img_dir = out / "images" / "storyfiles" / "hs2"
-    img_dir.mkdir(parents=True, exist_ok=True)
-    logo = Image.new("RGB", (120, 40), (60, 120, 190))
-    ImageDraw.Draw(logo).text((10, 10), "DEMO", fill=(255, 255, 255), font=_font())
-    (out / "images" / "logo.gif").write_bytes(to_gif([logo]))
-    truth: list[dict] = []
-    queue = iter(all_panels)
-    number = 0
-    for page in range(1, pages + 1):
-        if page in gaps:
-            continue
-        title = f"Demo Comic: page {page}"
-        if page in flash:
-            body = (
-                f'<div class="flash-player" data-src="/flash/{page}.swf">'
-                "[S] An animation plays.</div>"
-            )
-        else:
-            imgs = []
-            for index in range(1, 3 if page in doubles else 2):
-                panel = next(queue)
-                number += 1
-                name = f"{number * 7 + 3:05d}.gif"  # image names do not follow page numbers
-                (img_dir / name).write_bytes(panel.gif)
-                imgs.append(
-                    f'<img src="/images/storyfiles/hs2/{name}" class="mar-x-auto disp-bl" alt="">'
-                )
-                truth.append(
-                    {"image": f"{page}_{index}", "group": panel.group, "relation": panel.relation}
-                )
-            body = "\n".join(imgs)
-        (out / "story" / str(page)).write_text(
-            _PAGE.format(title=title, body=body, story=" ".join(_sentence(rng)), next=page + 1),
-            encoding="utf-8",
-        )
-    (out / "index.html").write_text(
-        _PAGE.format(title="Demo Comic", body="", story="Start", next=1), encoding="utf-8"
-    )
-    return truth

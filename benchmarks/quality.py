@@ -1,0 +1,139 @@
+"""Matching quality on labelled collections: the demo comic and the real ones beside it.
+
+    python benchmarks/quality.py [--shared DIR] [--workdir DIR] [--cores N]
+        [--configfile EXTRA.yaml] [--only demo,homestuck,sprites]
+
+Runs the real workflow once per collection, each in a directory of its own (default
+/tmp/panelmatch-quality/<collection>), up to results/evaluation.json:
+
+- ``demo``: the default configuration, which draws the demo comic and scores it against
+  its own truth;
+- ``homestuck``: ``<shared>/data/homestuck/panels`` (real panels) as a folder, against
+  ``groups.csv`` beside it;
+- ``sprites``: ``<shared>/data/sprites`` (real regular/shiny sprite pairs) as a folder,
+  against its ``groups.csv``, with the ``species`` column as "don't care".
+
+A collection whose folder is absent is skipped with a message. Every rule of
+``evaluation.compare`` is scored with the configured one (``clusters``) from the same stored
+distances. Prints one table (rule x collection: precision, recall, F1, largest group, and
+each rule's worst F1 over the collections), then one JSON line. Extra configuration files
+(--configfile, repeatable) are applied to every collection, after its own settings.
+Not part of the test suite: it measures quality on data we did not draw.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def collections(shared: Path) -> dict[str, dict | None]:
+    """Each collection's configuration, or None when its data is absent."""
+    panels = shared / "data" / "homestuck"
+    sprites = shared / "data" / "sprites"
+    return {
+        "demo": {},
+        "homestuck": {
+            "source": {"folder": str(panels / "panels")},
+            "evaluation": {"truth": str(panels / "groups.csv")},
+        }
+        if (panels / "panels").is_dir() and (panels / "groups.csv").is_file()
+        else None,
+        "sprites": {
+            "source": {"folder": str(sprites)},
+            "evaluation": {"truth": str(sprites / "groups.csv"), "dont_care": "species"},
+        }
+        if (sprites / "groups.csv").is_file()
+        else None,
+    }
+
+
+def run(name: str, cfg: dict, workdir: Path, cores: int, extra: list[Path]) -> dict:
+    """Run the workflow on one collection; returns its evaluation.json."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "collection.yaml").write_text(json.dumps(cfg), encoding="utf-8")
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "results/evaluation.json",
+        "results/clusters.parquet",
+        "results/settings.json",
+        "-s",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--cores",
+        str(cores),
+        "--configfile",
+        str(workdir / "collection.yaml"),
+        *(str(path) for path in extra),
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode:
+        sys.exit(f"{name}: snakemake failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return json.loads((workdir / "results" / "evaluation.json").read_text(encoding="utf-8"))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--shared", type=Path, default=REPO.parent / "shared")
+    ap.add_argument("--workdir", type=Path, default=Path("/tmp/panelmatch-quality"))
+    ap.add_argument("--cores", type=int, default=2)
+    ap.add_argument("--configfile", type=Path, action="append", default=[])
+    ap.add_argument("--only", default="", help="comma-separated collections to run")
+    args = ap.parse_args()
+    wanted = {c for c in args.only.split(",") if c}
+    scores: dict[str, dict] = {}
+    for name, cfg in collections(args.shared).items():
+        if wanted and name not in wanted:
+            continue
+        if cfg is None:
+            print(f"{name}: skipped, its data is not in {args.shared / 'data'}")
+            continue
+        found = run(name, cfg, args.workdir / name, args.cores, args.configfile)
+        scores[name] = {
+            "images": found["run_images"],
+            "covered": found["covered"],
+            "rules": {
+                rule: {
+                    "precision": round(r["precision"], 3),
+                    "recall": round(r["recall"], 3),
+                    "f1": round(r["f1"], 3),
+                    "largest_group": r["largest_group"],
+                    "tp": r["tp"],
+                    "fp": r["fp"],
+                    "fn": r["fn"],
+                    "dont_care_predicted": r["dont_care_predicted"],
+                }
+                for rule, r in found["results"].items()
+            },
+        }
+    if not scores:
+        sys.exit("no collection was run")
+    names = list(scores)
+    rules = list(next(iter(scores.values()))["rules"])
+    width = max(len(r) for r in rules)
+    header = f"{'rule':<{width}} " + " ".join(f"{n + ' P/R/F1 (largest)':>30}" for n in names)
+    print(header + f" {'worst F1':>9}")
+    worst = {}
+    for rule in rules:
+        cells = []
+        for n in names:
+            s = scores[n]["rules"][rule]
+            prf = f"{s['precision']:.3f} / {s['recall']:.3f} / {s['f1']:.3f}"
+            cells.append(f"{prf} ({s['largest_group']:>3})")
+        worst[rule] = min(scores[n]["rules"][rule]["f1"] for n in names)
+        print(f"{rule:<{width}} " + " ".join(f"{c:>30}" for c in cells) + f" {worst[rule]:>9.3f}")
+    covered = ", ".join(f"{n}: {s['covered']} of {s['images']} images" for n, s in scores.items())
+    print(f"truth covers {covered}")
+    print(json.dumps({"collections": scores, "worst_f1": worst}))
+
+
+if __name__ == "__main__":
+    main()
