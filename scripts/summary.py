@@ -12,7 +12,12 @@ inp = snakemake.input
 
 manifest = tables.read_many(inp.manifests)
 clusters = tables.read(inp.clusters)
-failed = report.failures(manifest, tables.read_many(inp.failures))
+skipped = (
+    pd.read_csv(inp.skipped[0], dtype=str, keep_default_na=False)
+    if inp.skipped
+    else pd.DataFrame(columns=tables.SKIPPED_COLUMNS)
+)
+failed = report.failures(manifest, tables.read_many(inp.failures), skipped, snakemake.params.folder)
 tables.write_csv(failed, snakemake.output.failures)
 
 evaluation = None
@@ -35,6 +40,7 @@ text = report.summary(
     pairs_linked=pq.ParquetFile(inp.pairs).metadata.num_rows,
     evaluation=evaluation,
     embedding=embedding,
+    skipped=skipped,
 )
 tables.write_text(text, snakemake.output.summary)
 log.info("\n%s", text)

@@ -20,9 +20,9 @@ def imported_modules(path):
             yield node.module
 
 
-def test_core_never_imports_snakemake():
+def test_core_never_imports_snakemake_nor_the_demo():
     for path in CORE.glob("*.py"):
-        bad = [m for m in imported_modules(path) if m.split(".")[0] == "snakemake"]
+        bad = [m for m in imported_modules(path) if m.split(".")[0] in ("snakemake", "democomic")]
         assert not bad, f"{path.name} imports {bad}"
 
 

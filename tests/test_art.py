@@ -3,7 +3,7 @@ each against a plain reference."""
 
 import numpy as np
 import pytest
-from panelmatch import art
+from panelmatch import art, bits
 
 
 def detailed_reference(edge_map):
@@ -87,7 +87,7 @@ def test_block_keys_propose_pairs_that_share_art():
     maps[2, :10] = maps[0, :10]  # shares the top row of blocks with 0
     maps[3] = maps[0][:, ::-1]  # the same art, mirrored: no block in place
     detail = art.detailed(maps)
-    keys = art.block_keys(maps, detail)
+    keys = art.block_keys(bits.pack(maps), detail, 30)
     assert len(keys.key) == detail.sum()
     shared = {}
     for f, k in zip(keys.frame, keys.key, strict=True):
@@ -104,7 +104,7 @@ def test_block_keys_propose_pairs_that_share_art():
     # a key every frame holds (a watermark) is a common motif: dropped, it proposes nothing
     maps[:, 20:30, 20:30] = maps[5, 20:30, 20:30]
     detail = art.detailed(maps)
-    keys = art.block_keys(maps, detail)
+    keys = art.block_keys(bits.pack(maps), detail, 30)
     common = art.common(keys, keys, 4)
     assert len(common) >= 1
     i, j = art.shared_blocks(keys, keys, 1, upper_only=True, drop=common)

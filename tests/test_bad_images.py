@@ -59,8 +59,9 @@ def files() -> dict[str, bytes]:
     return {
         "ok/plain.gif": gif,
         "ok/same.gif": gif,
-        "ok/tiny_1x1.png": encode(Image.new("RGB", (1, 1), (200, 10, 10)), "PNG"),
-        "ok/very_wide.png": encode(drawing(12_000, 3), "PNG"),
+        "small/red_1x1.png": encode(Image.new("RGB", (1, 1), (200, 10, 10)), "PNG"),
+        "small/blue_strip.png": encode(Image.new("RGB", (20_000, 2), (10, 10, 200)), "PNG"),
+        "ok/very_wide.png": encode(drawing(12_000, 8), "PNG"),
         "ok/sixteen_bit.png": encode(Image.fromarray(rgba16), "PNG"),
         "ok/cmyk.jpg": encode(drawing().convert("CMYK"), "JPEG"),
         "ok/palette_transparent.gif": encode(transparent, "GIF", transparency=0),
@@ -91,7 +92,12 @@ def test_every_bad_file_is_listed_and_the_rest_go_through(tmp_path):
     failures = pd.read_csv(run / "results/failures.csv")
     assert sorted(clusters["image"]) == sorted(k for k in files() if k.startswith("ok/"))
     reasons = dict(zip(failures["image"], failures["reason"], strict=True))
-    assert sorted(reasons) == sorted(k for k in files() if k.startswith("bad/"))
+    assert sorted(reasons) == sorted(k for k in files() if k.startswith(("bad/", "small/")))
+    # trivial images are too small to compare, not identical to each other
+    assert reasons["small/red_1x1.png"] == (
+        "too small to compare: 1x1 pixels, a side under frames.min_side (8)"
+    )
+    assert reasons["small/blue_strip.png"].startswith("too small to compare: 20000x2")
     assert reasons["bad/zero_bytes.gif"] == "empty file"
     assert reasons["bad/text_named.gif"].startswith("not a recognised image")
     assert reasons["bad/bomb.png"].startswith("image too large")
@@ -102,5 +108,27 @@ def test_every_bad_file_is_listed_and_the_rest_go_through(tmp_path):
     assert by_image.loc["ok/plain.gif", "cluster"] == by_image.loc["ok/same.gif", "cluster"]
     summary = (run / "results/summary.txt").read_text()
     assert (
-        "inputs (images found):      13" in summary and "processed + failed:         13" in summary
+        "inputs (images found):      14" in summary and "processed + failed:         14" in summary
     )
+    assert "too small to compare: 2" in summary
+
+
+def test_every_frame_mode_keeps_the_frames_before_a_broken_one(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "broken.gif").write_bytes(broken_second_frame())
+    (folder / "plain.gif").write_bytes(encode(drawing().quantize(64), "GIF"))
+    run = tmp_path / "run"
+    run.mkdir()
+    cfg = {"source": {"folder": str(folder)}, "frames": {"mode": "all"}}
+    snakemake(run, configfile=write_config(tmp_path / "all.yaml", cfg))
+    clusters = pd.read_csv(run / "results/clusters.csv")
+    assert sorted(clusters["image"]) == ["broken.gif", "plain.gif"]
+    edges = pd.read_parquet(next((run / "results/edges").glob("*.parquet")))
+    assert edges.loc[edges["image"] == "broken.gif", "frame"].tolist() == [0]
+    failures = pd.read_csv(run / "results/failures.csv")
+    assert failures[["image", "stage"]].values.tolist() == [["broken.gif", "frame"]]
+    assert failures["reason"][0] == "frame 1: truncated: the file ends before its trailer"
+    summary = (run / "results/summary.txt").read_text()
+    assert "processed + failed:         2" in summary and "images failed:              0" in summary
+    assert "frames dropped:             1 (undecodable frames of 1 processed images" in summary

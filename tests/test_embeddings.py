@@ -175,37 +175,54 @@ def deep_run(tmp_path_factory, model_path):
 
     workdir = tmp_path_factory.mktemp("deep_run")
     cfg = copy.deepcopy(SMALL_DEMO)
-    cfg["embeddings"] = {
-        "model": str(model_path),
-        "width": 16,
-        "height": 16,
-        "batch_size": 5,
-        "k_range": [2, 6],
-    }
+    # no embeddings.width/height: the model's input is fixed at 16 x 16, and that is used
+    cfg["embeddings"] = {"model": str(model_path), "batch_size": 5, "k_range": [2, 6]}
     cfg["clusters"] = {"cosine_max": 0.002}
     snakemake(workdir, configfile=write_config(workdir / "deep.yaml", cfg))
     return workdir
 
 
 @pytest.mark.workflow
+def test_a_size_that_contradicts_the_model_is_refused_before_any_job(model_path, tmp_path):
+    from conftest import SMALL_DEMO, snakemake, write_config
+
+    cfg = {**SMALL_DEMO, "embeddings": {"model": str(model_path), "width": 224}}
+    proc = snakemake(tmp_path, configfile=write_config(tmp_path / "c.yaml", cfg), check=False)
+    assert proc.returncode != 0 and not (tmp_path / "results").exists()
+    last = proc.stderr.strip().splitlines()[-1]
+    assert "embeddings.width is 224 but the model's input is fixed at 16x16" in last
+    assert "embeddings.height" in last
+    assert embeddings.input_size(None, None, None) == (224, 224)
+    assert embeddings.input_size((64, 48), None, None) == (64, 48)
+    assert embeddings.input_size((64, 48), 64, 48) == (64, 48)
+    assert embeddings.input_size(None, 32, None) == (32, 224)
+
+
+@pytest.mark.workflow
 def test_workflow_stores_one_model_vector_per_image(deep_run):
     import pandas as pd
-    from panelmatch import tables
+    from panelmatch import frames, tables
 
     res = deep_run / "results"
-    for chunk in sorted((res / "frames").glob("*.parquet")):
-        frames = pd.read_parquet(chunk)
+    chunks = sorted((res / "edges").glob("*.parquet"))
+    assert chunks
+    settings = {"background": "#ffffff", "max_pixels": 10**8}
+    for chunk in chunks:
+        kept = pd.read_parquet(chunk, columns=["image", "frame"])
+        manifest = pd.read_parquet(res / "manifest" / chunk.name).set_index("image")
         images, vectors = tables.read_vectors([res / "embeddings" / chunk.name])
-        assert list(images) == list(frames["image"]) and vectors.shape == (len(frames), 4)
+        assert list(images) == list(kept["image"]) and vectors.shape == (len(kept), 4)
         batch = np.stack(
             [
                 embeddings.preprocess(
-                    np.frombuffer(r.pixels, np.uint8).reshape(r.height, r.width, 3),
-                    (16, 16),
+                    frames.read_file(deep_run / manifest.loc[r.image, "path"], settings, [r.frame])
+                    .kept[0]
+                    .rgb,
+                    (16, 16),  # the model's fixed input size
                     [0.485, 0.456, 0.406],
                     [0.229, 0.224, 0.225],
                 )
-                for r in frames.itertuples()
+                for r in kept.itertuples()
             ]
         )
         want = reference(batch)

@@ -11,17 +11,34 @@ def pillow(img, size, name):
 
 @pytest.mark.parametrize("name", sorted(resampling.FILTERS))
 def test_resize_is_pillows_bit_for_bit_and_compiled(name):
-    # grey and RGB, shrinking and enlarging, either side first: the compiled passes must
-    # reproduce Pillow themselves (never the fallback to Pillow)
+    # grey and RGB, shrinking and enlarging, either side first: after the run-time check
+    # of a shape, the compiled passes reproduce Pillow themselves (not the fallback)
+    resampling.cache_clear()
     rng = np.random.default_rng(len(name))
+    decided = 0
     for _ in range(40):
-        height, width = (int(v) for v in rng.integers(1, 160, 2))
+        height, width = (int(v) for v in rng.integers(2, 160, 2))
         size = tuple(int(v) for v in rng.integers(1, 120, 2))
         shape = (height, width, 3) if rng.integers(2) else (height, width)
-        img = rng.integers(0, 256, size=shape, dtype=np.uint8)
-        img[: height // 2] //= 3  # some structure, not only noise
-        assert resampling._order(shape, size, name) is not None, (shape, size)
-        assert np.array_equal(resampling.resize(img, size, name), pillow(img, size, name))
+        images = rng.integers(0, 256, size=(4, *shape), dtype=np.uint8)
+        images[:, : height // 2] //= 3  # some structure, not only noise
+        for img in images:  # first image: Pillow; second: the check; then the copy alone
+            assert np.array_equal(resampling.resize(img, size, name), pillow(img, size, name))
+        state = resampling._known.get((shape, size, name))
+        assert state != resampling.PILLOW_ONLY, (shape, size)
+        decided += state in (True, False)  # else both orders agree on these images
+    assert decided >= 30
+
+
+def test_a_shape_the_copy_gets_wrong_stays_with_pillow(monkeypatch):
+    resampling.cache_clear()
+    rng = np.random.default_rng(4)
+    images = rng.integers(0, 256, size=(3, 50, 70, 3), dtype=np.uint8)
+    broken = lambda img, size, name, order: resampling._pillow(img, size, name) ^ 1  # noqa: E731
+    monkeypatch.setattr(resampling, "_passes", broken)
+    for img in images:
+        assert np.array_equal(resampling.resize(img, (10, 10), "box"), pillow(img, (10, 10), "box"))
+    assert resampling._known[((50, 70, 3), (10, 10), "box")] == resampling.PILLOW_ONLY
 
 
 def test_resize_of_a_panel_to_the_comparison_and_hash_sizes():
@@ -39,12 +56,14 @@ def test_resize_of_a_panel_to_the_comparison_and_hash_sizes():
 
 
 def test_grey_is_pillows_convert_l():
+    resampling.cache_clear()
     rng = np.random.default_rng(2)
     for shape in [(1, 1, 3), (7, 3, 3), (450, 650, 3)]:
         rgb = rng.integers(0, 256, size=shape, dtype=np.uint8)
         want = np.asarray(Image.fromarray(rgb, "RGB").convert("L"))
         assert np.array_equal(resampling.grey(rgb), want)
     assert resampling.grey(np.full((2, 2, 3), 255, np.uint8)).tolist() == [[255, 255], [255, 255]]
+    assert resampling._grey_checked and resampling._grey_trusted
 
 
 def test_coefficients_sum_to_one_in_fixed_point():

@@ -350,13 +350,55 @@ def test_candidate_mode_keeps_exactly_the_candidate_pairs(small_demo_run, tmp_pa
             ),
         ),
         ({"embeddings": {"dtype": "int8"}}, "int8"),
+        ({"clusters": {"lines_max": 0.5}}, "clusters.lines_max"),
+        ({"clusters": {"same_art": {"blocks": 0, "fraction": 0.1}}}, "clusters.same_art.blocks"),
+        ({"clusters": {"strong_links": ["edges"]}}, "clusters.strong_links"),
+        ({"evaluation": {"truth": "/no/such/truth.csv"}}, "evaluation.truth"),
+        ({"source": {"follow_symlinks": "yes"}}, "source.follow_symlinks"),
+        ({"frames": {"min_side": 0}}, "frames.min_side"),
     ],
 )
 def test_config_errors_name_the_key_before_any_job(tmp_path, cfg, message):
     proc = snakemake(tmp_path, configfile=write_config(tmp_path / "bad.yaml", cfg), check=False)
     assert proc.returncode != 0
-    assert message in proc.stdout
+    # one line naming the key, and it is the last thing on screen
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("Invalid configuration: ") and message in last, proc.stderr[-2000:]
     assert not (tmp_path / "results").exists() and not (tmp_path / "resources").exists()
+
+
+def test_a_dry_run_asks_nothing_of_the_network(tmp_path, serve):
+    server = serve(tmp_path)
+    cfg = {"source": {"site": {"root": server.url, "last_page": 3}}}
+    proc = snakemake(tmp_path, "-n", configfile=write_config(tmp_path / "web.yaml", cfg))
+    assert "scrape" in proc.stdout and server.requests == []
+    # a real run checks the site first (and the unreachable one stops before any job)
+    cfg = {"source": {"site": {"root": "http://127.0.0.1:9"}}}
+    proc = snakemake(tmp_path, "-n", configfile=write_config(tmp_path / "off.yaml", cfg))
+    assert proc.returncode == 0
+
+
+def test_a_misspelt_key_names_the_nearest_valid_one(tmp_path):
+    cfg = write_config(tmp_path / "typo.yaml", {"clustres": {"edge_scale": 0.9}})
+    proc = snakemake(tmp_path, configfile=cfg, check=False)
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert lines[-1].startswith(
+        "Invalid configuration: unknown key `clustres` (did you mean `clusters`?)"
+    )
+    assert "additionalProperties" not in proc.stderr and len(lines) < 10
+
+
+def test_snakemakes_own_report_builds(small_demo_run, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(small_demo_run, run, symlinks=True)
+    proc = snakemake(run, "--report", "report.zip", configfile=run / "small.yaml")
+    assert (run / "report.zip").stat().st_size > 10_000, proc.stdout[-2000:]
+
+
+def test_jobs_print_no_empty_shell_commands(small_demo_run):
+    log = sorted((small_demo_run / ".snakemake/log").glob("*.log"))[0].read_text()
+    assert "Shell command: None" not in log and "localrule all" in log
 
 
 def test_lint_is_clean(tmp_path):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 #: File name endings (lower case) taken as images in folder mode unless configured otherwise.
 IMAGE_EXTENSIONS = (".gif", ".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
@@ -30,27 +31,83 @@ def page_chunks(first_page: int, last_page: int, pages_per_chunk: int) -> list[r
     ]
 
 
-def list_images(
-    folder: str | os.PathLike, extensions: Iterable[str] = IMAGE_EXTENSIONS
-) -> list[str]:
-    """Paths (relative to `folder`, '/'-separated, sorted) of the image files under it.
+class Skipped(NamedTuple):
+    """An entry of an input folder that is not an input image, and why."""
 
-    Hidden files and folders (names starting with '.') are skipped; symlinks to files are
-    followed, symlinked folders are not (no cycles). Raises FileNotFoundError naming the
-    folder when it is missing or not a folder.
+    path: str  # relative to the folder, '/'-separated
+    reason: str  # one of SKIP_REASONS
+    detail: str = ""
+
+
+#: Why a folder entry is not taken as an input image: a name starting with '.'
+#: (source.hidden), a file without an image extension (source.extensions), a folder that
+#: cannot be read, and a symlinked folder not followed (source.follow_symlinks, or a cycle).
+SKIP_REASONS = ("hidden", "not_an_image", "unreadable_folder", "symlinked_folder")
+
+
+class Listing(NamedTuple):
+    """An input folder's image files (relative paths, sorted) and what was skipped."""
+
+    files: list[str]
+    skipped: list[Skipped]
+
+
+def list_images(
+    folder: str | os.PathLike,
+    extensions: Iterable[str] = IMAGE_EXTENSIONS,
+    hidden: bool = False,
+    follow_symlinks: bool = True,
+) -> Listing:
+    """The image files under `folder` (recursively) and every entry skipped, with why.
+
+    A file is an input image when its name ends with one of `extensions` (any case), and
+    its name and folders do not start with '.' unless `hidden`. Symlinks to files are
+    inputs like files: with `follow_symlinks` they are read wherever they point (a
+    dangling link or a loop then fails with its reason), without they are refused by the
+    ingest stage. Symlinked folders are entered only with `follow_symlinks`, once each
+    (never twice the same folder: no cycles). A folder that cannot be listed is skipped
+    with its reason. Raises FileNotFoundError naming the folder when it is missing or not
+    a folder.
     """
     root = Path(folder)
     if not root.is_dir():
         raise FileNotFoundError(f"source.folder {str(folder)!r} is not an existing folder")
     wanted = tuple(e.lower() for e in extensions)
-    found = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in filenames:
-            if name.startswith(".") or not name.lower().endswith(wanted):
+    files: list[str] = []
+    skipped: list[Skipped] = []
+    seen = {os.path.realpath(root)}
+    todo = [root]
+    while todo:
+        here = todo.pop()
+        rel_here = here.relative_to(root).as_posix()
+        try:
+            entries = sorted(os.scandir(here), key=lambda e: e.name)
+        except OSError as exc:
+            skipped.append(Skipped(rel_here, "unreadable_folder", exc.strerror or str(exc)))
+            continue
+        for entry in entries:
+            rel = Path(here, entry.name).relative_to(root).as_posix()
+            if entry.name.startswith(".") and not hidden:
+                skipped.append(Skipped(rel, "hidden"))
                 continue
-            found.append(Path(dirpath, name).relative_to(root).as_posix())
-    return sorted(found)
+            try:
+                is_dir = entry.is_dir(follow_symlinks=True)
+            except OSError:  # a symlink loop, say: not a folder to enter
+                is_dir = False
+            if is_dir:
+                if entry.is_symlink():
+                    real = os.path.realpath(entry.path)
+                    if not follow_symlinks or real in seen:
+                        why = "not followed" if not follow_symlinks else f"{real} seen already"
+                        skipped.append(Skipped(rel, "symlinked_folder", why))
+                        continue
+                    seen.add(real)
+                todo.append(Path(entry.path))
+            elif entry.name.lower().endswith(wanted):
+                files.append(rel)
+            else:
+                skipped.append(Skipped(rel, "not_an_image"))
+    return Listing(sorted(files), sorted(skipped))
 
 
 def split(items: Sequence[str], per_chunk: int) -> list[list[str]]:

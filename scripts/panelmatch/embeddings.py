@@ -49,6 +49,29 @@ def normalise(vectors: npt.ArrayLike) -> Vectors:
     return np.divide(v, norm, out=np.zeros_like(v), where=norm > 0)
 
 
+#: The input size used when neither the configuration nor the model fixes one.
+DEFAULT_SIZE = (224, 224)
+
+
+def input_size(
+    fixed: tuple[int, int] | None, width: int | None, height: int | None
+) -> tuple[int, int]:
+    """The (width, height) frames are resized to: the configured ``embeddings.width`` and
+    ``height`` when set, else the size the model's input is `fixed` at, else
+    DEFAULT_SIZE. Raises ValueError naming both keys when a setting contradicts the
+    model's fixed size (onnxruntime would refuse every batch)."""
+    if fixed is not None:
+        for key, value, want in (("width", width, fixed[0]), ("height", height, fixed[1])):
+            if value is not None and value != want:
+                raise ValueError(
+                    f"embeddings.{key} is {value} but the model's input is fixed at"
+                    f" {fixed[0]}x{fixed[1]} (width x height): set embeddings.width and"
+                    " embeddings.height to that size, or leave them null"
+                )
+        return fixed
+    return (width or DEFAULT_SIZE[0], height or DEFAULT_SIZE[1])
+
+
 class Model:
     """An ONNX image model run with onnxruntime (CPU, or the first available GPU provider).
 
@@ -88,6 +111,14 @@ class Model:
         if output is not None and output not in outputs:
             raise ValueError(f"{path}: the model has no output {output!r}; it has {outputs}")
         self.output = output or outputs[0]
+
+    def input_size(self) -> tuple[int, int] | None:
+        """The (width, height) the model's first input is fixed at, or None when either is
+        free (a symbolic or missing dimension)."""
+        shape = self.session.get_inputs()[0].shape
+        if len(shape) != 4 or not all(isinstance(d, int) and d > 0 for d in shape[2:]):
+            return None
+        return int(shape[3]), int(shape[2])
 
     def __call__(self, batch: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         (out,) = self.session.run([self.output], {self.input: batch})

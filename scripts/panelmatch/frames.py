@@ -120,6 +120,7 @@ def select(
     count: int = 1,
     same: float = 0.0,
     only: Sequence[int] | None = None,
+    min_side: int = 1,
 ) -> Decoded:
     """The kept frames of the image in `data` (in file order), and its broken frames.
 
@@ -127,9 +128,10 @@ def select(
     the repeat tolerance (see the module docstring). With `only`, exactly the frames of
     these indices are decoded (as a later stage re-reads the frames an earlier one kept),
     and any of them that cannot be decoded raises FrameError. Raises FrameError when the
-    data is not a decodable image, when its first wanted frame cannot be decoded, or when
+    data is not a decodable image, when its first wanted frame cannot be decoded, when
     its declared size exceeds `max_pixels` (checked before decoding: a decompression bomb
-    costs nothing).
+    costs nothing), or when a side is shorter than `min_side` (too small to compare: a 1x1
+    pixel or a 2-pixel strip would match any other such image).
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
@@ -151,23 +153,30 @@ def select(
                 f"image too large: {width}x{height} = {width * height} pixels exceeds "
                 f"frames.max_pixels ({max_pixels})"
             )
-        try:
-            if only is not None:
-                wanted = sorted(set(only))
-            elif mode == "first":
-                wanted = [0]
-            else:
-                n = getattr(img, "n_frames", 1)
-                wanted = list(range(n)) if mode == "all" else sample_indices(n, count)
-        except (OSError, ValueError, SyntaxError, EOFError) as exc:
-            raise FrameError(f"corrupt image data ({exc})") from exc
+        if min(width, height) < min_side:
+            raise FrameError(
+                f"too small to compare: {width}x{height} pixels, a side under "
+                f"frames.min_side ({min_side})"
+            )
+        broken: list[tuple[int, str]] = []
+        if only is not None:
+            wanted = sorted(set(only))
+        elif mode == "first":
+            wanted = [0]
+        else:
+            n, why = _frame_count(img)
+            if not why and img.format == "GIF" and not data.rstrip(b"\0").endswith(b";"):
+                why = "truncated: the file ends before its trailer"
+            if why:
+                broken.append((n, why))
+            wanted = list(range(n)) if mode == "all" else sample_indices(max(n, 1), count)
         kept: list[Frame] = []
         for index in wanted:
             try:
                 img.seek(index)
                 img.load()
                 rgb, alpha = to_rgb_alpha(img, background)
-            except (OSError, ValueError, SyntaxError, EOFError) as exc:
+            except (OSError, ValueError, SyntaxError, EOFError, IndexError) as exc:
                 if only is not None or not kept:
                     what = f"frame {index}: " if index else ""
                     raise FrameError(f"corrupt image data ({what}{exc})") from exc
@@ -175,7 +184,26 @@ def select(
             if only is None and kept and repeats(kept[-1].rgb, rgb, same):
                 continue
             kept.append(Frame(index, rgb, alpha))
-        return Decoded(kept, [])
+        return Decoded(kept, broken)
+
+
+def _frame_count(img: Image.Image) -> tuple[int, str]:
+    """The number of frames of an open image, and why counting stopped short ('' when it
+    did not): a frame whose header cannot be read ends the count there. (A GIF cut short
+    looks to Pillow like one that ended; the caller checks for its trailer.)"""
+    try:
+        return getattr(img, "n_frames", 1), ""
+    except (OSError, ValueError, SyntaxError, EOFError, IndexError):
+        pass  # Pillow reads every frame's header to count them; one is broken
+    n = 0
+    while True:
+        try:
+            img.seek(n)
+        except EOFError:
+            return n, ""
+        except (OSError, ValueError, SyntaxError, IndexError) as exc:
+            return n, f"corrupt image data ({type(exc).__name__}: {exc})"
+        n += 1
 
 
 def to_rgb(img: Image.Image, background: tuple[int, int, int]) -> RGB:
@@ -228,7 +256,8 @@ def read_file(
     path: str | os.PathLike, settings: Mapping, only: Sequence[int] | None = None
 ) -> Decoded:
     """:func:`select` on the image file at `path` with the ``frames`` configuration section
-    `settings` (background, max_pixels, mode, count, same). Raises OSError or FrameError."""
+    `settings` (background, max_pixels, mode, count, same, min_side). Raises OSError or
+    FrameError."""
     with open(path, "rb") as fh:
         data = fh.read()
     return select(
@@ -239,6 +268,7 @@ def read_file(
         settings.get("count", 1),
         settings.get("same", 0.0),
         only,
+        settings.get("min_side", 1),
     )
 
 

@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pandas as pd
 
 from . import tables
 
+#: failures.csv stages that are not images: a folder that could not be read, and a frame
+#: of a processed image that could not be decoded (the image is processed).
+NOT_AN_IMAGE_FAILURE = ("folder", "frame")
 
-def failures(manifest: pd.DataFrame, stage_failures: pd.DataFrame) -> pd.DataFrame:
-    """Every input that was not processed, with the stage and the reason.
+
+def failures(
+    manifest: pd.DataFrame,
+    stage_failures: pd.DataFrame,
+    skipped: pd.DataFrame | None = None,
+    folder: str = "",
+) -> pd.DataFrame:
+    """Every input that was not processed, with the stage and the reason; also the frames
+    that were dropped and the folders that could not be read.
 
     Columns: input (URL or file), image, stage, reason. Manifest rows of images that were
-    found but not usable come first (stage scrape or ingest), then later stages' failures.
+    found but not usable come first (stage scrape or ingest), then later stages' failures
+    (frames: the whole image; frame: one frame, the image processed from those before it),
+    then the input folder's subfolders that could not be read (stage folder).
     """
     bad = manifest[manifest["image"].notna() & (manifest["status"] != tables.OK)]
     web = bad["page"].notna()
@@ -26,7 +39,20 @@ def failures(manifest: pd.DataFrame, stage_failures: pd.DataFrame) -> pd.DataFra
         }
     )
     later = stage_failures.rename(columns={"path": "input"})[["input", "image", "stage", "reason"]]
-    return pd.concat([first, later], ignore_index=True)
+    parts = [first, later]
+    if skipped is not None and len(skipped):
+        unreadable = skipped[skipped["reason"] == "unreadable_folder"]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "input": [os.path.join(folder, p) if p else folder for p in unreadable["path"]],
+                    "image": "",
+                    "stage": "folder",
+                    "reason": "unreadable folder: " + unreadable["detail"],
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
 
 
 def summary(
@@ -37,25 +63,43 @@ def summary(
     pairs_linked: int,
     evaluation: dict | None = None,
     embedding: list[str] | None = None,
+    skipped: pd.DataFrame | None = None,
 ) -> str:
-    """The text of results/summary.txt; `evaluation` is results/evaluation.json's content."""
+    """The text of results/summary.txt; `evaluation` is results/evaluation.json's content,
+    `skipped` the folder entries that are not input images (results/skipped.csv)."""
     inputs = int(manifest["image"].notna().sum())
     processed = len(clusters)
-    accounted = processed + len(failed)
+    images_failed = failed[~failed["stage"].isin(NOT_AN_IMAGE_FAILURE)]
+    accounted = processed + len(images_failed)
     lines = [
         "panelmatch summary",
         "==================",
         f"inputs (images found):      {inputs}",
         f"images processed:           {processed}",
-        f"images failed:              {len(failed)}  (listed in results/failures.csv)",
+        f"images failed:              {len(images_failed)}  (listed in results/failures.csv)",
         f"processed + failed:         {accounted}"
         + ("" if accounted == inputs else f"  (MISMATCH: {inputs - accounted} unaccounted)"),
     ]
-    if len(failed):
-        reasons = failed["reason"].str.split(" [(]", regex=True).str[0].value_counts()
+    if len(images_failed):
+        reasons = images_failed["reason"].str.split(r" [(]|: ", regex=True).str[0].value_counts()
         lines.append(
             "failures by reason:         "
             + ", ".join(f"{r}: {c}" for r, c in sorted(reasons.items()))
+        )
+    dropped = failed[failed["stage"] == "frame"]
+    if len(dropped):
+        lines.append(
+            f"frames dropped:             {len(dropped)} (undecodable frames of"
+            f" {dropped['image'].nunique()} processed images; results/failures.csv)"
+        )
+    if skipped is not None:
+        counts = skipped["reason"].value_counts().to_dict() if len(skipped) else {}
+        if not inputs:
+            lines.append("the folder holds no image files (source.extensions)")
+        lines.append(
+            "folder entries skipped:     "
+            + (", ".join(f"{r}: {c}" for r, c in sorted(counts.items())) or "none")
+            + ("  (listed in results/skipped.csv)" if counts else "")
         )
     page_rows = manifest[manifest["page"].notna() & (manifest["index"] == 0)]
     if manifest["page"].notna().any():

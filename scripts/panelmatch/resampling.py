@@ -6,10 +6,20 @@ computed from the filter (Pillow's ``Resample.c``: ``precompute_coeffs``,
 ``normalize_coeffs_8bpc`` and the 8-bit passes). This module computes the same
 coefficients, step for step in the same double arithmetic, and runs the passes compiled on
 ``uint8`` arrays, grey ``(height, width)`` or colour ``(height, width, channels)``, with no
-conversion to and from Pillow images. Every (shape, size, filter) is checked once against
-Pillow itself on random images; if they ever disagree (another Pillow build), Pillow is
-used for that resize. :func:`grey` is ``Image.convert("L")`` of an RGB image (ITU-R 601-2
-luma in Pillow's 16-bit fixed point).
+conversion to and from Pillow images.
+
+Pillow runs the two passes in an order it chooses from the shapes (horizontal first for
+most, vertical first for many tall images), and the order changes the rounding. So the
+copy is trusted only for a (shape, size, filter) it has seen agree with Pillow, at run
+time, on a real image: the first image of a shape is resized by Pillow itself; the second
+by Pillow and by both orders of the copy, to find the order that gives Pillow's result;
+from then on the copy runs alone (when both orders agree with Pillow on three images in a
+row, the copy takes Pillow's usual order, horizontal first). A shape whose check finds no
+agreeing order (another Pillow build) stays with Pillow. A folder of images that all
+differ in shape therefore costs what Pillow costs; a comic, whose panels share a few
+shapes, a third of it (docs/performance.md). :func:`grey` is ``Image.convert("L")`` of an
+RGB image (ITU-R 601-2 luma in Pillow's 16-bit fixed point), checked against Pillow on the
+first image a process converts.
 """
 
 from __future__ import annotations
@@ -88,7 +98,7 @@ PILLOW = {
 }
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=4096)
 def coefficients(
     in_size: int, out_size: int, name: str
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int32]]:
@@ -200,20 +210,42 @@ def _pillow(img: npt.NDArray[np.uint8], size: tuple[int, int], name: str):
     return np.asarray(Image.fromarray(img, mode).resize(size, PILLOW[name]))
 
 
-@functools.lru_cache(maxsize=256)
-def _order(shape: tuple[int, ...], size: tuple[int, int], name: str) -> bool | None:
-    """Which pass Pillow runs first for this resize (True: horizontal; it chooses by the
-    shapes), found once on random probes: the order whose results equal Pillow's. None
-    when neither does (then Pillow itself is used)."""
-    rng = np.random.default_rng(sum(shape) * 7919 + size[0] * 31 + size[1])
-    orders = [True, False]
-    for _ in range(3):
-        probe = rng.integers(0, 256, size=shape, dtype=np.uint8)
-        want = _pillow(probe, size, name)
-        orders = [o for o in orders if np.array_equal(_passes(probe, size, name, o), want)]
-        if not orders:
-            return None
-    return orders[0]
+#: (shape, size, filter) -> what is known of it: SEEN (resized once, by Pillow), True or
+#: False (the copy's pass order that agrees with Pillow: horizontal first or not), or
+#: PILLOW (no order agrees). Bounded: a folder of ever new shapes does not grow it forever.
+_known: dict[tuple, object] = {}
+_KNOWN_MAX = 20_000
+SEEN, PILLOW_ONLY = "seen", "pillow"
+#: Images in a row on which both orders give Pillow's result before one is taken.
+AMBIGUOUS = 3
+
+
+def _order(img: npt.NDArray[np.uint8], shape: tuple, size: tuple[int, int], name: str):
+    """The pass order to use for this resize (True, False), or None for Pillow itself."""
+    key = (shape, size, name)
+    state = _known.get(key)
+    if state is True or state is False:
+        return state
+    if state == PILLOW_ONLY:
+        return None
+    if state is None:
+        if len(_known) >= _KNOWN_MAX:
+            _known.clear()
+        _known[key] = SEEN
+        return None
+    if state == SEEN or isinstance(state, int):  # check the copy against Pillow
+        want = _pillow(np.ascontiguousarray(img), size, name)
+        agree = [o for o in (True, False) if np.array_equal(_passes(img, size, name, o), want)]
+        if len(agree) == 1:
+            _known[key] = agree[0]
+        elif not agree:
+            _known[key] = PILLOW_ONLY
+        else:  # this image cannot tell the orders apart: check the next ones
+            tries = 1 if state == SEEN else state + 1
+            # after AMBIGUOUS images in a row, take Pillow's usual order (horizontal first)
+            _known[key] = True if tries >= AMBIGUOUS else tries
+        return None
+    return None
 
 
 def resize(img: npt.NDArray[np.uint8], size: tuple[int, int], name: str) -> npt.NDArray[np.uint8]:
@@ -230,10 +262,19 @@ def resize(img: npt.NDArray[np.uint8], size: tuple[int, int], name: str) -> npt.
     shape = tuple(int(v) for v in img.shape)
     if shape[:2] == (height, width):
         return img.copy()
-    order = _order(shape, size, name)
+    order = _order(img, shape, size, name)
     if order is None:
         return _pillow(np.ascontiguousarray(img), size, name)
     return _passes(img, size, name, order)
+
+
+def cache_clear() -> None:
+    """Forget every checked shape (and the coefficients and the grey check): as in a new
+    process."""
+    global _grey_checked
+    _known.clear()
+    coefficients.cache_clear()
+    _grey_checked = False
 
 
 @njit(cache=True)
@@ -248,10 +289,33 @@ def _grey(flat):  # pragma: no cover - numba
     return out
 
 
+_grey_checked = False
+_grey_trusted = True
+
+
 def grey(rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
     """Grey levels (height, width) of an RGB ``uint8`` array (height, width, 3), exactly
-    as Pillow's ``convert("L")``: (19595 R + 38470 G + 7471 B + 2**15) >> 16."""
+    as Pillow's ``convert("L")``: (19595 R + 38470 G + 7471 B + 2**15) >> 16. The first
+    call of a process compares the copy with Pillow on its image (and on every colour
+    value); if they differ, Pillow converts from then on."""
+    global _grey_checked, _grey_trusted
     rgb = np.asarray(rgb)
     if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
         raise ValueError(f"need a uint8 array (h, w, 3), got {rgb.dtype} {rgb.shape}")
-    return _grey(np.ascontiguousarray(rgb).reshape(-1)).reshape(rgb.shape[:2])
+    rgb = np.ascontiguousarray(rgb)
+    if not _grey_checked:
+        levels = np.arange(256, dtype=np.uint8)
+        probe = np.stack(np.meshgrid(levels, levels, levels[::51], indexing="ij"), -1).reshape(
+            -1, 1, 3
+        )
+        _grey_trusted = all(
+            np.array_equal(
+                _grey(x.reshape(-1)).reshape(x.shape[:2]),
+                np.asarray(Image.fromarray(x, "RGB").convert("L")),
+            )
+            for x in (rgb, np.ascontiguousarray(probe))
+        )
+        _grey_checked = True
+    if not _grey_trusted:
+        return np.asarray(Image.fromarray(rgb, "RGB").convert("L"))
+    return _grey(rgb.reshape(-1)).reshape(rgb.shape[:2])

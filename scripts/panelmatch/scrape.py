@@ -10,8 +10,10 @@ paths map onto files under the mirror folder.
 from __future__ import annotations
 
 import email.utils
+import errno
 import hashlib
 import io
+import os
 import random
 import re
 import threading
@@ -381,11 +383,24 @@ def _row(page, index, image, url, path, data, status) -> dict:
     }
 
 
-def file_row(folder: Path, relpath: str) -> dict:
-    """Manifest row of one file of a folder input (status ok, or why it cannot be read)."""
+def file_row(folder: Path, relpath: str, follow_symlinks: bool = True) -> dict:
+    """Manifest row of one file of a folder input (status ok, or why it cannot be read: a
+    symlink not followed, a dangling symlink, a symlink loop, or why it is unreadable)."""
     path = folder / relpath
+
+    def failed(status: str) -> dict:
+        return _row(None, 0, relpath, None, str(path), None, status)
+
+    if path.is_symlink():
+        target = os.readlink(path)
+        if not follow_symlinks:
+            return failed(f"symlink_not_followed: to {target} (source.follow_symlinks is false)")
     try:
         data = path.read_bytes()
     except OSError as exc:
-        return _row(None, 0, relpath, None, str(path), None, f"unreadable: {exc.strerror}")
+        if exc.errno == errno.ELOOP:
+            return failed(f"symlink_loop: {target}")
+        if exc.errno == errno.ENOENT and path.is_symlink():
+            return failed(f"dangling_symlink: to {target}")
+        return failed(f"unreadable: {exc.strerror or exc}")
     return _row(None, 0, relpath, None, str(path), data, tables.OK)

@@ -177,6 +177,10 @@ def neighbours_schema(metric_types: dict[str, pa.DataType]) -> pa.Schema:
     return pa.schema(fields)
 
 
+#: The entries of an input folder that are not input images (results/skipped.csv):
+#: path (relative to the folder), reason (chunks.SKIP_REASONS) and what was found.
+SKIPPED_COLUMNS = ["path", "reason", "detail"]
+
 #: Groups whose members come from more than one fold (results/leakage.csv).
 LEAKAGE_COLUMNS = ["cluster", "cluster_size", "folds", "images"]
 
@@ -190,12 +194,25 @@ TRUTH = pa.schema(
 )
 
 
+def _umask() -> int:
+    mask = os.umask(0o22)
+    os.umask(mask)
+    return mask
+
+
+#: The process's umask, read once: a finished file gets the mode a plain open() would give
+#: it (mkstemp's temporary files are private, 0600, and renaming keeps that).
+UMASK = _umask()
+
+
 @contextlib.contextmanager
 def _atomic(path: str | os.PathLike):
-    """Yield a temporary file name beside `path`; on success it is renamed onto `path`."""
+    """Yield a temporary file name beside `path`; on success it is renamed onto `path`,
+    with the permissions the umask allows (as a file written in place would have)."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.fchmod(fd, 0o666 & ~UMASK)
     os.close(fd)
     try:
         yield tmp
@@ -214,6 +231,7 @@ def staged_dir(path: str | os.PathLike):
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    os.chmod(stage, 0o777 & ~UMASK)  # mkdtemp's folders are private, 0700
     try:
         yield stage
         if target.exists():

@@ -4,9 +4,9 @@ import hashlib
 import os
 import sys
 
+import yaml
+from snakemake.logging import logger
 from snakemake.utils import validate
-
-validate(config, schema="../schemas/config.schema.yaml")
 
 # The core library lives beside the scripts. This workflow and every job it starts (job
 # scripts, and cluster jobs, which inherit the environment) import it from this checkout,
@@ -18,6 +18,16 @@ os.environ.update(
         [SCRIPTS] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
     )
 )
+from panelmatch import config as pm_config  # noqa: E402
+
+SCHEMA = os.path.join(workflow.basedir, "workflow", "schemas", "config.schema.yaml")
+with open(SCHEMA, encoding="utf-8") as _handle:
+    _problems = pm_config.problems(config, yaml.safe_load(_handle))
+if _problems:  # one line each, and nothing after them (not the schema and config dumps)
+    sys.stderr.write("".join(f"Invalid configuration: {p}\n" for p in _problems[:5]))
+    sys.stderr.flush()
+    sys.exit(1)
+validate(config, schema="../schemas/config.schema.yaml")
 from panelmatch import chunks as pm_chunks  # noqa: E402
 from panelmatch import hashes as pm_hashes  # noqa: E402
 from panelmatch import metrics as pm_metrics  # noqa: E402
@@ -34,7 +44,8 @@ PACKAGES = ("panelmatch", "democomic")
 
 def core_of(script):
     """The modules of PACKAGES that scripts/<script>.py imports, directly or through other
-    such modules: inputs of its rule, so that an edit to one reruns the rule (by mtime)."""
+    such modules: inputs of its rule, so that an edit to one reruns the rule (by mtime).
+    """
     import ast
 
     def module_file(package, name):
@@ -50,7 +61,9 @@ def core_of(script):
                 found += [tuple(a.name.split(".")[:2]) for a in node.names]
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 top, *rest = node.module.split(".")
-                found += [(top, rest[0])] if rest else [(top, a.name) for a in node.names]
+                found += (
+                    [(top, rest[0])] if rest else [(top, a.name) for a in node.names]
+                )
                 found.append((top, "__init__"))
             elif isinstance(node, ast.ImportFrom) and node.level == 1 and package:
                 found += [(package, node.module or a.name) for a in node.names]
@@ -66,7 +79,10 @@ def core_of(script):
 
 
 def config_error(key, message):
-    raise WorkflowError(f"Invalid configuration: {key}: {message}")
+    """Stop before any job with one line naming the key (and nothing printed after it)."""
+    sys.stderr.write(f"Invalid configuration: {key}: {message}\n")
+    sys.stderr.flush()
+    sys.exit(1)
 
 
 SOURCE = config["source"]
@@ -76,7 +92,7 @@ EDGES = config["edges"]
 #: The frames settings that decide which frames are kept and how they decode.
 FRAME_SELECTION = {
     k: config["frames"][k]
-    for k in ("mode", "count", "same", "background", "max_pixels")
+    for k in ("mode", "count", "same", "background", "max_pixels", "min_side")
 }
 HASHES = config["hashes"]
 CAPS = config["distances"]["caps"]
@@ -99,6 +115,7 @@ try:
 except ValueError as _exc:
     config_error("distances.bitmaps", str(_exc))
 EMBED = config["embeddings"]
+EMBED_SIZE = None
 if EMBED["model"]:
     if not os.path.isfile(EMBED["model"]):
         config_error("embeddings.model", f"{EMBED['model']!r} is not a file")
@@ -109,6 +126,16 @@ if EMBED["model"]:
             "embeddings.model",
             "is set but onnxruntime is not installed: pip install -e '.[deep]'",
         )
+    from panelmatch import embeddings as pm_embeddings
+
+    try:
+        _fixed = pm_embeddings.Model(
+            EMBED["model"], EMBED["output"] or None
+        ).input_size()
+        #: (width, height) frames are resized to for the model
+        EMBED_SIZE = pm_embeddings.input_size(_fixed, EMBED["width"], EMBED["height"])
+    except ValueError as _exc:
+        config_error("embeddings.model", str(_exc))
     METRICS.append(pm_metrics.COSINE)
     for _key in ("similarity", "duplicate_similarity"):
         if CAPS.get("cosine", -1) < 1 - EMBED[_key] - 1e-9:
@@ -218,7 +245,8 @@ elif TRUTH is not None and not (os.path.isfile(TRUTH) or TRUTH == DEMO_TRUTH):
     config_error("evaluation.truth", f"{TRUTH!r} is not a file")
 if not FOLDER:
     if pm_scrape.is_web(SITE["root"]):
-        if workflow.is_main_process:
+        # checked before a real run only: a dry run (-n) asks nothing of the network
+        if workflow.is_main_process and not workflow.dryrun:
             _why = pm_scrape.unreachable(SITE["root"], min(SITE["timeout"], 15))
             if _why:
                 config_error(
@@ -253,11 +281,29 @@ def previous_plan():
 
 if FOLDER:
     try:
-        _files = pm_chunks.list_images(FOLDER, SOURCE["extensions"])
+        LISTING = pm_chunks.list_images(
+            FOLDER, SOURCE["extensions"], SOURCE["hidden"], SOURCE["follow_symlinks"]
+        )
     except FileNotFoundError as _exc:
         config_error("source.folder", str(_exc))
-    CHUNK_FILES = pm_chunks.grow(_files, SOURCE["images_per_chunk"], previous_plan())
+    CHUNK_FILES = pm_chunks.grow(
+        LISTING.files, SOURCE["images_per_chunk"], previous_plan()
+    )
     N_CHUNKS = len(CHUNK_FILES)
+    if workflow.is_main_process:
+        _counts = {}
+        for _entry in LISTING.skipped:
+            _counts[_entry.reason] = _counts.get(_entry.reason, 0) + 1
+        if not LISTING.files:
+            logger.warning(
+                f"source.folder {FOLDER!r} holds no image files "
+                f"(extensions {SOURCE['extensions']}; skipped: {_counts or 'nothing'})"
+            )
+        elif _counts:
+            logger.info(
+                f"source.folder: {len(LISTING.files)} image files; skipped {_counts}"
+                " (listed in results/skipped.csv)"
+            )
 else:
     PAGE_CHUNKS = pm_chunks.page_chunks(
         SITE["first_page"], SITE["last_page"], SITE["pages_per_chunk"]
@@ -285,12 +331,23 @@ def folder_files(wildcards):
 
 
 def folder_stamp(wildcards):
-    """Sizes and modification times of a folder chunk's files: a change reruns the chunk."""
+    """Sizes and modification times of a folder chunk's files: a change reruns the chunk.
+    A file that cannot be stat'ed (a dangling symlink, a loop) is stamped by its error.
+    """
     digest = hashlib.sha256()
     for rel in folder_files(wildcards):
-        st = os.stat(os.path.join(FOLDER, rel))
-        digest.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        try:
+            st = os.stat(os.path.join(FOLDER, rel))
+            stamp = f"{st.st_size}\0{st.st_mtime_ns}"
+        except OSError as exc:
+            stamp = f"error {exc.errno}"
+        digest.update(f"{rel}\0{stamp}\n".encode())
     return digest.hexdigest()
+
+
+def skipped_entries(wildcards=None):
+    """The folder entries that are not input images, as plain lists (path, reason, detail)."""
+    return [list(entry) for entry in LISTING.skipped] if FOLDER else []
 
 
 def chunk_pages(wildcards):

@@ -21,8 +21,8 @@ rule embeddings:
     threads: EMBED["threads"]
     params:
         output=EMBED["output"] or "",
-        width=EMBED["width"],
-        height=EMBED["height"],
+        width=(EMBED_SIZE or (0, 0))[0],
+        height=(EMBED_SIZE or (0, 0))[1],
         mean=EMBED["mean"],
         std=EMBED["std"],
         batch_size=EMBED["batch_size"],

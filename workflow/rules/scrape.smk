@@ -15,8 +15,23 @@ if FOLDER:
             folder=FOLDER,
             files=folder_files,
             stamp=folder_stamp,
+            follow_symlinks=SOURCE["follow_symlinks"],
         script:
             "../../scripts/ingest.py"
+
+    rule skipped:
+        input:
+            code=core_of("skipped"),
+        output:
+            "results/skipped.csv",
+        log:
+            "logs/skipped.log",
+        conda:
+            ENV
+        params:
+            entries=skipped_entries(),
+        script:
+            "../../scripts/skipped.py"
 
 else:
 

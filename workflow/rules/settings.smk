@@ -22,6 +22,11 @@ rule settings:
         metrics=METRICS,
         hash_bits=HASH_BITS,
         rule=CLUSTERS,
-        embeddings=EMBED,
+        # with the input size the frames are resized to (the model's when it fixes one)
+        embeddings=(
+            {**EMBED, "width": EMBED_SIZE[0], "height": EMBED_SIZE[1]}
+            if EMBED_SIZE
+            else EMBED
+        ),
     script:
         "../../scripts/settings.py"

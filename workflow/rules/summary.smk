@@ -11,6 +11,7 @@ rule summary:
         pairs="results/pairs.parquet",
         evaluation=evaluation_input,
         embeddings=embedding_outputs,
+        skipped=["results/skipped.csv"] if FOLDER else [],
         code=core_of("summary"),
     output:
         summary=report(
@@ -21,5 +22,7 @@ rule summary:
         "logs/summary.log",
     conda:
         ENV
+    params:
+        folder=FOLDER or "",
     script:
         "../../scripts/summary.py"
