@@ -1,6 +1,7 @@
 # panelmatch: find reused art in a large image collection.
-# Data flow: scrape (or ingest a folder) -> features (frames, edges, hashes) -> distances
-# -> clusters -> evaluate (with a ground truth) -> summary and report. See README.md.
+# Data flow: scrape (or ingest a folder) -> features (frames, edges, hashes, ...) ->
+# distances -> groups -> evaluate (with a ground truth) -> summary, neighbours, plots,
+# leakage and the gallery. See README.md and docs/development.md.
 
 from snakemake.utils import min_version
 
@@ -19,10 +20,13 @@ include: "workflow/rules/scrape.smk"
 include: "workflow/rules/features.smk"
 include: "workflow/rules/embeddings.smk"
 include: "workflow/rules/distances.smk"
-include: "workflow/rules/clusters.smk"
+include: "workflow/rules/groups.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/summary.smk"
-include: "workflow/rules/report.smk"
+include: "workflow/rules/neighbours.smk"
+include: "workflow/rules/plots.smk"
+include: "workflow/rules/leakage.smk"
+include: "workflow/rules/gallery.smk"
 include: "workflow/rules/settings.smk"
 
 
@@ -32,15 +36,15 @@ localrules:
     all,
     summary,
     leakage,
-    cluster_folders,
+    group_folders,
     settings,
 
 
 rule all:
     default_target: True
     input:
-        "results/clusters.parquet",
-        "results/clusters.csv",
+        "results/groups.parquet",
+        "results/groups.csv",
         "results/pairs.parquet",
         "results/failures.csv",
         "results/summary.txt",
@@ -49,5 +53,5 @@ rule all:
         embedding_outputs,
         "results/neighbours.parquet",
         "results/leakage.csv",
-        "results/report",
-        ["results/clusters"] if config["report"]["cluster_folders"] else [],
+        "results/gallery",
+        ["results/group_folders"] if config["gallery"]["group_folders"] else [],

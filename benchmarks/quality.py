@@ -14,7 +14,7 @@ Runs the real workflow once per collection, each in a directory of its own (defa
   against its ``groups.csv``, with the ``species`` column as "don't care".
 
 A collection whose folder is absent is skipped with a message. Every rule of
-``evaluation.compare`` is scored with the configured one (``clusters``) from the same stored
+``evaluation.compare`` is scored with the configured one (``matching``) from the same stored
 distances. Prints one table (rule x collection: precision, recall, F1, largest group, and
 each rule's worst F1 over the collections), then one JSON line. Extra configuration files
 (--configfile, repeatable) are applied to every collection, after its own settings.
@@ -62,7 +62,7 @@ def run(name: str, cfg: dict, workdir: Path, cores: int, extra: list[Path]) -> d
         "-m",
         "snakemake",
         "results/evaluation.json",
-        "results/clusters.parquet",
+        "results/groups.parquet",
         "results/settings.json",
         "-s",
         str(REPO / "Snakefile"),

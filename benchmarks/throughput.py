@@ -7,7 +7,7 @@ Generates, once and deterministically, N GIF panels of 650x450 in --corpus (outs
 repository; default /tmp/panelmatch-corpus-N). They are derived from the demo comic's
 scenes: 1 in 5 is a fresh drawing, the others reuse one with a crop, a shift, a recolour
 (palette permutation), new lettering, or an exact copy. Then it runs the real workflow in
-folder mode from a clean results directory up to results/clusters.parquet, and prints the
+folder mode from a clean results directory up to results/groups.parquet, and prints the
 wall time of each stage (sums and maxima of Snakemake's benchmark files), the total wall
 time, the peak memory of any job, and images per second, then one JSON line.
 Not part of the test suite: it measures speed, the tests check behaviour.
@@ -168,7 +168,7 @@ def main() -> None:
         sys.executable,
         "-m",
         "snakemake",
-        "results/clusters.parquet",
+        "results/groups.parquet",
         "-s",
         str(REPO / "Snakefile"),
         "--directory",

@@ -23,7 +23,7 @@ document = {
     **covered,
     "rule": dict(p.rule),
 }
-rules = {"clusters": dict(p.rule)}
+rules = {"configured": dict(p.rule)}
 rules.update({name: {**p.rule, **overrides} for name, overrides in p.compare.items()})
 if not covered["covered"]:
     document["message"] = (
@@ -47,7 +47,7 @@ else:
     results = {}
     for name, matching in rules.items():
         a, b, distances = pairs.concat(kept[name], list(p.metrics))
-        labels, links, pick = grouping.cluster(
+        labels, links, pick = grouping.group_images(
             len(names), a, b, distances, counts, hash_bits, matching, image_of
         )
         sizes = grouping.sizes(labels)
@@ -64,7 +64,7 @@ else:
             "grouped_images": int((sizes > 1).sum()),
             "largest_group": int(sizes.max()) if len(sizes) else 0,
         }
-        if name == "clusters":
+        if name == "configured":
             document["dont_care_pairs"] = [list(pair) for pair in ignored]
         log.info(
             "%s: precision %.3f recall %.3f F1 %.3f",

@@ -13,7 +13,7 @@ log = logs.to_file(snakemake.log[0])
 inp, p = snakemake.input, snakemake.params
 out_dir = Path(snakemake.output[0])
 
-clusters = tables.read(inp.clusters)
+table = tables.read(inp.groups)
 pairs = tables.read(inp.pairs)
 neigh = tables.read(inp.neighbours)
 thumbs = tables.read_many(inp.thumbs)
@@ -22,11 +22,11 @@ thumb = {(r.image, r.frame): r for r in thumbs.itertuples(index=False)}
 number = {image: k for k, image in enumerate(dict.fromkeys(thumbs["image"]))}
 first_frame = thumbs.drop_duplicates("image").set_index("image")["frame"]
 kept = thumbs.groupby("image", sort=False).size()
-clusters["number"] = clusters["image"].map(number)
-label = dict(zip(clusters["image"], clusters["cluster"], strict=True))
-pairs["cluster"] = pairs["image_a"].map(label)
+table["number"] = table["image"].map(number)
+label = dict(zip(table["image"], table["group"], strict=True))
+pairs["group"] = pairs["image_a"].map(label)
 shown = {}
-for _cluster, joined in pairs[pairs["cluster"] == pairs["image_b"].map(label)].groupby("cluster"):
+for _group, joined in pairs[pairs["group"] == pairs["image_b"].map(label)].groupby("group"):
     shown.update(gallery.matching_frames(joined.to_dict("records")))
 
 
@@ -57,7 +57,7 @@ with tables.staged_dir(out_dir) as stage:
             height=int(t.height),
         )
 
-    for row in clusters.itertuples(index=False):
+    for row in table.itertuples(index=False):
         frame = shown.get(row.image, int(first_frame[row.image]))
         t = thumb[(row.image, frame)]
         members[row.image] = gallery.Member(
@@ -76,19 +76,19 @@ with tables.staged_dir(out_dir) as stage:
     metrics = list(p.metrics)
     columns = ["image_a", "frame_a", "image_b", "frame_b", *metrics, "edge_threshold", "ratio"]
     groups = []
-    for cluster, rows in clusters[clusters["cluster_size"] > 1].groupby("cluster", sort=True):
-        joined = pairs[pairs["cluster"] == cluster]
+    for label_of, rows in table[table["group_size"] > 1].groupby("group", sort=True):
+        joined = pairs[pairs["group"] == label_of]
         ratio = joined["ratio"].mean() if len(joined) else 1.0
         groups.append(
             gallery.Group(
-                cluster=int(cluster),
+                group=int(label_of),
                 members=[members[i] for i in rows["image"]],
                 pairs=joined[columns].to_dict("records"),
                 tightness=float(ratio),
             )
         )
     groups = gallery.order_groups(groups, p.order)
-    where = {g.cluster: gallery.page_name(k // p.groups_per_page) for k, g in enumerate(groups)}
+    where = {g.group: gallery.page_name(k // p.groups_per_page) for k, g in enumerate(groups)}
 
     (stage / "plots").mkdir()
     plots = []
@@ -103,7 +103,7 @@ with tables.staged_dir(out_dir) as stage:
         (stage / name).write_text(text, encoding="utf-8")
 
     (stage / "image").mkdir()
-    size = dict(zip(clusters["image"], clusters["cluster_size"], strict=True))
+    size = dict(zip(table["image"], table["group_size"], strict=True))
     by_image = {image: rows for image, rows in neigh.groupby("image", sort=False)}
     for image, member in members.items():
         rows = by_image.get(image, neigh.iloc[0:0]).to_dict("records")

@@ -6,18 +6,18 @@ from panelmatch import logs, tables
 snakemake = snakemake  # noqa: F821 - injected by Snakemake
 log = logs.to_file(snakemake.log[0])
 folds = list(snakemake.params.folds)
-clusters = tables.read(snakemake.input.clusters, ["image", "cluster", "cluster_size"])
-clusters["fold"] = (
-    clusters["image"].str.split("/").str[0].where(clusters["image"].str.contains("/", regex=False))
+groups = tables.read(snakemake.input.groups, ["image", "group", "group_size"])
+groups["fold"] = (
+    groups["image"].str.split("/").str[0].where(groups["image"].str.contains("/", regex=False))
 )
-clusters = clusters[clusters["fold"].isin(folds) & (clusters["cluster_size"] > 1)]
+groups = groups[groups["fold"].isin(folds) & (groups["group_size"] > 1)]
 rows = []
-for cluster, members in clusters.groupby("cluster", sort=True):
+for cluster, members in groups.groupby("group", sort=True):
     if members["fold"].nunique() > 1:
         rows.append(
             {
-                "cluster": cluster,
-                "cluster_size": int(members["cluster_size"].iloc[0]),
+                "group": cluster,
+                "group_size": int(members["group_size"].iloc[0]),
                 "folds": ",".join(sorted(members["fold"].unique())),
                 "images": ";".join(members["image"]),
             }

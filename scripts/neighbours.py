@@ -42,7 +42,7 @@ out["neighbour_frame"] = np.where(first, found.get("frame_b", []), found.get("fr
 for m in metric_max:
     out[m] = found.get(m, np.zeros(0))
 out["edge_threshold"] = np.asarray(found.get("edge_threshold", []), dtype=np.float32)
-# the same rule as the clusters rule, so exactly the pairs of results/pairs.parquet
+# the same rule as the groups rule, so exactly the pairs of results/pairs.parquet
 out["linked"] = np.asarray(found.get("linked", []), dtype=bool)
 out["link"] = found.get("link", np.zeros(0, dtype=object))
 metric_types = {m: tables.distance_type(largest) for m, largest in metric_max.items()}

@@ -3,21 +3,22 @@
 import json
 
 import pandas as pd
-import pyarrow.parquet as pq
-from panelmatch import logs, report, tables
+from panelmatch import logs, pairs, summary, tables
 
 snakemake = snakemake  # noqa: F821 - injected by Snakemake
 log = logs.to_file(snakemake.log[0])
 inp = snakemake.input
 
 manifest = tables.read_many(inp.manifests)
-clusters = tables.read(inp.clusters)
+groups = tables.read(inp.groups)
 skipped = (
     pd.read_csv(inp.skipped[0], dtype=str, keep_default_na=False)
     if inp.skipped
     else pd.DataFrame(columns=tables.SKIPPED_COLUMNS)
 )
-failed = report.failures(manifest, tables.read_many(inp.failures), skipped, snakemake.params.folder)
+failed = summary.failures(
+    manifest, tables.read_many(inp.failures), skipped, snakemake.params.folder
+)
 tables.write_csv(failed, snakemake.output.failures)
 
 evaluation = None
@@ -27,17 +28,17 @@ if inp.evaluation:
 embedding = None
 if inp.embeddings:
     groups_path, duplicates_path, representatives_path, _plot = inp.embeddings
-    embedding = report.embedding_summary(
+    embedding = summary.embedding_summary(
         tables.read(groups_path),
         pd.read_csv(duplicates_path, dtype={"duplicate_of": str}, keep_default_na=False),
         pd.read_csv(representatives_path),
     )
-text = report.summary(
+text = summary.text(
     manifest,
     failed,
-    clusters,
-    pairs_stored=sum(pq.ParquetFile(path).metadata.num_rows for path in inp.shards),
-    pairs_linked=pq.ParquetFile(inp.pairs).metadata.num_rows,
+    groups,
+    pairs_stored=pairs.count(inp.shards),
+    pairs_linked=pairs.count([inp.pairs]),
     evaluation=evaluation,
     embedding=embedding,
     skipped=skipped,

@@ -47,7 +47,7 @@ def test_every_rule_has_a_log_and_its_own_script():
         "features",
         "thumbnails",
         "distances",
-        "clusters",
+        "groups",
         "summary",
     } <= set(rules)
     for name, block in rules.items():
@@ -121,5 +121,5 @@ def test_every_rule_depends_on_the_modules_its_script_uses():
             assert space["core_of"](name) == closure_of(name), name
             checked += 1
     assert checked >= 15
-    assert str(CORE / "rule.py") in closure_of("clusters")
+    assert str(CORE / "rule.py") in closure_of("groups")
     assert str(SCRIPTS / "democomic" / "lettering.py") in closure_of("demo_site")

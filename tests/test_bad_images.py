@@ -88,9 +88,9 @@ def test_every_bad_file_is_listed_and_the_rest_go_through(tmp_path):
         "evaluation": {"truth": None},
     }
     snakemake(run, configfile=write_config(tmp_path / "bad.yaml", cfg))
-    clusters = pd.read_csv(run / "results/clusters.csv")
+    groups = pd.read_csv(run / "results/groups.csv")
     failures = pd.read_csv(run / "results/failures.csv")
-    assert sorted(clusters["image"]) == sorted(k for k in files() if k.startswith("ok/"))
+    assert sorted(groups["image"]) == sorted(k for k in files() if k.startswith("ok/"))
     reasons = dict(zip(failures["image"], failures["reason"], strict=True))
     assert sorted(reasons) == sorted(k for k in files() if k.startswith(("bad/", "small/")))
     # trivial images are too small to compare, not identical to each other
@@ -104,8 +104,8 @@ def test_every_bad_file_is_listed_and_the_rest_go_through(tmp_path):
     assert reasons["bad/truncated.gif"].startswith(("corrupt image data", "unreadable"))
     assert set(failures["stage"]) == {"frames"}
     assert (failures["input"] == str(folder) + "/" + failures["image"]).all()
-    by_image = clusters.set_index("image")
-    assert by_image.loc["ok/plain.gif", "cluster"] == by_image.loc["ok/same.gif", "cluster"]
+    by_image = groups.set_index("image")
+    assert by_image.loc["ok/plain.gif", "group"] == by_image.loc["ok/same.gif", "group"]
     summary = (run / "results/summary.txt").read_text()
     assert (
         "inputs (images found):      14" in summary and "processed + failed:         14" in summary
@@ -122,8 +122,8 @@ def test_every_frame_mode_keeps_the_frames_before_a_broken_one(tmp_path):
     run.mkdir()
     cfg = {"source": {"folder": str(folder)}, "frames": {"mode": "all"}}
     snakemake(run, configfile=write_config(tmp_path / "all.yaml", cfg))
-    clusters = pd.read_csv(run / "results/clusters.csv")
-    assert sorted(clusters["image"]) == ["broken.gif", "plain.gif"]
+    groups = pd.read_csv(run / "results/groups.csv")
+    assert sorted(groups["image"]) == ["broken.gif", "plain.gif"]
     edges = pd.read_parquet(next((run / "results/edges").glob("*.parquet")))
     assert edges.loc[edges["image"] == "broken.gif", "frame"].tolist() == [0]
     failures = pd.read_csv(run / "results/failures.csv")

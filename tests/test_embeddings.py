@@ -177,7 +177,7 @@ def deep_run(tmp_path_factory, model_path):
     cfg = copy.deepcopy(SMALL_DEMO)
     # no embeddings.width/height: the model's input is fixed at 16 x 16, and that is used
     cfg["embeddings"] = {"model": str(model_path), "batch_size": 5, "k_range": [2, 6]}
-    cfg["clusters"] = {"cosine_max": 0.002}
+    cfg["matching"] = {"cosine_max": 0.002}
     snakemake(workdir, configfile=write_config(workdir / "deep.yaml", cfg))
     return workdir
 
@@ -271,7 +271,7 @@ def test_workflow_cosine_pairs_equal_numpy_and_reach_the_groups(deep_run):
     assert len(reps) == best and reps["members"].sum() == len(images)
     text = (res / "summary.txt").read_text()
     assert "embeddings (deep fingerprints):" in text and f"k = {best}" in text
-    assert (res / "report/plots/kmedoids.png").is_file()
+    assert (res / "gallery/plots/kmedoids.png").is_file()
 
 
 @pytest.mark.workflow

@@ -79,8 +79,8 @@ def test_workflow_completes_and_counts_every_fault(fault_server, tmp_path):
     expected_failed = {k: v for k, v in EXPECTED.items() if v != "ok"}
     assert dict(zip(failures["image"], failures["reason"], strict=True)) == expected_failed
     assert set(failures["stage"]) == {"scrape"}
-    clusters = pd.read_csv(tmp_path / "results/clusters.csv")
-    assert sorted(clusters["image"]) == sorted(k for k, v in EXPECTED.items() if v == "ok")
+    groups = pd.read_csv(tmp_path / "results/groups.csv")
+    assert sorted(groups["image"]) == sorted(k for k, v in EXPECTED.items() if v == "ok")
     summary = (tmp_path / "results/summary.txt").read_text()
     assert f"inputs (images found):      {len(EXPECTED)}" in summary
     assert f"processed + failed:         {len(EXPECTED)}" in summary

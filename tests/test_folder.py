@@ -8,7 +8,7 @@ import shutil
 import pandas as pd
 import pytest
 from conftest import snakemake, write_config
-from panelmatch import chunks, report
+from panelmatch import chunks, summary
 
 pytestmark = pytest.mark.workflow
 
@@ -38,16 +38,16 @@ def run(tmp_path, folder, **source):
     cfg = {"source": {"folder": str(folder), **source}}
     snakemake(tmp_path, configfile=write_config(tmp_path / "c.yaml", cfg))
     res = tmp_path / "results"
-    clusters = pd.read_csv(res / "clusters.csv", keep_default_na=False)
+    groups = pd.read_csv(res / "groups.csv", keep_default_na=False)
     failures = pd.read_csv(res / "failures.csv", keep_default_na=False)
     skipped = pd.read_csv(res / "skipped.csv", keep_default_na=False)
-    return clusters, failures, skipped, (res / "summary.txt").read_text()
+    return groups, failures, skipped, (res / "summary.txt").read_text()
 
 
 def test_broken_symlinks_are_failures_and_the_run_goes_on(tmp_path, folder):
     before = os.umask(0o022)
     try:
-        clusters, failures, skipped, summary = run(tmp_path, folder)
+        groups, failures, skipped, summary = run(tmp_path, folder)
     finally:
         os.umask(before)
     # every output gets the permissions the umask allows, as a plain open() would give
@@ -56,7 +56,7 @@ def test_broken_symlinks_are_failures_and_the_run_goes_on(tmp_path, folder):
         want = 0o755 if path.is_dir() and not path.is_symlink() else 0o644
         assert path.is_symlink() or mode == want, (path, oct(mode))
     # symlinks to files are followed, wherever they point, and so are symlinked folders
-    assert sorted(clusters["image"]) == ["a.gif", "elsewhere/far.gif", "far.gif", "sub/b.gif"]
+    assert sorted(groups["image"]) == ["a.gif", "elsewhere/far.gif", "far.gif", "sub/b.gif"]
     reasons = dict(zip(failures["image"], failures["reason"], strict=True))
     assert reasons["gone.png"] == "dangling_symlink: to /nowhere/gone.png"
     assert reasons["loop.gif"] == "symlink_loop: loop.gif"
@@ -74,10 +74,10 @@ def test_broken_symlinks_are_failures_and_the_run_goes_on(tmp_path, folder):
 
 
 def test_symlinks_can_be_refused_and_hidden_names_taken(tmp_path, folder):
-    clusters, failures, skipped, summary = run(tmp_path, folder, follow_symlinks=False, hidden=True)
-    assert sorted(clusters["image"]) == [
-        ".hidden/c.gif",
+    groups, failures, skipped, summary = run(tmp_path, folder, follow_symlinks=False, hidden=True)
+    assert sorted(groups["image"]) == [
         "..%2f..%2fevil.png",
+        ".hidden/c.gif",
         "a.gif",
         "sub/b.gif",
     ]
@@ -122,7 +122,7 @@ def test_an_unreadable_subfolder_is_listed(tmp_path, monkeypatch):
     skipped = pd.DataFrame([list(s) for s in listing.skipped], columns=["path", "reason", "detail"])
     manifest = pd.DataFrame(columns=["page", "index", "image", "url", "path", "status"])
     stage = pd.DataFrame(columns=["image", "path", "stage", "reason"])
-    failed = report.failures(manifest, stage, skipped, str(tmp_path))
+    failed = summary.failures(manifest, stage, skipped, str(tmp_path))
     assert failed.to_dict("records") == [
         {
             "input": str(tmp_path / "locked"),

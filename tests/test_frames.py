@@ -102,8 +102,8 @@ def run(root, folder, mode, name):
 
 
 def cluster_of(res):
-    clusters = pd.read_parquet(res / "clusters.parquet").set_index("image")["cluster"]
-    return clusters
+    groups = pd.read_parquet(res / "groups.parquet").set_index("image")["group"]
+    return groups
 
 
 def test_reuse_in_a_third_frame_is_found_in_all_mode_only(animated_folder):
@@ -135,9 +135,9 @@ def test_reuse_in_a_third_frame_is_found_in_all_mode_only(animated_folder):
         neigh = pd.read_parquet(res / "neighbours.parquet")
         top = neigh[(neigh["image"] == "base.gif") & (neigh["rank"] == 1)].iloc[0]
         assert top["neighbour"] == "anim.gif" and top["neighbour_frame"] == 2
-        html = (res / "report/index.html").read_text()
+        html = (res / "gallery/index.html").read_text()
         assert "anim.gif · frame 2" in html
-        assert len(list((res / "report/thumbs").glob("*.webp"))) == len(edges)
+        assert len(list((res / "gallery/thumbs").glob("*.webp"))) == len(edges)
 
     # the query computes the same frames: anim.gif finds base.gif through its third frame
     index = query.load(res)

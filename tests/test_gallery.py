@@ -1,5 +1,5 @@
 """The gallery in a real headless browser, escaping of untrusted names, the Snakemake report,
-cluster folders and the leakage table."""
+group folders and the leakage table."""
 
 import os
 import shutil
@@ -68,10 +68,10 @@ def broken_images(driver) -> list[str]:
 
 @needs_browser
 def test_gallery_in_a_browser(small_demo_run, browser, tmp_path):
-    report = small_demo_run / "results/report"
-    clusters = pd.read_parquet(small_demo_run / "results/clusters.parquet")
-    expected_groups = clusters.loc[clusters["cluster_size"] > 1, "cluster"].nunique()
-    pages = sorted(report.glob("index.html")) + sorted(report.glob("page-*.html"))
+    site = small_demo_run / "results/gallery"
+    groups = pd.read_parquet(small_demo_run / "results/groups.parquet")
+    expected_groups = groups.loc[groups["group_size"] > 1, "group"].nunique()
+    pages = sorted(site.glob("index.html")) + sorted(site.glob("page-*.html"))
     cards = 0
     for page in pages:
         load(browser, page)
@@ -79,7 +79,7 @@ def test_gallery_in_a_browser(small_demo_run, browser, tmp_path):
         assert broken_images(browser) == [], page.name
         cards += len(browser.find_elements("css selector", "section.card"))
     assert cards == expected_groups > 0
-    load(browser, report / "index.html")
+    load(browser, site / "index.html")
     browser.save_screenshot(str(tmp_path / "gallery.png"))
     assert (tmp_path / "gallery.png").stat().st_size > 10_000
     medoids = browser.find_elements("css selector", "section.card figure.medoid")
@@ -95,12 +95,12 @@ def test_gallery_in_a_browser(small_demo_run, browser, tmp_path):
     load(browser, Path(browser.current_url.removeprefix("file://")))
     assert problems(browser) == [] and broken_images(browser) == []
     assert len(browser.find_elements("css selector", "table tr")) > 1
-    load(browser, report / "overview.html")
+    load(browser, site / "overview.html")
     assert problems(browser) == [] and broken_images(browser) == []
     assert len(browser.find_elements("css selector", ".plots img")) == 3
-    load(browser, report / "index.html")  # first load: the page and every image on it
+    load(browser, site / "index.html")  # first load: the page and every image on it
     srcs = browser.execute_script("return [...document.images].map(i => i.src);")
-    first_load = (report / "index.html").stat().st_size + sum(
+    first_load = (site / "index.html").stat().st_size + sum(
         Path(s.removeprefix("file://")).stat().st_size for s in srcs
     )
     assert first_load < 2_000_000
@@ -133,17 +133,17 @@ def test_card_escapes_untrusted_names():
 
 
 def test_groups_are_ordered_and_paginated():
-    def group(cluster, n, tight, pages):
+    def group(label, n, tight, pages):
         ms = [
             gallery.Member(i, f"{i}", p, None, i == 0, f"thumbs/{i}.webp", 1, 1)
             for i, p in zip(range(n), pages, strict=True)
         ]
-        return gallery.Group(cluster, ms, tightness=tight)
+        return gallery.Group(label, ms, tightness=tight)
 
     gs = [group(0, 2, 0.5, [1, 90]), group(1, 3, 0.1, [5, 6, 7]), group(2, 2, 0.9, [1, 2])]
-    assert [g.cluster for g in gallery.order_groups(gs, "size")] == [1, 0, 2]
-    assert [g.cluster for g in gallery.order_groups(gs, "tightness")] == [1, 0, 2]
-    assert [g.cluster for g in gallery.order_groups(gs, "span")] == [0, 1, 2]
+    assert [g.group for g in gallery.order_groups(gs, "size")] == [1, 0, 2]
+    assert [g.group for g in gallery.order_groups(gs, "tightness")] == [1, 0, 2]
+    assert [g.group for g in gallery.order_groups(gs, "span")] == [0, 1, 2]
     pages = gallery.index_pages(gs, ["edges"], 2, "t", "s", [], [])
     assert sorted(pages) == ["index.html", "overview.html", "page-2.html"]
     assert (
@@ -164,7 +164,7 @@ def test_hostile_file_names_do_not_execute(tmp_path, browser, small_demo_run):
     run.mkdir()
     cfg = {"source": {"folder": str(folder)}, "evaluation": {"truth": None}}
     snakemake(run, configfile=write_config(tmp_path / "c.yaml", cfg))
-    load(browser, run / "results/report/index.html")
+    load(browser, run / "results/gallery/index.html")
     assert browser.title != "pwned"
     assert browser.execute_script("return document.querySelectorAll('script').length") == 0
     captions = " ".join(e.text for e in browser.find_elements("css selector", "figcaption"))
@@ -178,7 +178,7 @@ def test_snakemake_report_zip(small_demo_run):
     with zipfile.ZipFile(small_demo_run / "report.zip") as z:
         names = z.namelist()
     assert any(n.endswith("report.html") for n in names)
-    n_images = len(pd.read_parquet(small_demo_run / "results/clusters.parquet"))
+    n_images = len(pd.read_parquet(small_demo_run / "results/groups.parquet"))
     assert any(n.endswith("/index.html") for n in names)  # the gallery, whole
     assert sum("/thumbs/" in n for n in names) == n_images
     assert sum("/image/" in n for n in names) == n_images
@@ -186,7 +186,7 @@ def test_snakemake_report_zip(small_demo_run):
     assert any(n.endswith("summary.txt") for n in names)
 
 
-def test_cluster_folders_and_leakage(small_demo_run, tmp_path):
+def test_group_folders_and_leakage(small_demo_run, tmp_path):
     images = sorted((small_demo_run / "results/images").glob("*.gif"))
     folder = tmp_path / "in"
     for sub in ("train", "test", "other"):
@@ -200,22 +200,22 @@ def test_cluster_folders_and_leakage(small_demo_run, tmp_path):
     run.mkdir()
     cfg = {
         "source": {"folder": str(folder)},
-        "report": {"cluster_folders": True},
+        "gallery": {"group_folders": True},
         "evaluation": {"truth": None},
     }
     snakemake(run, configfile=write_config(tmp_path / "c.yaml", cfg))
-    clusters = pd.read_csv(run / "results/clusters.csv").set_index("image")
+    groups = pd.read_csv(run / "results/groups.csv").set_index("image")
     leakage = pd.read_csv(run / "results/leakage.csv")
-    leaked = clusters.loc["train/a.gif", "cluster"]
-    assert leakage["cluster"].tolist() == [leaked] and leakage["folds"].tolist() == ["test,train"]
+    leaked = groups.loc["train/a.gif", "group"]
+    assert leakage["group"].tolist() == [leaked] and leakage["folds"].tolist() == ["test,train"]
     assert {"train/a.gif", "test/a_again.gif"} <= set(leakage["images"][0].split(";"))
-    grouped = clusters[clusters["cluster_size"] > 1]
-    links = sorted((run / "results/clusters").rglob("*.gif"))
+    grouped = groups[groups["group_size"] > 1]
+    links = sorted((run / "results/group_folders").rglob("*.gif"))
     assert len(links) == len(grouped) >= 4
     for link in links:
         assert link.is_symlink() and not os.path.isabs(os.readlink(link))
         image = link.name.replace("__", "/")
-        assert link.parent.name == f"cluster_{clusters.loc[image, 'cluster']}"
-        assert link.parent.parent.name == f"size_{clusters.loc[image, 'cluster_size']}"
+        assert link.parent.name == f"group_{groups.loc[image, 'group']}"
+        assert link.parent.parent.name == f"size_{groups.loc[image, 'group_size']}"
         assert link.resolve() == (folder / image).resolve()
-    assert "Groups spanning folds (1)" in (run / "results/report/index.html").read_text()
+    assert "Groups spanning folds (1)" in (run / "results/gallery/index.html").read_text()

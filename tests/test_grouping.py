@@ -69,18 +69,18 @@ def test_louvain_splits_at_the_weak_bridge_and_is_deterministic():
 def sequential_notebook(n, distance, threshold):
     """The seeds' notebook, literally: each image joins the cluster holding its nearest
     earlier image (first cluster on ties) when that distance is under the threshold."""
-    clusters = []
+    groups = []
     for k in range(n):
         best, nearest = None, None
-        for index, members in enumerate(clusters):
+        for index, members in enumerate(groups):
             d = min(distance[k][m] for m in members)
             if best is None or d < best:
                 best, nearest = d, index
         if best is not None and best < threshold:
-            clusters[nearest].append(k)
+            groups[nearest].append(k)
         else:
-            clusters.append([k])
-    return clusters
+            groups.append([k])
+    return groups
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -145,7 +145,9 @@ def test_cluster_links_groups_and_guards():
         "dhash": np.array([30] * 8),
     }
     matching = {**RULE, "method": "greedy_modularity"}
-    labels, links, _ = grouping.cluster(6, a, b, d, {"edge_pixels": pixels}, HASH_BITS, matching)
+    labels, links, _ = grouping.group_images(
+        6, a, b, d, {"edge_pixels": pixels}, HASH_BITS, matching
+    )
     assert links.keep.tolist() == [True, True, True, True, True, True, False, False]
     assert grouping.sizes(labels).tolist() == [4, 4, 4, 4, 1, 1]
 

@@ -11,7 +11,7 @@ from conftest import SMALL_DEMO, snakemake, write_config
 pytestmark = pytest.mark.workflow
 
 #: What these tests compare; the report stages are left out to keep them quick.
-TARGETS = ("results/clusters.parquet", "results/pairs.parquet", "results/neighbours.parquet")
+TARGETS = ("results/groups.parquet", "results/pairs.parquet", "results/neighbours.parquet")
 
 
 def job_counts(output: str) -> dict[str, int]:
@@ -38,9 +38,7 @@ def test_a_longer_comic_computes_only_the_new_chunk(small_demo_run, tmp_path):
     # chunks_per_shard 2: groups [0, 1] and [2]; the shards with the new group: (0,1), (1,1)
     assert jobs["distances"] == 2
     # the same result as the clean run over pages 1-24
-    same_files(
-        tmp_path, small_demo_run, ["clusters.parquet", "pairs.parquet", "neighbours.parquet"]
-    )
+    same_files(tmp_path, small_demo_run, ["groups.parquet", "pairs.parquet", "neighbours.parquet"])
 
 
 def test_a_fuller_folder_computes_only_new_chunks(small_demo_run, tmp_path):
@@ -66,4 +64,4 @@ def test_a_fuller_folder_computes_only_new_chunks(small_demo_run, tmp_path):
     clean = tmp_path / "clean"
     clean.mkdir()
     snakemake(clean, *TARGETS, configfile=path)
-    same_files(grown, clean, ["clusters.parquet", "pairs.parquet", "neighbours.parquet"])
+    same_files(grown, clean, ["groups.parquet", "pairs.parquet", "neighbours.parquet"])

@@ -32,15 +32,15 @@ def demo_run(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("matching")
     snakemake(workdir)
     default = json.loads((workdir / "results/evaluation.json").read_text())
-    clusters = pd.read_parquet(workdir / "results/clusters.parquet")
+    groups = pd.read_parquet(workdir / "results/groups.parquet")
     snakemake(workdir, configfile=REPO / "benchmarks/methods.yaml")
     methods = json.loads((workdir / "results/evaluation.json").read_text())
-    return workdir, default, clusters, methods
+    return workdir, default, groups, methods
 
 
 def test_default_rule_meets_the_targets_on_the_demo(demo_run):
     _, default, _, _ = demo_run
-    scores = default["results"]["clusters"]
+    scores = default["results"]["configured"]
     assert scores["f1"] >= 0.97, scores
     for relation, floor in REQUIRED.items():
         by = scores["by_relation"][relation]
@@ -62,22 +62,22 @@ def test_summary_shows_the_scores_and_the_comparison(demo_run):
 
 
 def test_every_method_of_the_toolbox_runs_and_is_scored(demo_run):
-    workdir, default, clusters, methods = demo_run
+    workdir, default, groups, methods = demo_run
     results = methods["results"]
     assert set(default["results"]) < set(results)  # the defaults' entries plus the methods'
     # the configured rule only reads its own metrics: more metrics change nothing
-    assert results["clusters"] == default["results"]["clusters"]
-    pd.testing.assert_frame_equal(pd.read_parquet(workdir / "results/clusters.parquet"), clusters)
+    assert results["configured"] == default["results"]["configured"]
+    pd.testing.assert_frame_equal(pd.read_parquet(workdir / "results/groups.parquet"), groups)
     pairs = pd.read_parquet(workdir / "results/pairs.parquet")
     for column in ["edges_tolerant", "bw", "bw_inverse", "colorhash", "edges_phash"]:
         assert column in pairs.columns
     # baselines the study measured behave as it found: black-and-white pixels over-match,
     # the plain study rule misses more than the default
-    assert results["bw_global"]["precision"] < results["clusters"]["precision"]
-    assert results["study"]["recall"] < results["clusters"]["recall"]
+    assert results["bw_global"]["precision"] < results["configured"]["precision"]
+    assert results["study"]["recall"] < results["configured"]["recall"]
     # heavy lettering is found by same_art and the text lines, not by the edges
     heavy = {n: results[n]["by_relation"]["heavy_lettering"]["recall"] for n in results}
-    assert heavy["edges_mirror_only"] < 0.5 and heavy["clusters"] >= 0.8
+    assert heavy["edges_mirror_only"] < 0.5 and heavy["configured"] >= 0.8
     assert heavy["same_art_only"] > heavy["edges_mirror_only"]
     assert heavy["lines_only"] > heavy["edges_mirror_only"]
     for name, scores in results.items():
@@ -87,10 +87,10 @@ def test_every_method_of_the_toolbox_runs_and_is_scored(demo_run):
 def test_every_frame_finds_the_reuse_hidden_in_a_later_frame(demo_run, tmp_path):
     workdir, default, _, _ = demo_run
     # the first frame alone (the default, as in the study) misses it
-    assert default["results"]["clusters"]["by_relation"]["later_frame"]["recall"] == 0
+    assert default["results"]["configured"]["by_relation"]["later_frame"]["recall"] == 0
     cfg = write_config(tmp_path / "all.yaml", {"frames": {"mode": "all"}})
     snakemake(workdir, "results/evaluation.json", configfile=cfg)
-    scores = json.loads((workdir / "results/evaluation.json").read_text())["results"]["clusters"]
+    scores = json.loads((workdir / "results/evaluation.json").read_text())["results"]["configured"]
     later = scores["by_relation"]["later_frame"]
     assert later["true_pairs"] == 4 and later["recall"] == 1.0, later
     assert scores["f1"] >= 0.95, scores

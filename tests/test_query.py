@@ -26,11 +26,11 @@ def stored_pairs(run):
 def test_query_distances_equal_the_pipelines_own(small_demo_run):
     res = small_demo_run / "results"
     index = query.load(res)
-    clusters = pd.read_parquet(res / "clusters.parquet").set_index("image")
+    groups = pd.read_parquet(res / "groups.parquet").set_index("image")
     shards = stored_pairs(small_demo_run)
     metrics = index.settings["metrics"]
     for image in ["3_1", "10_1", "17_1"]:
-        path = small_demo_run / clusters.loc[image, "path"]
+        path = small_demo_run / groups.loc[image, "path"]
         result = query.nearest(index, query.read_frames(path, index.settings), len(index.images))
         assert len(result) == len(index.images) and result["rank"].tolist()[0] == 1
         first = result.iloc[0]
@@ -48,7 +48,7 @@ def test_query_distances_equal_the_pipelines_own(small_demo_run):
             pairs.loc[pairs["image_b"] == image, "image_a"]
         )
         assert set(by_image.index[by_image["linked"]]) - {image} == linked
-        assert (by_image["cluster"] == clusters["cluster"].reindex(by_image.index)).all()
+        assert (by_image["group"] == groups["group"].reindex(by_image.index)).all()
         edge = result[["edges", "edges_mirror"]].min(axis=1).to_numpy()
         assert (np.diff(edge) >= 0).all()  # ranked by the rule's edge distance
 
@@ -64,8 +64,8 @@ def run_cli(*args, cwd):
 
 
 def test_cli_tables_several_images_and_names_bad_input(small_demo_run, tmp_path):
-    clusters = pd.read_parquet(small_demo_run / "results/clusters.parquet").set_index("image")
-    paths = [str(small_demo_run / clusters.loc[i, "path"]) for i in ["3_1", "10_1"]]
+    groups = pd.read_parquet(small_demo_run / "results/groups.parquet").set_index("image")
+    paths = [str(small_demo_run / groups.loc[i, "path"]) for i in ["3_1", "10_1"]]
     out = tmp_path / "found.csv"
     proc = run_cli(*paths, "-k", "3", "--csv", str(out), cwd=small_demo_run)
     assert proc.returncode == 0, proc.stderr

@@ -22,7 +22,7 @@ def real_run(tmp_path_factory):
     run = tmp_path_factory.mktemp("real")
     cfg = {"source": {"folder": str(REAL_PANELS), "images_per_chunk": 50}}
     snakemake(run, configfile=write_config(run / "real.yaml", cfg))
-    return pd.read_parquet(run / "results/clusters.parquet").set_index("image")
+    return pd.read_parquet(run / "results/groups.parquet").set_index("image")
 
 
 @pytest.fixture(scope="module")
@@ -38,19 +38,19 @@ def sprite_run(tmp_path_factory):
 
 @panels
 def test_recoloured_hands_share_a_cluster(real_run):
-    assert real_run.loc["2079_2.gif", "cluster"] == real_run.loc["2338_1.gif", "cluster"]
+    assert real_run.loc["2079_2.gif", "group"] == real_run.loc["2338_1.gif", "group"]
 
 
 @panels
 @pytest.mark.parametrize("control", ["1870_1.gif", "1828_2.gif"])
 def test_controls_join_no_group(real_run, control):
-    assert real_run.loc[control, "cluster_size"] == 1
+    assert real_run.loc[control, "group_size"] == 1
 
 
 @panels
 @pytest.mark.parametrize("blank", ["94_1.gif", "96_1.gif"])
 def test_nearly_blank_panels_join_no_group(real_run, blank):
-    assert real_run.loc[blank, "cluster_size"] == 1
+    assert real_run.loc[blank, "group_size"] == 1
 
 
 def known_pairs():
@@ -65,7 +65,7 @@ def known_pairs():
 @panels
 @pytest.mark.parametrize("members", known_pairs())
 def test_known_identical_and_reused_panels_of_pages_1_to_100_group(real_run, members):
-    assert len({real_run.loc[m, "cluster"] for m in members}) == 1, members
+    assert len({real_run.loc[m, "group"] for m in members}) == 1, members
 
 
 @panels
@@ -76,7 +76,7 @@ def test_every_panel_is_processed(real_run):
 @sprites
 def test_sprites_recolours_are_found_and_no_group_mixes_species(sprite_run):
     evaluation = json.loads((sprite_run / "results/evaluation.json").read_text())
-    scores = evaluation["results"]["clusters"]
+    scores = evaluation["results"]["configured"]
     assert evaluation["covered"] == evaluation["run_images"] == 772
     assert evaluation["dont_care"] == "species"
     assert scores["f1"] >= 0.95, scores
@@ -84,8 +84,8 @@ def test_sprites_recolours_are_found_and_no_group_mixes_species(sprite_run):
     assert evaluation["results"]["old_default"]["precision"] < 0.5
     truth = pd.read_csv(SPRITES / "groups.csv", dtype=str, keep_default_na=False)
     species = dict(zip(truth["image"], truth["species"], strict=True))
-    clusters = pd.read_parquet(sprite_run / "results/clusters.parquet")
-    mixed = clusters.groupby("cluster")["image"].agg(lambda m: len({species[i] for i in m}))
+    groups = pd.read_parquet(sprite_run / "results/groups.parquet")
+    mixed = groups.groupby("group")["image"].agg(lambda m: len({species[i] for i in m}))
     assert (mixed == 1).all(), mixed[mixed > 1]
     summary = (sprite_run / "results/summary.txt").read_text()
     assert "the truth covers 772 of the run's 772 images" in summary

@@ -15,7 +15,7 @@ import pytest
 from conftest import SMALL_DEMO, snakemake, snakemake_cmd, write_config
 
 pytestmark = pytest.mark.workflow
-FINAL = ["clusters.parquet", "pairs.parquet", "summary.txt"]
+FINAL = ["groups.parquet", "pairs.parquet", "summary.txt"]
 
 
 def start(workdir: Path, configfile: Path, *args: str) -> subprocess.Popen:
@@ -79,10 +79,10 @@ def test_kill_during_scrape_resumes_without_downloading_again(small_demo_run, se
     fetched_again = {file_of_path.get(r) for r in server.requests} - {None}
     assert had and fetched_again and not (fetched_again & had)
     assert any(r.startswith("/images/") for r in server.requests)  # the rest was fetched
-    cols = ["image", "page", "cluster", "cluster_size"]
-    got = pd.read_parquet(tmp_path / "results/clusters.parquet")[cols]
+    cols = ["image", "page", "group", "group_size"]
+    got = pd.read_parquet(tmp_path / "results/groups.parquet")[cols]
     pd.testing.assert_frame_equal(
-        got, pd.read_parquet(small_demo_run / "results/clusters.parquet")[cols]
+        got, pd.read_parquet(small_demo_run / "results/groups.parquet")[cols]
     )
     pd.testing.assert_frame_equal(
         pd.read_parquet(tmp_path / "results/pairs.parquet"),
@@ -96,7 +96,7 @@ def test_kill_during_distances_resumes_to_identical_results(small_demo_run, tmp_
     shards = tmp_path / "results/distances"
     kill_when(proc, lambda: shards.is_dir() and len(list(shards.glob("*.parquet"))) >= 2)
     assert len(list(shards.glob("*.parquet"))) < 6, "the distance stage had already finished"
-    assert not (tmp_path / "results/clusters.parquet").exists()
+    assert not (tmp_path / "results/groups.parquet").exists()
     assert_nothing_half_written(tmp_path)
     snakemake(tmp_path, "--unlock", configfile=path)
     snakemake(tmp_path, configfile=path)
@@ -108,7 +108,7 @@ def test_kill_during_distances_resumes_to_identical_results(small_demo_run, tmp_
 
 def test_two_clean_runs_are_byte_identical(small_demo_run, tmp_path):
     snakemake(tmp_path, configfile=write_config(tmp_path / "c.yaml", SMALL_DEMO))
-    for name in FINAL + ["clusters.csv", "failures.csv"]:
+    for name in FINAL + ["groups.csv", "failures.csv"]:
         assert (tmp_path / "results" / name).read_bytes() == (
             small_demo_run / "results" / name
         ).read_bytes(), name

@@ -157,7 +157,7 @@ def test_demo_on_slurm_equals_the_local_run(slurm_cluster, small_demo_run, tmp_p
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path)
     wall = time.monotonic() - start
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-6000:]
-    for name in ("clusters.parquet", "pairs.parquet"):
+    for name in ("groups.parquet", "pairs.parquet"):
         pd.testing.assert_frame_equal(
             pd.read_parquet(tmp_path / "results" / name),
             pd.read_parquet(small_demo_run / "results" / name),

@@ -24,8 +24,8 @@ def summary_f1(workdir: Path) -> float:
 def test_demo_outputs_account_for_every_input(small_demo_run):
     res = small_demo_run / "results"
     for name in [
-        "clusters.parquet",
-        "clusters.csv",
+        "groups.parquet",
+        "groups.csv",
         "pairs.parquet",
         "failures.csv",
         "summary.txt",
@@ -39,24 +39,22 @@ def test_demo_outputs_account_for_every_input(small_demo_run):
         "0001_0001.parquet",
     ]
     manifest = pd.concat(pd.read_parquet(p) for p in sorted((res / "manifest").glob("*.parquet")))
-    clusters = pd.read_parquet(res / "clusters.parquet")
-    assert list(clusters.columns) == ["image", "path", "page", "cluster", "cluster_size", "medoid"]
-    assert (clusters.groupby("cluster")["medoid"].sum() == 1).all()  # one per group
+    groups = pd.read_parquet(res / "groups.parquet")
+    assert list(groups.columns) == ["image", "path", "page", "group", "group_size", "medoid"]
+    assert (groups.groupby("group")["medoid"].sum() == 1).all()  # one per group
     ok = manifest[manifest["status"] == "ok"]
-    assert sorted(clusters["image"]) == sorted(ok["image"])
+    assert sorted(groups["image"]) == sorted(ok["image"])
     assert (
-        clusters["image"].is_unique
-        and clusters["path"].map(lambda p: (small_demo_run / p).is_file()).all()
+        groups["image"].is_unique
+        and groups["path"].map(lambda p: (small_demo_run / p).is_file()).all()
     )
-    assert (
-        clusters.groupby("cluster")["image"].transform("size") == clusters["cluster_size"]
-    ).all()
+    assert (groups.groupby("group")["image"].transform("size") == groups["group_size"]).all()
     assert set(manifest.loc[manifest["page"] == 7, "status"]) == {"http_404"}
     assert set(manifest.loc[manifest["page"] == 12, "status"]) == {"no_images"}
     pairs = pd.read_parquet(res / "pairs.parquet")
     assert {"image_a", "image_b", "edges", "edges_mirror", "phash", "dhash"} <= set(pairs.columns)
     assert str(pairs["edges"].dtype) == "uint16" and str(pairs["phash"].dtype) == "uint8"
-    same = pairs["image_a"].map(dict(zip(clusters["image"], clusters["cluster"], strict=True)))
+    same = pairs["image_a"].map(dict(zip(groups["image"], groups["group"], strict=True)))
     # each link says what linked it: min(edges, edges_mirror) under the pair's threshold,
     # dhash <= 8 (corroborated), same art or the same text lines
     edge = pairs[["edges", "edges_mirror"]].min(axis=1)
@@ -68,17 +66,17 @@ def test_demo_outputs_account_for_every_input(small_demo_run):
     assert (pairs.loc[pairs["link"] == "same_art", "same_art"] >= 4).all()
     assert len(same) == len(pairs)
     text = (res / "summary.txt").read_text()
-    assert f"images processed:           {len(clusters)}" in text
+    assert f"images processed:           {len(groups)}" in text
 
 
 def test_demo_families_come_out_as_clusters(small_demo_run):
     truth = pd.read_csv(small_demo_run / "resources/demo/truth.csv", keep_default_na=False)
-    clusters = pd.read_parquet(small_demo_run / "results/clusters.parquet").set_index("image")
+    groups = pd.read_parquet(small_demo_run / "results/groups.parquet").set_index("image")
     for group, members in truth[truth["group"] != ""].groupby("group"):
         if members["relation"].iloc[0] in ("exact", "recolour", "reletter"):
-            assert clusters.loc[members["image"], "cluster"].nunique() == 1, group
+            assert groups.loc[members["image"], "group"].nunique() == 1, group
     for image in truth.loc[truth["relation"] == "blank", "image"]:
-        assert clusters.loc[image, "cluster_size"] == 1, image
+        assert groups.loc[image, "group_size"] == 1, image
     assert summary_f1(small_demo_run) >= 0.9
 
 
@@ -112,12 +110,12 @@ def test_reruns_touch_only_what_depends_on_a_change(tmp_path):
     assert "Nothing to be done" in out
     assert changed(before, mtimes(tmp_path)) == set()
 
-    cfg["clusters"] = {"edge_scale": 0.8}
+    cfg["matching"] = {"edge_scale": 0.8}
     write_config(path, cfg)
     before = mtimes(tmp_path)
     snakemake(tmp_path, configfile=path)
     assert changed(before, mtimes(tmp_path)) == {
-        "clusters.parquet",
+        "groups.parquet",
         "pairs.parquet",
         "neighbours.parquet",
         "summary",
@@ -134,7 +132,7 @@ def test_reruns_touch_only_what_depends_on_a_change(tmp_path):
         "hashes",
         "failures",
         "distances",
-        "clusters.parquet",
+        "groups.parquet",
         "pairs.parquet",
         "neighbours.parquet",
         "summary",
@@ -162,14 +160,14 @@ def test_folder_mode_with_separate_run_directory(small_demo_run, tmp_path):
     assert not (run / "resources").exists()  # no demo comic drawn
     assert not (run / "results/evaluation.json").exists()
     assert "evaluation" not in (run / "results/summary.txt").read_text()
-    clusters = pd.read_csv(run / "results/clusters.csv")
-    assert len(clusters) == 13
-    by_image = clusters.set_index("image")
+    groups = pd.read_csv(run / "results/groups.csv")
+    assert len(groups) == 13
+    by_image = groups.set_index("image")
     assert (
-        by_image.loc["test/img00.gif", "cluster"]
-        == by_image.loc["test/deep/copy of img00.gif", "cluster"]
+        by_image.loc["test/img00.gif", "group"]
+        == by_image.loc["test/deep/copy of img00.gif", "group"]
     )
-    assert clusters["page"].isna().all()
+    assert groups["page"].isna().all()
     failures = pd.read_csv(run / "results/failures.csv")
     assert failures[["image", "stage"]].values.tolist() == [["train/notes.gif", "frames"]]
     assert "not a recognised image" in failures["reason"][0]
@@ -207,9 +205,9 @@ def test_scrape_over_real_http_matches_the_mirror(small_demo_run, serve, tmp_pat
     cfg = copy.deepcopy(SMALL_DEMO)
     cfg["source"]["site"].update({"root": server.url, "delay": 0.0, "retries": 0})
     snakemake(tmp_path, configfile=write_config(tmp_path / "web.yaml", cfg))
-    web = pd.read_parquet(tmp_path / "results/clusters.parquet")
-    mirror = pd.read_parquet(small_demo_run / "results/clusters.parquet")
-    cols = ["image", "page", "cluster", "cluster_size"]
+    web = pd.read_parquet(tmp_path / "results/groups.parquet")
+    mirror = pd.read_parquet(small_demo_run / "results/groups.parquet")
+    cols = ["image", "page", "group", "group_size"]
     pd.testing.assert_frame_equal(web[cols], mirror[cols])
     assert any(p.startswith("/story/") for p in server.requests)
     assert any(p.startswith("/images/storyfiles/") for p in server.requests)
@@ -285,7 +283,7 @@ def test_a_different_shard_layout_stores_the_same_pairs(small_demo_run, tmp_path
     one = all_shards(small_demo_run).sort_values(key).reset_index(drop=True)
     two = all_shards(tmp_path).sort_values(key).reset_index(drop=True)
     pd.testing.assert_frame_equal(one, two)
-    for name in ("clusters.parquet", "pairs.parquet"):
+    for name in ("groups.parquet", "pairs.parquet"):
         pd.testing.assert_frame_equal(
             pd.read_parquet(tmp_path / "results" / name),
             pd.read_parquet(small_demo_run / "results" / name),
@@ -318,20 +316,20 @@ def test_candidate_mode_keeps_exactly_the_candidate_pairs(small_demo_run, tmp_pa
 @pytest.mark.parametrize(
     "cfg,message",
     [
-        ({"clusters": {"edge_scael": 1.0}}, "edge_scael"),
+        ({"matching": {"edge_scael": 1.0}}, "edge_scael"),
         ({"edges": {"width": "wide"}}, "wide"),
-        ({"clusters": {"method": "kmeans"}}, "kmeans"),
-        ({"clusters": {"edge_cap": 5000}}, "clusters.edge_cap"),
+        ({"matching": {"method": "kmeans"}}, "kmeans"),
+        ({"matching": {"edge_cap": 5000}}, "matching.edge_cap"),
         ({"source": {"folder": "/no/such/folder"}}, "/no/such/folder"),
-        ({"clusters": {"hash_max": {"colorhash": 3}}}, "clusters.hash_max.colorhash"),
+        ({"matching": {"hash_max": {"colorhash": 3}}}, "matching.hash_max.colorhash"),
         ({"distances": {"candidates": {"colorhash": 3}}}, "distances.candidates.colorhash"),
         ({"distances": {"chunks_per_shard": 0}}, "chunks_per_shard"),
         ({"source": {"site": {"root": "http://127.0.0.1:9"}}}, "source.site.root"),
         ({"source": {"site": {"root": "no/such/mirror"}}}, "no/such/mirror"),
         ({"source": {"site": {"first_page": 10, "last_page": 2}}}, "source.site.last_page"),
         ({"edges": {"canny_low": 300}}, "edges.canny_low"),
-        ({"clusters": {"edge_scale": -1}}, "edge_scale"),
-        ({"clusters": {"edge_metrics": ["edges_tolerant"]}}, "clusters.edge_metrics"),
+        ({"matching": {"edge_scale": -1}}, "edge_scale"),
+        ({"matching": {"edge_metrics": ["edges_tolerant"]}}, "matching.edge_metrics"),
         ({"distances": {"bitmaps": ["bw"]}}, "edges"),
         ({"distances": {"bitmaps": ["edges", "sobel"]}}, "sobel"),
         (
@@ -340,7 +338,7 @@ def test_candidate_mode_keeps_exactly_the_candidate_pairs(small_demo_run, tmp_pa
         ),
         ({"evaluation": {"compare": {"y": {"strong": 2}}}}, "strong"),
         ({"embeddings": {"model": "/no/such/model.onnx"}}, "embeddings.model"),
-        ({"clusters": {"cosine_max": 0.1}}, "clusters.cosine_max"),
+        ({"matching": {"cosine_max": 0.1}}, "matching.cosine_max"),
         pytest.param(
             {"embeddings": {"model": str(SNAKEFILE), "similarity": 0.5}},
             "distances.caps.cosine",
@@ -350,9 +348,9 @@ def test_candidate_mode_keeps_exactly_the_candidate_pairs(small_demo_run, tmp_pa
             ),
         ),
         ({"embeddings": {"dtype": "int8"}}, "int8"),
-        ({"clusters": {"lines_max": 0.5}}, "clusters.lines_max"),
-        ({"clusters": {"same_art": {"blocks": 0, "fraction": 0.1}}}, "clusters.same_art.blocks"),
-        ({"clusters": {"strong_links": ["edges"]}}, "clusters.strong_links"),
+        ({"matching": {"lines_max": 0.5}}, "matching.lines_max"),
+        ({"matching": {"same_art": {"blocks": 0, "fraction": 0.1}}}, "matching.same_art.blocks"),
+        ({"matching": {"strong_links": ["edges"]}}, "matching.strong_links"),
         ({"evaluation": {"truth": "/no/such/truth.csv"}}, "evaluation.truth"),
         ({"source": {"follow_symlinks": "yes"}}, "source.follow_symlinks"),
         ({"frames": {"min_side": 0}}, "frames.min_side"),
@@ -384,16 +382,9 @@ def test_a_misspelt_key_names_the_nearest_valid_one(tmp_path):
     assert proc.returncode != 0
     lines = proc.stderr.strip().splitlines()
     assert lines[-1].startswith(
-        "Invalid configuration: unknown key `clustres` (did you mean `clusters`?)"
+        "Invalid configuration: unknown key `clustres` (did you mean `matching`, formerly"
     )
     assert "additionalProperties" not in proc.stderr and len(lines) < 10
-
-
-def test_snakemakes_own_report_builds(small_demo_run, tmp_path):
-    run = tmp_path / "run"
-    shutil.copytree(small_demo_run, run, symlinks=True)
-    proc = snakemake(run, "--report", "report.zip", configfile=run / "small.yaml")
-    assert (run / "report.zip").stat().st_size > 10_000, proc.stdout[-2000:]
 
 
 def test_jobs_print_no_empty_shell_commands(small_demo_run):
@@ -423,4 +414,4 @@ def test_jobs_use_this_checkouts_core_library(small_demo_run, tmp_path):
     )
     env = dict(os.environ, PYTHONPATH=str(decoy.parent))
     snakemake(run, configfile=cfg, env=env)
-    assert len(pd.read_csv(run / "results/clusters.csv")) == 3
+    assert len(pd.read_csv(run / "results/groups.csv")) == 3

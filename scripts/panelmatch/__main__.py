@@ -1,4 +1,6 @@
-"""Command line: ``python -m panelmatch query IMAGE [IMAGE ...] [--results DIR] [-k 10]``.
+"""Command line: ``python -m panelmatch query IMAGE [IMAGE ...] [--results DIR] [-k 10]``,
+and ``python -m panelmatch config --yaml|--markdown`` (the files generated from the
+configuration schema: config.yaml, docs/configuration.md).
 
 Prints the stored images nearest to each query image, with every distance, the cluster of
 each, the pair's edge threshold and whether the run's matching rule would link them. With
@@ -10,10 +12,14 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 import pandas as pd
 
 from panelmatch import query
+
+#: The configuration schema of the checkout this module belongs to.
+SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,7 +30,23 @@ def main(argv: list[str] | None = None) -> int:
     ask.add_argument("--results", default="results", help="results folder of a finished run")
     ask.add_argument("-k", type=int, default=10, help="images per query (default 10)")
     ask.add_argument("--csv", help="write the table to this CSV file instead of printing it")
+    show = commands.add_parser("config", help="print a file generated from the schema")
+    which = show.add_mutually_exclusive_group(required=True)
+    which.add_argument("--yaml", action="store_true", help="config.yaml, the defaults")
+    which.add_argument("--markdown", action="store_true", help="docs/configuration.md")
+    show.add_argument("--schema", default=str(SCHEMA), help="the schema (default: this checkout's)")
     args = parser.parse_args(argv)
+    if args.command == "config":
+        import yaml
+
+        from panelmatch import config
+
+        with open(args.schema, encoding="utf-8") as handle:
+            schema = yaml.safe_load(handle)
+        sys.stdout.write(
+            config.render_yaml(schema) if args.yaml else config.render_markdown(schema)
+        )
+        return 0
     if args.k < 1:
         parser.error("-k must be at least 1")
 

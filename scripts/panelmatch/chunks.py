@@ -150,7 +150,7 @@ def grow(
     return kept + [rest[i : i + per_chunk] for i in range(0, len(rest), per_chunk)]
 
 
-def groups(n_chunks: int, chunks_per_shard: int) -> list[range]:
+def sides(n_chunks: int, chunks_per_shard: int) -> list[range]:
     """Consecutive groups of chunks; one side of a distance shard is one group."""
     if chunks_per_shard < 1:
         raise ValueError(f"chunks_per_shard must be >= 1, got {chunks_per_shard}")

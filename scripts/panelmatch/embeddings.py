@@ -191,10 +191,10 @@ def hierarchical(
 ) -> npt.NDArray[np.int32]:
     """Hierarchical clustering of the vectors cut at cosine similarity `similarity`.
 
-    Groups are the flat clusters whose merge distance (cosine distance, under `linkage`)
+    Groups are the flat groups whose merge distance (cosine distance, under `linkage`)
     is at most ``1 - similarity``. Only the stored pairs (a[k], b[k]) with their cosine
     `distance` are needed, not the N x N matrix: single, average and complete linkage
-    never merge two clusters that no pair within the cut joins, so the clustering is run
+    never merge two groups that no pair within the cut joins, so the clustering is run
     separately on each connected component of the pairs within the cut (exactly, with all
     distances inside the component). The stored pairs must hold every pair within the
     cut (a cosine cap of at least ``1 - similarity``).
@@ -319,7 +319,7 @@ def kmedoids(
 
 
 def silhouette(vectors: Vectors, labels: npt.ArrayLike) -> float:
-    """Mean silhouette coefficient under cosine distance (0 when fewer than 2 clusters)."""
+    """Mean silhouette coefficient under cosine distance (0 when fewer than 2 groups)."""
     v = np.asarray(vectors, dtype=np.float64)
     labels = np.asarray(labels)
     kinds = np.unique(labels)
@@ -330,7 +330,7 @@ def silhouette(vectors: Vectors, labels: npt.ArrayLike) -> float:
     onehot = np.zeros((len(v), len(kinds)))
     onehot[np.arange(len(v)), index] = 1.0
     counts = onehot.sum(axis=0)
-    sums = d @ onehot  # (n, clusters): total distance to each cluster
+    sums = d @ onehot  # (n, groups): total distance to each cluster
     own = counts[index]
     a = sums[np.arange(len(v)), index] / np.maximum(own - 1, 1)
     means = sums / counts

@@ -52,7 +52,7 @@ class Member:
 
 @dataclass
 class Group:
-    cluster: int
+    group: int
     members: list[Member]
     pairs: list[dict] = field(default_factory=list)  # image_a, image_b and distances
     tightness: float = 0.0  # mean edge distance / threshold of its pairs (lower is tighter)
@@ -66,11 +66,11 @@ class Group:
 def order_groups(groups: Sequence[Group], how: str) -> list[Group]:
     """Cards in display order: largest, tightest, or widest page span first."""
     if how not in ORDERS:
-        raise ValueError(f"report.order must be one of {list(ORDERS)}, got {how!r}")
+        raise ValueError(f"gallery.order must be one of {list(ORDERS)}, got {how!r}")
     keys = {
-        "size": lambda g: (-len(g.members), g.cluster),
-        "tightness": lambda g: (g.tightness, -len(g.members), g.cluster),
-        "span": lambda g: (-g.span, -len(g.members), g.cluster),
+        "size": lambda g: (-len(g.members), g.group),
+        "tightness": lambda g: (g.tightness, -len(g.members), g.group),
+        "span": lambda g: (-g.span, -len(g.members), g.group),
     }
     return sorted(groups, key=keys[how])
 
@@ -143,8 +143,8 @@ def card(g: Group, metrics: Sequence[str]) -> str:
         else ""
     )
     return (
-        f'<section class="card" id="group-{g.cluster}">'
-        f"<h2>Group {g.cluster} · {len(g.members)} images{where}</h2>"
+        f'<section class="card" id="group-{g.group}">'
+        f"<h2>Group {g.group} · {len(g.members)} images{where}</h2>"
         f'<div class="members">{"".join(_figure(m) for m in g.members)}</div>{joined}</section>'
     )
 
@@ -176,7 +176,7 @@ def index_pages(
         if k == 0 and leakage:
             parts.append(
                 f'<h2 id="leakage">Groups spanning folds ({len(leakage)})</h2>'
-                + _distance_table(leakage, [], ["cluster", "folds", "images"])
+                + _distance_table(leakage, [], ["group", "folds", "images"])
             )
         if not chunk:
             parts.append("<p>No group: no two images matched under the thresholds.</p>")
@@ -201,7 +201,7 @@ def image_page(
     member: Member,
     group_size: int,
     group_page: str,
-    cluster: int,
+    group: int,
     rows: Sequence[dict],
     neighbours: Sequence[Member],
     metrics: Sequence[str],
@@ -217,7 +217,7 @@ def image_page(
         f"<th>{esc(c)}</th>" for c in ["rank", "neighbour", *metrics, "edge threshold", "linked"]
     )
     group = (
-        f'<a href="../{group_page}#group-{cluster}">group {cluster}</a> of {group_size}'
+        f'<a href="../{group_page}#group-{group}">group {group}</a> of {group_size}'
         if group_size > 1
         else "no group (matched nothing under the thresholds)"
     )

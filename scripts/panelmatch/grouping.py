@@ -3,7 +3,7 @@
 Groups are found by :func:`groups` (one of :data:`METHODS`) on the graph of linked image
 pairs, whose edge weights are ``rule.WEIGHT_TOP - ratio``; then the chaining guard
 (:func:`split_chains`) keeps a group from growing beyond ``max_group_size`` except through
-strong links. :func:`cluster` runs the whole matching rule, from stored frame pairs to
+strong links. :func:`group_images` runs the whole matching rule, from stored frame pairs to
 image labels.
 """
 
@@ -41,7 +41,7 @@ def groups(
     earlier image (ties: the earlier group), or starts a new group when it has none.
     """
     if method not in METHODS:
-        raise ValueError(f"clusters.method must be one of {list(METHODS)}, got {method!r}")
+        raise ValueError(f"matching.method must be one of {list(METHODS)}, got {method!r}")
     a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
     w = np.asarray(weight, dtype=np.float64)
     if len(a) != len(b) or len(a) != len(w):
@@ -332,8 +332,8 @@ def split_chains(
     return number([root(v) if big[v] else -1 - int(labels[v]) for v in range(n)])
 
 
-class Clustering(NamedTuple):
-    """The result of :func:`cluster`: image labels, the rule applied to every frame pair,
+class Grouping(NamedTuple):
+    """The result of :func:`group_images`: image labels, the rule applied to every frame pair,
     and the index of each image pair's best frame pair (rule.best_pairs)."""
 
     labels: npt.NDArray[np.int32]
@@ -341,7 +341,7 @@ class Clustering(NamedTuple):
     pairs: npt.NDArray[np.int64]
 
 
-def cluster(
+def group_images(
     n: int,
     a: npt.ArrayLike,
     b: npt.ArrayLike,
@@ -350,9 +350,9 @@ def cluster(
     hash_bits: Mapping[str, int],
     matching: Mapping,
     image_of: npt.ArrayLike | None = None,
-) -> Clustering:
+) -> Grouping:
     """Groups of `n` images from their stored frame pairs (a[k], b[k]) under a matching
-    rule (the ``clusters`` section, `matching`): rule.link on every frame pair, each image
+    rule (the ``matching`` section, `matching`): rule.link on every frame pair, each image
     pair's best frame pair (rule.best_pairs), then :func:`groups` with its ``method`` and
     the chaining guard :func:`split_chains`.
 
@@ -370,7 +370,7 @@ def cluster(
     strong = links.strong[pick][keep]
     labels = groups(n, ia[keep], ib[keep], rule.WEIGHT_TOP - ratio, matching["method"])
     labels = split_chains(labels, ia[keep], ib[keep], ratio, strong, matching["max_group_size"])
-    return Clustering(labels, links, pick)
+    return Grouping(labels, links, pick)
 
 
 def sizes(labels: npt.ArrayLike) -> npt.NDArray[np.int32]:

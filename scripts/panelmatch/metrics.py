@@ -7,7 +7,7 @@ made by the edges stage:
 - ``edges``: Hamming distance of the Canny edge maps (the study's final feature).
 - ``edges_mirror``: distance of one edge map to the other one flipped left to right, so a
   mirrored redraw scores like a plain one. Take ``min(edges, edges_mirror)`` to match
-  either way (``clusters.edge_metrics``).
+  either way (``matching.edge_metrics``).
 - ``edges_tolerant``: edge pixels of either map with no edge pixel of the other map within
   ``tolerance`` pixels (a square neighbourhood). A one-pixel shift of a thin line costs
   nothing, where plain ``edges`` counts the line twice. Computed as a Hamming distance of

@@ -82,7 +82,7 @@ def sensitivity(curve: Mapping[str, Sequence[float]], current: float) -> bytes:
     ax.plot(curve["edge_scale"], curve["groups"], marker="o", ms=3, label="groups (2+)")
     ax.plot(curve["edge_scale"], curve["grouped_images"], marker="s", ms=3, label="grouped images")
     ax.axvline(current, color="#d2691e", linestyle="--", label=f"edge_scale = {current}")
-    ax.set_xlabel("clusters.edge_scale (connected components)")
+    ax.set_xlabel("matching.edge_scale (connected components)")
     ax.set_title("Threshold sensitivity")
     ax.legend(fontsize=7)
     fig.tight_layout()

@@ -6,7 +6,7 @@ black-and-white image, hashes, and the embedding when the run had a model. Its d
 to every stored frame are then computed with the same kernel and metrics; each stored
 image is represented by its best pair of frames with the query (rule.best_pairs), and
 the images are ranked by the matching rule's edge distance (the smallest of
-``clusters.edge_metrics``). Nothing stored is recomputed.
+``matching.edge_metrics``). Nothing stored is recomputed.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ class Index:
     settings: dict
     images: npt.NDArray[np.object_]  # the stored images, in order
     side: stored.Side  # every stored frame, as one side of a comparison
-    clusters: pd.Series  # image -> cluster
+    groups: pd.Series  # image -> cluster
 
 
 def load(results: str | os.PathLike) -> Index:
@@ -56,9 +56,9 @@ def load(results: str | os.PathLike) -> Index:
     if metrics.COSINE in settings["metrics"]:
         files = sorted(glob.glob(os.path.join(results, "embeddings", "*.parquet")))
         side.vectors = tables.read_vectors(files)[1]
-    clusters = tables.read(os.path.join(results, "clusters.parquet"), ["image", "cluster"])
+    groups = tables.read(os.path.join(results, "groups.parquet"), ["image", "group"])
     names, _ = tables.image_numbers(pd.Series(side.images))
-    return Index(settings, names, side, clusters.set_index("image")["cluster"])
+    return Index(settings, names, side, groups.set_index("image")["group"])
 
 
 def _side(edge_tables, hash_tables, settings) -> stored.Side:
@@ -124,7 +124,7 @@ def nearest(
     order = best[np.lexsort((index.side.image_of[b[best]], links.edge[best]))][:k]
     out = pd.DataFrame({"rank": np.arange(1, len(order) + 1)})
     out["image"] = index.images[index.side.image_of[b[order]]]
-    out["cluster"] = index.clusters.reindex(out["image"]).to_numpy()
+    out["group"] = index.groups.reindex(out["image"]).to_numpy()
     out["frame"] = index.side.frames[b[order]]
     out["query_frame"] = [query_frames[q].index for q in a[order]]
     for m in names:

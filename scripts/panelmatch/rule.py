@@ -1,6 +1,6 @@
 """The matching rule: which stored pairs of frames are linked, by what, and how strongly.
 
-A *rule* (the ``clusters`` section of the configuration, a plain dict) links a pair when
+A *rule* (the ``matching`` section of the configuration, a plain dict) links a pair when
 any of its *link kinds* (:data:`KINDS`) says so:
 
 - ``edge`` (the original study's final method): the pair's edge distance, the smallest of
@@ -124,7 +124,7 @@ def link(
     per-frame counts of the two frames of each pair (:func:`pair_counts`; only
     ``edge_pixels`` is needed unless the silhouette guard or ``same_art`` is on);
     `hash_bits` gives the bits of every hash metric; `rule` has the keys of the
-    ``clusters`` configuration section.
+    ``matching`` configuration section.
     """
     edge = edge_distance(distances, rule["edge_metrics"])
     pa = np.asarray(side_a["edge_pixels"], dtype=np.int64)

@@ -142,14 +142,14 @@ EMBEDDING_GROUPS = pa.schema(
     [("image", pa.string()), ("group", pa.int32()), ("group_size", pa.int32())]
 )
 
-#: One row per processed image (results/clusters.parquet and .csv).
-CLUSTERS = pa.schema(
+#: One row per processed image (results/groups.parquet and .csv).
+GROUPS = pa.schema(
     [
         ("image", pa.string()),
         ("path", pa.string()),
         ("page", pa.int32()),
-        ("cluster", pa.int32()),
-        ("cluster_size", pa.int32()),
+        ("group", pa.int32()),
+        ("group_size", pa.int32()),
         # the group's representative: the member with the strongest links to the others
         ("medoid", pa.bool_()),
     ]
@@ -182,7 +182,7 @@ def neighbours_schema(metric_types: dict[str, pa.DataType]) -> pa.Schema:
 SKIPPED_COLUMNS = ["path", "reason", "detail"]
 
 #: Groups whose members come from more than one fold (results/leakage.csv).
-LEAKAGE_COLUMNS = ["cluster", "cluster_size", "folds", "images"]
+LEAKAGE_COLUMNS = ["group", "group_size", "folds", "images"]
 
 #: Ground truth of known reuse: images sharing a non-empty group are reuses of each other.
 TRUTH = pa.schema(

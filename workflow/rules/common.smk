@@ -29,8 +29,6 @@ if _problems:  # one line each, and nothing after them (not the schema and confi
     sys.exit(1)
 validate(config, schema="../schemas/config.schema.yaml")
 from panelmatch import chunks as pm_chunks  # noqa: E402
-from panelmatch import hashes as pm_hashes  # noqa: E402
-from panelmatch import metrics as pm_metrics  # noqa: E402
 from panelmatch import scrape as pm_scrape  # noqa: E402
 
 LIB = os.path.join(SCRIPTS, "panelmatch")
@@ -89,176 +87,45 @@ SOURCE = config["source"]
 SITE = SOURCE["site"]
 FOLDER = SOURCE["folder"]
 EDGES = config["edges"]
-#: The frames settings that decide which frames are kept and how they decode.
-FRAME_SELECTION = {
-    k: config["frames"][k]
-    for k in ("mode", "count", "same", "background", "max_pixels", "min_side")
-}
 HASHES = config["hashes"]
 CAPS = config["distances"]["caps"]
-CLUSTERS = config["clusters"]
-
-if SITE["last_page"] < SITE["first_page"]:
-    config_error("source.site.last_page", "must not be smaller than first_page")
-if EDGES["canny_low"] > EDGES["canny_high"]:
-    config_error("edges.canny_low", "must not exceed edges.canny_high")
-for _method in HASHES["methods"] + HASHES["edge_methods"]:
-    try:
-        pm_hashes.check(_method, HASHES["hash_size"])
-    except ValueError as _exc:
-        config_error("hashes.hash_size", str(_exc))
-try:
-    #: Distance metrics, in column order: bitmaps, frame hashes, edge-map hashes.
-    METRICS = pm_metrics.names(
-        config["distances"]["bitmaps"], HASHES["methods"], HASHES["edge_methods"]
-    )
-except ValueError as _exc:
-    config_error("distances.bitmaps", str(_exc))
+MATCHING = config["matching"]
 EMBED = config["embeddings"]
-EMBED_SIZE = None
-if EMBED["model"]:
-    if not os.path.isfile(EMBED["model"]):
-        config_error("embeddings.model", f"{EMBED['model']!r} is not a file")
-    try:
-        import onnxruntime  # noqa: F401
-    except ImportError:
-        config_error(
-            "embeddings.model",
-            "is set but onnxruntime is not installed: pip install -e '.[deep]'",
-        )
-    from panelmatch import embeddings as pm_embeddings
+DEMO_SITE = pm_config.DEMO_SITE
+DEMO_TRUTH = pm_config.DEMO_TRUTH
 
-    try:
-        _fixed = pm_embeddings.Model(
-            EMBED["model"], EMBED["output"] or None
-        ).input_size()
-        #: (width, height) frames are resized to for the model
-        EMBED_SIZE = pm_embeddings.input_size(_fixed, EMBED["width"], EMBED["height"])
-    except ValueError as _exc:
-        config_error("embeddings.model", str(_exc))
-    METRICS.append(pm_metrics.COSINE)
-    for _key in ("similarity", "duplicate_similarity"):
-        if CAPS.get("cosine", -1) < 1 - EMBED[_key] - 1e-9:
-            config_error(
-                "distances.caps.cosine",
-                f"{CAPS.get('cosine')} is below 1 - embeddings.{_key} "
-                f"({1 - EMBED[_key]:.4g}); pairs within it would not be stored",
-            )
-    if EMBED["k_range"][0] > EMBED["k_range"][1]:
-        config_error("embeddings.k_range", "the first value must not exceed the second")
-
+# the checks across keys, and what they mean for the rules (panelmatch.config.plan)
+try:
+    PLAN = pm_config.plan(config)
+except pm_config.ConfigError as _exc:
+    config_error(_exc.key, str(_exc).removeprefix(f"{_exc.key}: "))
+#: Distance metrics, in column order: bitmaps, frame hashes, edge-map hashes (+ cosine).
+METRICS = PLAN.metrics
 #: Bits of each hash metric's codes.
-HASH_BITS = {
-    m: pm_hashes.hash_bits(m.removeprefix(pm_metrics.EDGE_HASH), HASHES["hash_size"])
-    for m in METRICS
-    if m not in pm_metrics.BITMAPS
-    and m not in pm_metrics.ALWAYS
-    and m != pm_metrics.COSINE
-}
+HASH_BITS = PLAN.hash_bits
 #: The largest value of each metric (it decides the stored integer type).
-METRIC_MAX = {
-    m: pm_metrics.max_distance(m, EDGES["width"], EDGES["height"], HASH_BITS.get(m, 0))
-    for m in METRICS
-}
-for _m in METRICS:
-    if _m in pm_metrics.BITMAPS and _m not in CAPS:
-        config_error(
-            f"distances.caps.{_m}", "is missing: every bitmap metric needs a cap"
-        )
-
-
-def check_rule(key, rule):
-    """Check a clusters section (or a comparison's overrides) against the metrics."""
-    for _m in rule.get("edge_metrics", []):
-        if _m not in pm_metrics.BITMAPS:
-            config_error(f"{key}.edge_metrics", f"{_m} is not a bitmap metric")
-        if _m not in METRICS:
-            config_error(f"{key}.edge_metrics", f"{_m} is not in distances.bitmaps")
-    for _field in ("hash_max", "mixed"):
-        for _m, _limit in rule.get(_field, {}).items():
-            if _limit is None:
-                continue
-            if _m not in HASH_BITS:
-                config_error(
-                    f"{key}.{_field}.{_m}", "is not a computed hash (hashes.methods)"
-                )
-            if _field == "hash_max" and _limit > CAPS.get(_m, -1):
-                config_error(
-                    f"{key}.hash_max.{_m}",
-                    f"{_limit} exceeds distances.caps.{_m} ({CAPS.get(_m)}); "
-                    "pairs between the two are never stored",
-                )
-    if rule.get("lines_max") is not None and rule["lines_max"] > CAPS.get("lines", -1):
-        config_error(
-            f"{key}.lines_max",
-            f"{rule['lines_max']} exceeds distances.caps.lines ({CAPS.get('lines')}); "
-            "pairs between the two are never stored",
-        )
-    if rule.get("cosine_max") is not None:
-        if pm_metrics.COSINE not in METRICS:
-            config_error(f"{key}.cosine_max", "needs embeddings.model (no embeddings)")
-        if rule["cosine_max"] > CAPS["cosine"]:
-            config_error(
-                f"{key}.cosine_max",
-                f"{rule['cosine_max']} exceeds distances.caps.cosine ({CAPS['cosine']})",
-            )
-    relative = config["distances"]["relative_cap"]
-    if (
-        relative is not None
-        and rule.get("threshold") == "scaled"
-        and rule.get("edge_scale", 0) > relative
-    ):
-        config_error(
-            f"{key}.edge_scale",
-            f"{rule['edge_scale']} exceeds distances.relative_cap ({relative}); "
-            "pairs between the two are never stored",
-        )
-    if rule.get("edge_cap", 0) > min(
-        CAPS[m] for m in rule.get("edge_metrics", ["edges"]) if m in CAPS
-    ):
-        config_error(
-            f"{key}.edge_cap",
-            f"{rule['edge_cap']} exceeds the caps of {key}.edge_metrics in "
-            "distances.caps; pairs between the two are never stored",
-        )
-
-
-check_rule("clusters", CLUSTERS)
-#: Matching rules scored besides the configured one: name -> overrides of `clusters`.
-COMPARE = {k: v for k, v in config["evaluation"]["compare"].items() if v is not None}
-for _name, _overrides in COMPARE.items():
-    check_rule(f"evaluation.compare.{_name}", {**CLUSTERS, **_overrides})
-
-for _method in config["distances"]["candidates"]:
-    if _method not in HASH_BITS:
-        config_error(f"distances.candidates.{_method}", "is not a computed hash")
-
-DEMO_SITE = "resources/demo/site"
-DEMO_TRUTH = "resources/demo/truth.csv"
+METRIC_MAX = PLAN.metric_max
+#: The frames settings that decide which frames are kept and how they decode.
+FRAME_SELECTION = PLAN.frame_selection
+#: Matching rules scored besides the configured one: name -> overrides of `matching`.
+COMPARE = PLAN.compare
 #: Whether the run reads the demo comic (which rule demo_site draws).
-READS_DEMO = not FOLDER and os.path.normpath(SITE["root"]) == DEMO_SITE
+READS_DEMO = PLAN.reads_demo
 #: The ground truth file, or None: `demo` is the demo comic's own, when the run reads it.
-TRUTH = config["evaluation"]["truth"]
-if TRUTH == "demo":
-    TRUTH = DEMO_TRUTH if READS_DEMO else None
-elif TRUTH is not None and not (os.path.isfile(TRUTH) or TRUTH == DEMO_TRUTH):
-    config_error("evaluation.truth", f"{TRUTH!r} is not a file")
-if not FOLDER:
-    if pm_scrape.is_web(SITE["root"]):
-        # checked before a real run only: a dry run (-n) asks nothing of the network
-        if workflow.is_main_process and not workflow.dryrun:
-            _why = pm_scrape.unreachable(SITE["root"], min(SITE["timeout"], 15))
-            if _why:
-                config_error(
-                    "source.site.root", f"{SITE['root']} is unreachable ({_why})"
-                )
-    elif os.path.normpath(SITE["root"]) != DEMO_SITE and not os.path.isdir(
-        SITE["root"]
-    ):
-        config_error(
-            "source.site.root",
-            f"{SITE['root']!r} is neither a URL nor an existing folder (an offline mirror)",
-        )
+TRUTH = PLAN.truth
+#: (width, height) frames are resized to for the embeddings model, or None.
+EMBED_SIZE = PLAN.embed_size
+
+
+# A web site is checked before a real run only (onstart is not called in a dry run, which
+# asks nothing of the network); an unreachable one stops before any job starts.
+onstart:
+    if not FOLDER and pm_scrape.is_web(SITE["root"]):
+        _why = pm_scrape.unreachable(SITE["root"], min(SITE["timeout"], 15))
+        if _why:
+            config_error(
+                "source.site.root", f"{SITE['root']} is unreachable ({_why})"
+            )
 
 
 def previous_plan():
@@ -312,10 +179,10 @@ else:
 
 CHUNKS = [pm_chunks.chunk_name(k) for k in range(N_CHUNKS)]
 #: Chunks grouped for the distance stage; a shard is a pair of groups (a <= b).
-GROUPS = pm_chunks.groups(N_CHUNKS, config["distances"]["chunks_per_shard"])
+SIDES = pm_chunks.sides(N_CHUNKS, config["distances"]["chunks_per_shard"])
 SHARDS = [
     (pm_chunks.chunk_name(a), pm_chunks.chunk_name(b))
-    for a, b in pm_chunks.shards(len(GROUPS))
+    for a, b in pm_chunks.shards(len(SIDES))
 ]
 
 
@@ -366,7 +233,7 @@ def group_files(pattern, side):
     """Input function: the files of every chunk in one side's group of a shard."""
 
     def files(wildcards):
-        group = GROUPS[int(getattr(wildcards, side))]
+        group = SIDES[int(getattr(wildcards, side))]
         return [pattern.format(chunk=pm_chunks.chunk_name(k)) for k in group]
 
     return files

@@ -39,7 +39,7 @@ rule distances:
         common_blocks=config["distances"]["common_blocks"],
         relative_cap=config["distances"]["relative_cap"],
         candidates=config["distances"]["candidates"],
-        chunks_a=lambda wildcards: list(GROUPS[int(wildcards.a)]),
-        chunks_b=lambda wildcards: list(GROUPS[int(wildcards.b)]),
+        chunks_a=lambda wildcards: list(SIDES[int(wildcards.a)]),
+        chunks_b=lambda wildcards: list(SIDES[int(wildcards.b)]),
     script:
         "../../scripts/distances.py"

@@ -19,7 +19,7 @@ rule evaluate:
     params:
         metrics=METRICS,
         hash_bits=HASH_BITS,
-        rule=CLUSTERS,
+        rule=MATCHING,
         compare=COMPARE,
         dont_care=config["evaluation"]["dont_care"],
     script:

@@ -21,7 +21,7 @@ rule settings:
         common_blocks=config["distances"]["common_blocks"],
         metrics=METRICS,
         hash_bits=HASH_BITS,
-        rule=CLUSTERS,
+        rule=MATCHING,
         # with the input size the frames are resized to (the model's when it fixes one)
         embeddings=(
             {**EMBED, "width": EMBED_SIZE[0], "height": EMBED_SIZE[1]}

@@ -7,7 +7,7 @@ rule summary:
         manifests=expand_chunks("results/manifest/{chunk}.parquet"),
         failures=expand_chunks("results/failures/{chunk}.parquet"),
         shards=expand_shards("results/distances/{a}_{b}.parquet"),
-        clusters="results/clusters.parquet",
+        groups="results/groups.parquet",
         pairs="results/pairs.parquet",
         evaluation=evaluation_input,
         embeddings=embedding_outputs,

@@ -55,10 +55,10 @@ def failures(
     return pd.concat(parts, ignore_index=True)
 
 
-def summary(
+def text(
     manifest: pd.DataFrame,
     failed: pd.DataFrame,
-    clusters: pd.DataFrame,
+    groups: pd.DataFrame,
     pairs_stored: int,
     pairs_linked: int,
     evaluation: dict | None = None,
@@ -68,7 +68,7 @@ def summary(
     """The text of results/summary.txt; `evaluation` is results/evaluation.json's content,
     `skipped` the folder entries that are not input images (results/skipped.csv)."""
     inputs = int(manifest["image"].notna().sum())
-    processed = len(clusters)
+    processed = len(groups)
     images_failed = failed[~failed["stage"].isin(NOT_AN_IMAGE_FAILURE)]
     accounted = processed + len(images_failed)
     lines = [
@@ -108,13 +108,13 @@ def summary(
             f"pages requested:            {manifest['page'].nunique()}",
             f"pages without images:       {json.dumps(statuses) if statuses else 0}",
         ]
-    groups = clusters.drop_duplicates("cluster")["cluster_size"]
-    by_size = groups.value_counts().sort_index()
+    sizes = groups.drop_duplicates("group")["group_size"]
+    by_size = sizes.value_counts().sort_index()
     lines += [
         f"pairs stored (under caps):  {pairs_stored}",
         f"pairs linked (graph edges): {pairs_linked}",
-        f"groups of 2 or more:        {int((groups > 1).sum())}"
-        f" holding {int((clusters['cluster_size'] > 1).sum())} images",
+        f"groups of 2 or more:        {int((sizes > 1).sum())}"
+        f" holding {int((groups['group_size'] > 1).sum())} images",
         "groups by size:             " + ", ".join(f"{s}: {c}" for s, c in by_size.items()),
     ]
     if embedding is not None:
@@ -141,7 +141,7 @@ def evaluation_table(evaluation: dict) -> list[str]:
     results = evaluation["results"]
     if not results:
         return [*lines, f"  no score: {evaluation.get('message', 'nothing to score')}"]
-    main = results["clusters"]
+    main = results["configured"]
     lines += [
         f"  precision {main['precision']:.3f}  recall {main['recall']:.3f}  F1 {main['f1']:.3f}",
         f"  true pairs {main['true_pairs']}, predicted {main['predicted_pairs']}:"
@@ -167,7 +167,7 @@ def evaluation_table(evaluation: dict) -> list[str]:
         width = max(len(name) for name in results)
         lines += [
             "",
-            "matching rules compared (evaluation.compare; clusters = the configured rule):",
+            "matching rules compared (evaluation.compare; configured = the configured rule):",
             f"  {'rule':<{width}} {'precision':>9} {'recall':>7} {'F1':>6}"
             f" {'groups':>6} {'largest':>7}  lowest relation recall",
         ]

@@ -1,25 +1,25 @@
-# All shards -> the matching rule's graph -> groups (clusters) and the graph's edges (pairs).
+# All shards -> the matching rule's graph -> groups and the graph's edges (pairs).
 
 
-rule clusters:
+rule groups:
     input:
         shards=expand_shards("results/distances/{a}_{b}.parquet"),
         edges=expand_chunks("results/edges/{chunk}.parquet"),
         manifests=expand_chunks("results/manifest/{chunk}.parquet"),
-        code=core_of("clusters"),
+        code=core_of("groups"),
     output:
-        clusters="results/clusters.parquet",
-        csv="results/clusters.csv",
+        groups="results/groups.parquet",
+        csv="results/groups.csv",
         pairs="results/pairs.parquet",
     log:
-        "logs/clusters.log",
+        "logs/groups.log",
     benchmark:
-        "results/benchmarks/clusters.tsv"
+        "results/benchmarks/groups.tsv"
     conda:
         ENV
     params:
         metric_max=METRIC_MAX,
         hash_bits=HASH_BITS,
-        rule=CLUSTERS,
+        rule=MATCHING,
     script:
-        "../../scripts/clusters.py"
+        "../../scripts/groups.py"

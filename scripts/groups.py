@@ -1,4 +1,4 @@
-"""Rule clusters: apply the matching rule to the stored pairs and find groups of reused art."""
+"""Rule groups: apply the matching rule to the stored pairs and find groups of reused art."""
 
 import numpy as np
 import pandas as pd
@@ -28,7 +28,9 @@ for shard in pairs.stream(inp.shards, offsets, list(metric_max)):
     kept.append(shard.take(rule.link(shard.distances, *sides, hash_bits, matching).keep))
 linked = pairs.concat(kept, list(metric_max))
 a, b, distances = linked
-labels, links, pick = grouping.cluster(n, a, b, distances, counts, hash_bits, matching, image_of)
+labels, links, pick = grouping.group_images(
+    n, a, b, distances, counts, hash_bits, matching, image_of
+)
 sizes = grouping.sizes(labels)
 # the linked image pairs, each through its best frame pair
 pick = pick[links.keep[pick]]
@@ -37,19 +39,19 @@ ia, ib = image_of[a[pick]], image_of[b[pick]]
 # (an unlinked pair of members counts as 1, the weakest link); a singleton is its own
 medoid = nearest.medoids(labels, ia, ib, links.ratio[pick], 1.0)
 
-clusters = pd.DataFrame(
+groups = pd.DataFrame(
     {
         "image": names,
         "path": manifest["path"].reindex(names).to_numpy(),
         "page": manifest["page"].reindex(names).to_numpy(),
-        "cluster": labels,
-        "cluster_size": sizes,
+        "group": labels,
+        "group_size": sizes,
         "medoid": medoid,
         "order": np.arange(n),
     }
-).sort_values(["cluster", "order"], kind="stable")
-tables.write(clusters, snakemake.output.clusters, tables.CLUSTERS)
-tables.write_csv(clusters[tables.CLUSTERS.names], snakemake.output.csv)
+).sort_values(["group", "order"], kind="stable")
+tables.write(groups, snakemake.output.groups, tables.GROUPS)
+tables.write_csv(groups[tables.GROUPS.names], snakemake.output.csv)
 
 metric_types = {m: tables.distance_type(largest) for m, largest in metric_max.items()}
 out = pd.DataFrame({"image_a": names[ia], "image_b": names[ib]})

@@ -1,0 +1,21 @@
+# All shards -> each image's k nearest images among the stored pairs, with every distance.
+
+
+rule neighbours:
+    input:
+        shards=expand_shards("results/distances/{a}_{b}.parquet"),
+        edges=expand_chunks("results/edges/{chunk}.parquet"),
+        code=core_of("neighbours"),
+    output:
+        "results/neighbours.parquet",
+    log:
+        "logs/neighbours.log",
+    conda:
+        ENV
+    params:
+        k=config["neighbours"]["k"],
+        metric_max=METRIC_MAX,
+        hash_bits=HASH_BITS,
+        rule=MATCHING,
+    script:
+        "../../scripts/neighbours.py"
