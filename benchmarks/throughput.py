@@ -2,15 +2,25 @@
 
     python benchmarks/throughput.py [--images 9442] [--corpus DIR] [--workdir DIR]
         [--cores 2] [--images-per-chunk N] [--chunks-per-shard N] [--configfile EXTRA.yaml]
+        [--target groups|default|both] [--reference] [--repeat N]
 
 Generates, once and deterministically, N GIF panels of 650x450 in --corpus (outside the
 repository; default /tmp/panelmatch-corpus-N). They are derived from the demo comic's
 scenes: 1 in 5 is a fresh drawing, the others reuse one with a crop, a shift, a recolour
 (palette permutation), new lettering, or an exact copy. Then it runs the real workflow in
-folder mode from a clean results directory up to results/groups.parquet, and prints the
-wall time of each stage (sums and maxima of Snakemake's benchmark files), the total wall
-time, the peak memory of any job, and images per second, then one JSON line.
-Not part of the test suite: it measures speed, the tests check behaviour.
+folder mode from a clean results directory, up to results/groups.parquet (``--target
+groups``, the default), the default target (``default``: what ``snakemake --cores all``
+builds, the gallery included) or both, and prints for each the wall time of each stage
+(sums and maxima of Snakemake's benchmark files), the total wall time, the peak memory of
+any job, and images per second.
+
+``--reference`` also times the seeds' method on the same corpus, in a child process like
+the workflow: imagehash's pHash of every image, one core, the pairs within 10 bits, and
+connected components (:func:`seeds_loop`). It prints the ratio of each target's wall time
+to it. With ``--repeat N`` the runs are interleaved N times (reference, then each target)
+and the medians are reported: the machine is noisy, the ratios within a round are not.
+Ends with one JSON line. Not part of the test suite: it measures speed, the tests check
+behaviour.
 """
 
 from __future__ import annotations
@@ -141,21 +151,39 @@ def stage_times(workdir: Path) -> dict[str, dict[str, float]]:
     return out
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--images", type=int, default=9442)
-    ap.add_argument("--corpus", type=Path)
-    ap.add_argument("--workdir", type=Path)
-    ap.add_argument("--cores", type=int, default=os.cpu_count() or 1)
-    ap.add_argument("--images-per-chunk", type=int, default=None)
-    ap.add_argument("--chunks-per-shard", type=int, default=None)
-    ap.add_argument("--configfile", type=Path, action="append", default=[])
-    args = ap.parse_args()
-    corpus = args.corpus or Path(f"/tmp/panelmatch-corpus-{args.images}")
-    workdir = args.workdir or Path(f"/tmp/panelmatch-throughput-{args.images}")
-    generated = make_corpus(corpus, args.images, args.cores)
-    print(f"corpus: {args.images} GIFs in {corpus} (generated in {generated:.0f} s)")
+def seeds_loop(corpus: Path, out: Path) -> int:
+    """The seeds' method, as a user of the seeds would run it on the corpus: imagehash's
+    pHash of each image in one loop on one core, every pair within 10 bits (vectorised:
+    the XOR and popcount of one hash against all later ones), and the connected components
+    of those pairs (networkx), written to `out` as image,group. Returns the pairs found."""
+    import imagehash
+    import networkx as nx
+    import numpy as np
 
+    files = sorted(str(p.relative_to(corpus)) for p in corpus.rglob("*.gif"))
+    codes = np.array(
+        [
+            np.packbits(imagehash.phash(Image.open(corpus / f)).hash.flatten()).view(">u8")[0]
+            for f in files
+        ],
+        dtype=np.uint64,
+    )
+    graph = nx.Graph()
+    graph.add_nodes_from(range(len(files)))
+    pairs = 0
+    for i in range(len(files) - 1):
+        near = np.flatnonzero(np.bitwise_count(codes[i + 1 :] ^ codes[i]) <= 10) + i + 1
+        graph.add_edges_from((i, int(j)) for j in near)
+        pairs += len(near)
+    with open(out, "w", encoding="utf-8") as fh:
+        fh.write("image,group\n")
+        for k, members in enumerate(nx.connected_components(graph)):
+            fh.writelines(f"{files[i]},{k}\n" for i in sorted(members))
+    return pairs
+
+
+def run_target(target: str, args, corpus: Path, workdir: Path) -> dict:
+    """One clean run of the workflow up to `target` (groups or default); its figures."""
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
     cfg = {"source": {"folder": str(corpus)}, "evaluation": {"truth": None}}
@@ -168,7 +196,7 @@ def main() -> None:
         sys.executable,
         "-m",
         "snakemake",
-        "results/groups.parquet",
+        *(["results/groups.parquet"] if target == "groups" else []),
         "-s",
         str(REPO / "Snakefile"),
         "--directory",
@@ -185,34 +213,106 @@ def main() -> None:
     if proc.returncode:
         sys.exit(f"snakemake failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
     stages = stage_times(workdir)
+    return {"wall_seconds": wall, "stages": stages}
+
+
+def run_reference(corpus: Path, workdir: Path) -> float:
+    """Wall seconds of :func:`seeds_loop` in a child process (start-up included)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, __file__, "--seeds-loop", str(corpus), str(workdir / "seeds.csv")]
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True, text=True)
+    return time.perf_counter() - start
+
+
+def print_stages(name: str, result: dict, images: int, cores: int) -> None:
+    stages, wall = result["stages"], result["wall_seconds"]
     busy = sum(s["seconds"] for s in stages.values())
+    print(f"\n{name}:")
     print(
-        f"{'stage':<12} {'jobs':>5} {'job-seconds':>12} {'share':>6} {'longest':>8} {'peak MB':>8}"
+        f"{'stage':<16} {'jobs':>5} {'job-seconds':>12} {'share':>6} {'longest':>8} {'peak MB':>8}"
     )
     for rule, s in sorted(stages.items(), key=lambda kv: -kv[1]["seconds"]):
         print(
-            f"{rule:<12} {s['jobs']:>5} {s['seconds']:>12.1f} {s['seconds'] / busy:>6.0%}"
+            f"{rule:<16} {s['jobs']:>5} {s['seconds']:>12.1f} {s['seconds'] / busy:>6.0%}"
             f" {s['longest']:>8.1f} {s['peak_mb']:>8.0f}"
         )
     peak = max((s["peak_mb"] for s in stages.values()), default=0.0)
     print(
-        f"total: {wall:.1f} s wall for {args.images} images ({args.images / wall:.0f} images/s),"
-        f" {busy:.1f} job-seconds on {args.cores} cores, peak job RSS {peak:.0f} MB"
+        f"total: {wall:.1f} s wall for {images} images ({images / wall:.0f} images/s),"
+        f" {busy:.1f} job-seconds on {cores} cores, peak job RSS {peak:.0f} MB"
     )
-    print(
-        json.dumps(
-            {
-                "images": args.images,
-                "cores": args.cores,
-                "wall_seconds": round(wall, 2),
-                "images_per_second": round(args.images / wall, 1),
-                "peak_job_rss_mb": round(peak),
-                "stages": {k: {m: round(v, 2) for m, v in s.items()} for k, s in stages.items()},
-                "machine": platform.processor() or platform.machine(),
-                "cpus": os.cpu_count(),
-            }
+
+
+def main() -> None:
+    if len(sys.argv) == 4 and sys.argv[1] == "--seeds-loop":
+        seeds_loop(Path(sys.argv[2]), Path(sys.argv[3]))
+        return
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--images", type=int, default=9442)
+    ap.add_argument("--corpus", type=Path)
+    ap.add_argument("--workdir", type=Path)
+    ap.add_argument("--cores", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--images-per-chunk", type=int, default=None)
+    ap.add_argument("--chunks-per-shard", type=int, default=None)
+    ap.add_argument("--configfile", type=Path, action="append", default=[])
+    ap.add_argument("--target", choices=["groups", "default", "both"], default="groups")
+    ap.add_argument("--reference", action="store_true", help="also time the seeds' method")
+    ap.add_argument("--repeat", type=int, default=1, help="interleaved rounds (medians)")
+    args = ap.parse_args()
+    corpus = args.corpus or Path(f"/tmp/panelmatch-corpus-{args.images}")
+    workdir = args.workdir or Path(f"/tmp/panelmatch-throughput-{args.images}")
+    generated = make_corpus(corpus, args.images, args.cores)
+    print(f"corpus: {args.images} GIFs in {corpus} (generated in {generated:.0f} s)")
+
+    targets = ["groups", "default"] if args.target == "both" else [args.target]
+    rounds = []
+    for k in range(args.repeat):
+        found = {}
+        if args.reference:
+            found["reference"] = run_reference(corpus, workdir.with_name(workdir.name + "-seeds"))
+        for target in targets:
+            where = workdir.with_name(f"{workdir.name}-{target}")
+            found[target] = run_target(target, args, corpus, where)
+        rounds.append(found)
+        line = ", ".join(f"{t} {found[t]['wall_seconds']:.1f} s" for t in targets) + (
+            f", reference {found['reference']:.1f} s" if args.reference else ""
         )
-    )
+        print(f"round {k + 1}: {line}", flush=True)
+    last = rounds[-1]
+    for target in targets:
+        name = f"target {target} (round {args.repeat})"
+        print_stages(name, last[target], args.images, args.cores)
+
+    def median(values):
+        values = sorted(values)
+        mid = len(values) // 2
+        return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+
+    summary = {
+        "images": args.images,
+        "cores": args.cores,
+        "rounds": args.repeat,
+        "wall_seconds": {
+            t: round(median([r[t]["wall_seconds"] for r in rounds]), 2) for t in targets
+        },
+        "stages": {
+            t: {k: {m: round(v, 2) for m, v in s.items()} for k, s in last[t]["stages"].items()}
+            for t in targets
+        },
+        "machine": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+    }
+    if args.reference:
+        summary["reference_seconds"] = round(median([r["reference"] for r in rounds]), 2)
+        summary["ratio_to_reference"] = {}
+        print("\nratio to the seeds' loop (imagehash pHash, pairs within 10 bits, components):")
+        for t in targets:
+            ratios = [r[t]["wall_seconds"] / r["reference"] for r in rounds]
+            summary["ratio_to_reference"][t] = round(median(ratios), 3)
+            each = ", ".join(f"{x:.2f}" for x in ratios)
+            print(f"  {t:<8} {median(ratios):.2f}x  (rounds: {each})")
+    print(json.dumps(summary))
 
 
 if __name__ == "__main__":

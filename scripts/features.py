@@ -1,12 +1,11 @@
 """Rule features: decode each image's kept frames once and compute every feature of each
-(edge map, black-and-white, silhouette and grey images, hashes, text lines); list the
-images that could not be used and the frames that could not be decoded."""
+(edge map, black-and-white, silhouette and grey images, hashes, text lines, thumbnail);
+list the images that could not be used and the frames that could not be decoded."""
 
 import functools
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 
-import pandas as pd
 from panelmatch import features, logs, tables
 from threadpoolctl import threadpool_limits
 
@@ -15,56 +14,53 @@ log = logs.to_file(snakemake.log[0])
 p = snakemake.params
 manifest = tables.read(snakemake.input.manifest)
 usable = manifest[manifest["status"] == tables.OK]
+images = list(zip(usable["image"], usable["path"], strict=True))
 work = functools.partial(
-    features.from_file, frame_settings=dict(p.frames), e=dict(p.edges), h=dict(p.hashes)
+    features.of_images,
+    frame_settings=dict(p.frames),
+    e=dict(p.edges),
+    h=dict(p.hashes),
+    hash_bits=dict(p.hash_bits),
+    thumbnail_size=p.thumbnail_size,
 )
-
-rows, failed = [], []
-progress = logs.Progress(log, "features", len(usable))
-# one process per thread of the job (the per-image Python work would serialise threads),
-# each with a single-threaded BLAS: its small matrix products gain nothing from threads,
-# and 2 x 2 threads on 2 cores took 2.3x longer (docs/performance.md)
+# One process per thread of the job (the per-image Python work would serialise threads),
+# each with a single-threaded BLAS (its small matrix products gain nothing from threads),
+# each computing finished tables for consecutive shares of the chunk: only compact tables
+# cross between processes (docs/performance.md).
 workers = max(1, snakemake.threads)
+share = max(1, min(250, -(-len(images) // (4 * workers))))
+shares = [images[k : k + share] for k in range(0, len(images), share)]
 threadpool_limits(1)
 steady = features.steady_allocator()
+progress = logs.Progress(log, "features", len(images))
+parts = []
 with ProcessPoolExecutor(
     workers,
     mp_context=multiprocessing.get_context("fork"),
     initializer=threadpool_limits,
     initargs=(1,),
 ) as pool:
-    results = (
-        pool.map(work, usable["path"], chunksize=16) if workers > 1 else map(work, usable["path"])
-    )
-    for row, result in zip(usable.itertuples(index=False), results, strict=True):
-        progress.step()
-        if isinstance(result, str):
-            failed.append(
-                {"image": row.image, "path": row.path, "stage": "frames", "reason": result}
-            )
-            log.warning("%s (%s): %s", row.image, row.path, result)
-            continue
-        kept, broken = result
-        for index, why in broken:
-            reason = f"frame {index}: {why}"
-            failed.append(
-                {"image": row.image, "path": row.path, "stage": "frame", "reason": reason}
-            )
-            log.warning("%s (%s): %s; the frames before it are kept", row.image, row.path, reason)
-        rows += [(row.image, index, found) for index, found in kept]
+    results = pool.map(work, shares) if workers > 1 else map(work, shares)
+    for images_of, part in zip(shares, results, strict=True):
+        parts.append(part)
+        progress.step(len(images_of))
+found = features.concat(parts) if parts else work([])
+for row in found.failures.itertuples(index=False):
+    if row.stage == "frame":
+        log.warning("%s (%s): %s; the frames before it are kept", row.image, row.path, row.reason)
+    else:
+        log.warning("%s (%s): %s", row.image, row.path, row.reason)
 
-edge_table, hash_table = features.tables_of(rows, dict(p.edges), dict(p.hash_bits))
-tables.write(edge_table, snakemake.output.edges, tables.EDGES)
-tables.write(hash_table, snakemake.output.hashes, tables.hashes_schema(list(p.hash_bits)))
-tables.write(
-    pd.DataFrame(failed, columns=tables.FAILURES.names), snakemake.output.failures, tables.FAILURES
-)
+tables.write(found.edges, snakemake.output.edges, tables.EDGES)
+tables.write(found.hashes, snakemake.output.hashes, tables.hashes_schema(list(p.hash_bits)))
+tables.write(found.thumbs, snakemake.output.thumbs, tables.THUMBS)
+tables.write(found.failures, snakemake.output.failures, tables.FAILURES)
 log.info(
     "%d images: %d frames (mode %s), %d failures; edge maps of %dx%d, hashes %s%s",
     len(usable),
-    len(rows),
+    len(found.edges),
     p.frames["mode"],
-    len(failed),
+    len(found.failures),
     p.edges["width"],
     p.edges["height"],
     list(p.hash_bits),

@@ -45,7 +45,6 @@ def test_every_rule_has_a_log_and_its_own_script():
         "scrape",
         "ingest",
         "features",
-        "thumbnails",
         "distances",
         "groups",
         "summary",

@@ -137,7 +137,7 @@ def test_reuse_in_a_third_frame_is_found_in_all_mode_only(animated_folder):
         assert top["neighbour"] == "anim.gif" and top["neighbour_frame"] == 2
         html = (res / "gallery/index.html").read_text()
         assert "anim.gif · frame 2" in html
-        assert len(list((res / "gallery/thumbs").glob("*.webp"))) == len(edges)
+        assert len(list((res / "gallery/thumbs").glob("*.jpg"))) == len(edges)
 
     # the query computes the same frames: anim.gif finds base.gif through its third frame
     index = query.load(res)

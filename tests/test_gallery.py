@@ -2,7 +2,9 @@
 group folders and the leakage table."""
 
 import os
+import re
 import shutil
+import urllib.parse
 import zipfile
 from pathlib import Path
 
@@ -66,37 +68,83 @@ def broken_images(driver) -> list[str]:
     )
 
 
+def links_resolve(driver) -> list[str]:
+    """The links of the page that lead to no existing file (web links are not followed)."""
+    hrefs = driver.execute_script("return [...document.links].map(a => a.href);")
+    missing = []
+    for href in hrefs:
+        if href.startswith("file://"):
+            target = Path(urllib.parse.unquote(href.removeprefix("file://").split("#")[0]))
+            if not target.exists():
+                missing.append(href)
+    return missing
+
+
 @needs_browser
 def test_gallery_in_a_browser(small_demo_run, browser, tmp_path):
     site = small_demo_run / "results/gallery"
     groups = pd.read_parquet(small_demo_run / "results/groups.parquet")
     expected_groups = groups.loc[groups["group_size"] > 1, "group"].nunique()
+    assert groups["group"].min() == 1  # groups are numbered from 1
     pages = sorted(site.glob("index.html")) + sorted(site.glob("page-*.html"))
     cards = 0
     for page in pages:
         load(browser, page)
         assert problems(browser) == [], page.name
         assert broken_images(browser) == [], page.name
+        assert links_resolve(browser) == [], page.name
         cards += len(browser.find_elements("css selector", "section.card"))
     assert cards == expected_groups > 0
+    for name in [
+        "images-1.html",
+        "unmatched.html",
+        "failures.html",
+        "overview.html",
+        "find.html",
+        "span-1.html",
+        "earliest-1.html",
+        "reason-1.html",
+    ]:
+        load(browser, site / name)
+        assert problems(browser) == [] and broken_images(browser) == [], name
+        assert links_resolve(browser) == [], name
     load(browser, site / "index.html")
     browser.save_screenshot(str(tmp_path / "gallery.png"))
     assert (tmp_path / "gallery.png").stat().st_size > 10_000
-    medoids = browser.find_elements("css selector", "section.card figure.medoid")
-    assert len(medoids) == len(browser.find_elements("css selector", "section.card"))
-    # every link leads to an existing file; follow one to an image page and back
-    hrefs = browser.execute_script("return [...document.links].map(a => a.href);")
-    for href in hrefs:
-        target = Path(href.removeprefix("file://").split("#")[0])
-        assert target.exists(), href
-    first = browser.find_element("css selector", "section.card figure a")
-    first.click()
-    assert "Nearest images" in browser.page_source
-    load(browser, Path(browser.current_url.removeprefix("file://")))
-    assert problems(browser) == [] and broken_images(browser) == []
-    assert len(browser.find_elements("css selector", "table tr")) > 1
+    # every card is a chain in page order: the first appearance, then callbacks with gaps
+    for card in browser.find_elements("css selector", "section.card"):
+        figures = card.find_elements("css selector", "figure")
+        captions = [f.text for f in figures]
+        pages_seen = [int(re.search(r"p\. (\d+)", c).group(1)) for c in captions]
+        assert pages_seen == sorted(pages_seen), captions
+        assert captions[0].startswith("first appearance")
+        assert all(c.startswith("callback") for c in captions[1:])
+        assert all(
+            re.search(r"p\. \d+ → p\. \d+, (\d+ pages? later|on the same page)", c)
+            for c in captions[1:]
+        ), captions
+        links = card.find_elements("css selector", "ul.links li")
+        assert len(links) == len(figures) - 1
+        assert len(card.find_elements("css selector", "figure.medoid")) == 1
+    # plain words, numbers behind a toggle
+    text, hidden = browser.execute_script(
+        "const li = document.querySelector('section.card ul.links li').cloneNode(true);"
+        "const d = li.querySelector('details'); d.remove();"
+        "return [li.textContent, !d.open && d.textContent.includes('edge_threshold')];"
+    )
+    assert "edge_threshold" not in text and any(r in text for r in gallery.REASONS)
+    assert hidden  # the numbers are behind a closed toggle
+    # the medoid is marked only inside a group
+    load(browser, site / "unmatched.html")
+    assert browser.find_elements("css selector", ".medoid-mark") == []
+    assert len(browser.find_elements("css selector", "figure")) == (groups["group_size"] == 1).sum()
+    # an image entry: its group, the original file and the story page, its nearest images
+    load(browser, site / "index.html")
+    browser.find_element("css selector", "section.card figure a").click()
+    entry = browser.find_element("css selector", ":target")
+    assert "In group" in entry.text and "The original file" in entry.text
+    assert "Nearest images" in entry.text and "story page" in entry.text
     load(browser, site / "overview.html")
-    assert problems(browser) == [] and broken_images(browser) == []
     assert len(browser.find_elements("css selector", ".plots img")) == 3
     load(browser, site / "index.html")  # first load: the page and every image on it
     srcs = browser.execute_script("return [...document.images].map(i => i.src);")
@@ -106,71 +154,219 @@ def test_gallery_in_a_browser(small_demo_run, browser, tmp_path):
     assert first_load < 2_000_000
 
 
-def test_card_escapes_untrusted_names():
-    evil = "<script>alert(1)</script>\"'.gif"
-    m = gallery.Member(0, evil, None, 'javascript:alert(2)"', True, "thumbs/0.webp", 10, 10)
-    html = gallery.card(
-        gallery.Group(
-            3,
-            [m],
-            [
-                {
-                    "image_a": evil,
-                    "frame_a": 0,
-                    "image_b": evil,
-                    "frame_b": 2,
-                    "edges": 1,
-                    "edge_threshold": 2.0,
-                    "ratio": 0.5,
-                }
-            ],
-        ),
-        ["edges"],
+@needs_browser
+def test_compare_view(small_demo_run, browser, tmp_path):
+    site = small_demo_run / "results/gallery"
+    load(browser, site / "index.html")
+    href = browser.find_element("css selector", "section.card a.compare").get_attribute("href")
+    browser.get(href)
+    browser.execute_async_script(
+        "const done = arguments[0];"
+        "Promise.all([...document.images].map(i => i.complete ? 0 :"
+        " new Promise(r => { i.onload = i.onerror = r; }))).then(done);"
     )
-    assert "<script>" not in html and "&lt;script&gt;" in html
-    assert 'javascript:alert(2)"' not in html
-    assert gallery.esc(876.8499755859375) == "876.8"
-
-
-def test_groups_are_ordered_and_paginated():
-    def group(label, n, tight, pages):
-        ms = [
-            gallery.Member(i, f"{i}", p, None, i == 0, f"thumbs/{i}.webp", 1, 1)
-            for i, p in zip(range(n), pages, strict=True)
-        ]
-        return gallery.Group(label, ms, tightness=tight)
-
-    gs = [group(0, 2, 0.5, [1, 90]), group(1, 3, 0.1, [5, 6, 7]), group(2, 2, 0.9, [1, 2])]
-    assert [g.group for g in gallery.order_groups(gs, "size")] == [1, 0, 2]
-    assert [g.group for g in gallery.order_groups(gs, "tightness")] == [1, 0, 2]
-    assert [g.group for g in gallery.order_groups(gs, "span")] == [0, 1, 2]
-    pages = gallery.index_pages(gs, ["edges"], 2, "t", "s", [], [])
-    assert sorted(pages) == ["index.html", "overview.html", "page-2.html"]
-    assert (
-        pages["index.html"].count('class="card"') == 2
-        and pages["page-2.html"].count('class="card"') == 1
+    assert problems(browser) == [] and broken_images(browser) == []
+    assert any(r in browser.find_element("id", "why").text for r in gallery.REASONS)
+    sizes = browser.execute_script(
+        "return ['ia', 'ib'].map(i => document.getElementById(i).naturalWidth);"
     )
+    assert all(w > 100 for w in sizes)  # both at full size (the demo's panels are 650 wide)
+    browser.find_element("css selector", "label[for=m-overlay]").click()
+    before = browser.execute_script(
+        "return getComputedStyle(document.getElementById('ib')).opacity"
+    )
+    browser.execute_script(
+        "const r = document.getElementById('opacity'); r.value = 20;"
+        "r.dispatchEvent(new Event('input'));"
+    )
+    after = browser.execute_script("return getComputedStyle(document.getElementById('ib')).opacity")
+    assert float(before) == 0.5 and float(after) == 0.2
+    browser.find_element("css selector", "label[for=m-diff]").click()
+    blend = browser.execute_script(
+        "return getComputedStyle(document.getElementById('ib')).mixBlendMode"
+    )
+    assert blend == "difference" and broken_images(browser) == []
+    browser.save_screenshot(str(tmp_path / "compare.png"))
+    # reachable from a neighbour row too
+    load(browser, site / "images-1.html")
+    assert browser.find_elements("css selector", "section.entry a.compare")
 
 
 @needs_browser
-def test_hostile_file_names_do_not_execute(tmp_path, browser, small_demo_run):
-    folder = tmp_path / "in"
-    folder.mkdir()
-    src = sorted((small_demo_run / "results/images").glob("*.gif"))[0]
-    names = ["<script>document.title='pwned'<script>.gif", "<img src=x onerror=alert(1)>.gif"]
-    for name in names:
-        shutil.copy(src, folder / name)
-    run = tmp_path / "run"
-    run.mkdir()
-    cfg = {"source": {"folder": str(folder)}, "evaluation": {"truth": None}}
-    snakemake(run, configfile=write_config(tmp_path / "c.yaml", cfg))
-    load(browser, run / "results/gallery/index.html")
-    assert browser.title != "pwned"
-    assert browser.execute_script("return document.querySelectorAll('script').length") == 0
-    captions = " ".join(e.text for e in browser.find_elements("css selector", "figcaption"))
-    for name in names:
-        assert name in captions
-    assert broken_images(browser) == []
+def test_search_finds_a_page_and_a_file(small_demo_run, browser):
+    site = small_demo_run / "results/gallery"
+    groups = pd.read_parquet(small_demo_run / "results/groups.parquet").dropna(subset=["page"])
+    row = groups.iloc[len(groups) // 2]
+    browser.get((site / "find.html").as_uri() + f"?q={int(row.page)}")
+    entry = browser.find_element("css selector", ":target")
+    assert f"p. {int(row.page)}" in entry.text
+    browser.get((site / "find.html").as_uri() + f"?q={row.image}")
+    assert browser.find_element("css selector", ":target h2").text == row.image
+    assert problems(browser) == []
+
+
+def test_cards_escape_untrusted_names():
+    evil = "<script>alert(1)</script>\"'.gif"
+    m = gallery.Member(
+        0, evil, None, 'javascript:alert(2)"', "../x.gif", True, "thumbs/0.jpg", 10, 10, group=3
+    )
+    m2 = gallery.Member(1, "b.gif", None, None, "../b.gif", False, "thumbs/1.jpg", 10, 10, group=3)
+    pair = {
+        "image_a": evil,
+        "frame_a": 0,
+        "image_b": "b.gif",
+        "frame_b": 0,
+        "edges": 1,
+        "edge_threshold": 2.0,
+        "ratio": 0.5,
+        "link": "edge",
+    }
+    g = gallery.chain(gallery.Group(3, [m, m2], [pair]), ["edges"])
+    site = gallery.Site(
+        "t<b>",
+        [m, m2],
+        [g],
+        {},
+        ["edges"],
+        ["edges"],
+        "s",
+        [],
+        [],
+        [{"input": evil, "image": evil, "stage": "frames", "reason": "<b>x"}],
+    )
+    pages = gallery.render(site)
+    for html in pages.values():
+        assert "<script>alert" not in html and 'javascript:alert(2)"' not in html
+    assert "&lt;script&gt;" in pages["index.html"] and "&lt;b&gt;x" in pages["failures.html"]
+    assert gallery.number_text(876.8499755859375) == "876.8"
+
+
+def test_groups_are_ordered_chained_and_paginated():
+    def group(label, n, tight, pages):
+        ms = [
+            gallery.Member(
+                10 * label + i,
+                f"{p}_1",
+                p,
+                None,
+                "x.gif",
+                i == 0,
+                "thumbs/0.jpg",
+                1,
+                1,
+                group=label,
+            )
+            for i, p in zip(range(n), pages, strict=True)
+        ]
+        pairs = [
+            {
+                "image_a": ms[0].image,
+                "frame_a": 0,
+                "image_b": m.image,
+                "frame_b": 0,
+                "edges": 5,
+                "edges_mirror": 9,
+                "ratio": tight,
+                "link": "edge",
+            }
+            for m in ms[1:]
+        ]
+        return gallery.chain(gallery.Group(label, ms[::-1], pairs, tightness=tight), ["edges"])
+
+    gs = [group(1, 2, 0.5, [1, 90]), group(2, 3, 0.1, [5, 6, 7]), group(3, 2, 0.9, [0, 2])]
+    assert [m.page for m in gs[0].members] == [1, 90]  # reading order, whatever came in
+    assert gs[0].members[1].gap == "p. 1 → p. 90, 89 pages later"
+    assert [g.group for g in gallery.order_groups(gs, "size")] == [2, 1, 3]
+    assert [g.group for g in gallery.order_groups(gs, "tightness")] == [2, 1, 3]
+    assert [g.group for g in gallery.order_groups(gs, "span")] == [1, 2, 3]
+    assert [g.group for g in gallery.order_groups(gs, "earliest")] == [3, 1, 2]
+    members = [m for g in gs for m in g.members]
+    site = gallery.Site(
+        "t", members, gs, {}, ["edges"], ["edges"], "s", [], [], [], groups_per_page=2
+    )
+    pages = gallery.render(site)
+    assert {
+        "index.html",
+        "page-2.html",
+        "span-1.html",
+        "span-2.html",
+        "images-1.html",
+        "find.html",
+        "compare.html",
+        "failures.html",
+        "unmatched.html",
+    } <= set(pages)
+    assert pages["index.html"].count('class="card"') == 2
+    assert pages["page-2.html"].count('class="card"') == 1
+
+
+def test_plain_words():
+    row = {"edges": 0, "phash": 0, "dhash": 0, "link": "edge", "ratio": 0.0}
+    assert gallery.why(row, ["edges", "phash", "dhash"]) == "identical"
+    row = {"edges": 300, "edges_mirror": 20, "phash": 30, "link": "edge", "ratio": 0.1}
+    assert gallery.why(row, ["edges", "edges_mirror", "phash"]) == "the same drawing, mirrored"
+    row = {"edges": 300, "edges_mirror": 900, "phash": 12, "link": "edge", "ratio": 0.3}
+    assert gallery.why(row, ["edges", "phash"]) == "the same line art, recoloured"
+    assert gallery.why({**row, "link": "same_art"}, ["edges"]) == (
+        "the same drawing under new lettering"
+    )
+    assert gallery.why({**row, "link": "hash"}, ["edges"]).startswith("the same picture")
+
+
+@needs_browser
+def test_first_load_budget_at_9442_panels(small_demo_run, browser, tmp_path):
+    """A gallery of 9,442 panels (the comic's size), groups of 2-5, real thumbnails."""
+    thumb = sorted((small_demo_run / "results/gallery/thumbs").glob("*.jpg"))
+    members, groups, k = [], [], 0
+    label = 1
+    while k < 9442:
+        size = 2 + label % 4
+        ms = []
+        for i in range(size):
+            ms.append(
+                gallery.Member(
+                    k,
+                    f"{k + 1}_1",
+                    k + 1,
+                    None,
+                    "x.gif",
+                    i == 0,
+                    f"thumbs/{k}-0.jpg",
+                    160,
+                    111,
+                    group=label,
+                )
+            )
+            k += 1
+        pairs = [
+            {
+                "image_a": ms[0].image,
+                "frame_a": 0,
+                "image_b": m.image,
+                "frame_b": 0,
+                "edges": 100,
+                "ratio": 0.3,
+                "link": "edge",
+            }
+            for m in ms[1:]
+        ]
+        groups.append(gallery.chain(gallery.Group(label, ms, pairs), ["edges"]))
+        members += ms
+        label += 1
+    out = tmp_path / "big"
+    (out / "thumbs").mkdir(parents=True)
+    for m in members:
+        shutil.copy(thumb[m.number % len(thumb)], out / m.thumb)
+    site = gallery.Site("big", members, groups, {}, ["edges"], ["edges"], "s", [], [], [])
+    for name, html in gallery.render(site).items():
+        (out / name).write_text(html, encoding="utf-8")
+    load(browser, out / "index.html")
+    assert problems(browser) == [] and broken_images(browser) == []
+    srcs = browser.execute_script("return [...document.images].map(i => i.src);")
+    first_load = (out / "index.html").stat().st_size + sum(
+        Path(s.removeprefix("file://")).stat().st_size for s in srcs
+    )
+    assert len(srcs) > 100 and first_load < 2_000_000
 
 
 def test_snakemake_report_zip(small_demo_run):
@@ -181,7 +377,8 @@ def test_snakemake_report_zip(small_demo_run):
     n_images = len(pd.read_parquet(small_demo_run / "results/groups.parquet"))
     assert any(n.endswith("/index.html") for n in names)  # the gallery, whole
     assert sum("/thumbs/" in n for n in names) == n_images
-    assert sum("/image/" in n for n in names) == n_images
+    assert sum("/images-" in n for n in names) == -(-n_images // gallery.IMAGES_PER_PAGE)
+    assert any(n.endswith("/compare.html") for n in names)
     assert sum(n.endswith("sensitivity.png") for n in names) >= 1
     assert any(n.endswith("summary.txt") for n in names)
 

@@ -155,7 +155,7 @@ def test_cluster_links_groups_and_guards():
 def test_labels_are_deterministic_and_ordered():
     labels = grouping.groups(6, [4, 1], [5, 2], [1, 1], "connected_components")
     # groups of 2 first, ordered by their smallest member; then singletons 0 and 3
-    assert labels.tolist() == [2, 0, 0, 3, 1, 1]
+    assert labels.tolist() == [3, 1, 1, 4, 2, 2]  # numbered from 1
 
 
 def test_groups_validate():

@@ -31,6 +31,8 @@ RENAMED = {
     "report": "gallery",
     "report.cluster_folders": "gallery.group_folders",
     "report.folds": "source.folds",
+    "report.thumbnail_size": "frames.thumbnail_size",
+    "gallery.thumbnail_size": "frames.thumbnail_size",
 }
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from panelmatch import art, bits, edges, frames, hashes, resampling, textlines
+from panelmatch import art, bits, edges, frames, hashes, resampling, tables, textlines
 
 
 class Features(NamedTuple):
@@ -27,6 +27,7 @@ class Features(NamedTuple):
     grey: npt.NDArray[np.uint8]  # the resized frame in grey (the same_art metric)
     hashes: dict[str, npt.NDArray[np.bool_]]  # metric name -> flat boolean row
     lines: textlines.Signature  # text-line colours (lines, 3); empty when uninformative
+    thumbnail: tuple[bytes, int, int] | None = None  # (JPEG, width, height), when asked for
 
 
 def describe(
@@ -34,10 +35,12 @@ def describe(
     e: Mapping,
     h: Mapping,
     alpha: npt.NDArray[np.uint8] | None = None,
+    thumbnail_size: int | None = None,
 ) -> Features:
     """The features of an RGB frame (height, width, 3), with its `alpha` (height, width) when
     it has transparency, under the ``edges`` settings `e` and the ``hashes`` settings `h`
-    (the configuration sections of those names)."""
+    (the configuration sections of those names); with `thumbnail_size`, also its thumbnail
+    (frames.thumbnail), made from the frame already decoded."""
     size = (e["width"], e["height"])
     small = edges.resize(rgb, size, e["resample"])
     edge_map = edges.canny(small, e["canny_low"], e["canny_high"], e["channels"])
@@ -52,11 +55,12 @@ def describe(
         resampling.grey(small),
         values,
         textlines.signature(rgb),
+        frames.thumbnail(rgb, thumbnail_size) if thumbnail_size else None,
     )
 
 
 def from_file(
-    path: str, frame_settings: Mapping, e: Mapping, h: Mapping
+    path: str, frame_settings: Mapping, e: Mapping, h: Mapping, thumbnail_size: int | None = None
 ) -> tuple[list[tuple[int, Features]], list[tuple[int, str]]] | str:
     """The (frame index, Features) of each kept frame of the image file at `path`
     (frames.read_file with the ``frames`` settings) and its broken frames (index, why), or
@@ -65,8 +69,63 @@ def from_file(
         decoded = frames.read_file(path, frame_settings)
     except (OSError, frames.FrameError) as exc:
         return exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-    found = [(f.index, describe(f.rgb, e, h, f.alpha)) for f in decoded.kept]
+    found = [(f.index, describe(f.rgb, e, h, f.alpha, thumbnail_size)) for f in decoded.kept]
     return found, decoded.broken
+
+
+class Tables(NamedTuple):
+    """The features stage's tables of some images: edges (tables.EDGES), hashes
+    (tables.hashes_schema), thumbnails (tables.THUMBS), and failures (tables.FAILURES:
+    stage ``frames`` for an image that cannot be used, ``frame`` for a broken frame)."""
+
+    edges: pd.DataFrame
+    hashes: pd.DataFrame
+    thumbs: pd.DataFrame
+    failures: pd.DataFrame
+
+
+def of_images(
+    images: Sequence[tuple[str, str]],
+    frame_settings: Mapping,
+    e: Mapping,
+    h: Mapping,
+    hash_bits: Mapping[str, int],
+    thumbnail_size: int,
+) -> Tables:
+    """Every feature of the kept frames of `images` ((image id, file path), in order), as
+    finished tables: what one worker of the features job returns for its share, so that
+    only compact tables (not arrays per frame) cross between processes."""
+    rows, failed = [], []
+    for image, path in images:
+        result = from_file(path, frame_settings, e, h, thumbnail_size)
+        if isinstance(result, str):
+            failed.append((image, path, "frames", result))
+            continue
+        kept, broken = result
+        failed += [(image, path, "frame", f"frame {index}: {why}") for index, why in broken]
+        rows += [(image, index, found) for index, found in kept]
+    edge_table, hash_table = tables_of(rows, e, hash_bits)
+    thumbs = pd.DataFrame(
+        {
+            "image": edge_table["image"],
+            "frame": edge_table["frame"],
+            "width": [f.thumbnail[1] for _, _, f in rows],
+            "height": [f.thumbnail[2] for _, _, f in rows],
+            "jpeg": [f.thumbnail[0] for _, _, f in rows],
+        }
+    )
+    failures = pd.DataFrame(failed, columns=tables.FAILURES.names)
+    return Tables(edge_table, hash_table, thumbs, failures)
+
+
+def concat(parts: Sequence[Tables]) -> Tables:
+    """The tables of consecutive shares of images, as one."""
+    return Tables(
+        *(
+            pd.concat([getattr(p, name) for p in parts], ignore_index=True)
+            for name in Tables._fields
+        )
+    )
 
 
 def tables_of(

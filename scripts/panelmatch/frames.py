@@ -241,14 +241,23 @@ def to_rgb_alpha(
     return np.asarray(img.convert("RGB"), dtype=np.uint8).copy(), alpha
 
 
-def thumbnail(rgb: RGB, max_side: int, quality: int = 70) -> tuple[bytes, int, int]:
-    """A small WebP of an RGB array (h, w, 3): (bytes, width, height), at most `max_side`."""
+def thumbnail(rgb: RGB, max_side: int, quality: int = 85) -> tuple[bytes, int, int]:
+    """A small JPEG of an RGB array (h, w, 3): (bytes, width, height), its longest side
+    `max_side` (never enlarged). Shrunk by an integer box reduction, then bilinear to the
+    exact size: a third of Lanczos's cost, and at 160 px the difference does not show."""
     if max_side < 1:
         raise ValueError(f"max_side must be >= 1, got {max_side}")
     img = Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8), "RGB")
-    img.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    scale = min(1.0, max_side / max(img.size))
+    size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
+    if size != img.size:
+        factor = min(img.width // size[0], img.height // size[1])
+        if factor > 1:
+            img = img.reduce(factor)
+        if img.size != size:
+            img = img.resize(size, Image.Resampling.BILINEAR)
     buf = io.BytesIO()
-    img.save(buf, format="WEBP", quality=quality, method=4)
+    img.save(buf, format="JPEG", quality=quality)
     return buf.getvalue(), img.width, img.height
 
 

@@ -1,76 +1,186 @@
-"""The static gallery: HTML pages built from the run's tables, as strings.
+"""The static gallery: what a reader browses, built from the run's tables.
 
-Every text that comes from the input (file names, page URLs) is escaped. The pages need no
-server, script, font or network: thumbnails and plots are files beside them, images load
-lazily, and groups are split over pages of `groups_per_page` cards.
+The pages are rendered from the Jinja2 templates beside this module (``templates/``) with
+autoescaping, so every text taken from the input (file names, page URLs) is escaped. The
+gallery needs no server, font or network: thumbnails are files beside the pages, the
+originals are linked by relative paths, images load lazily, and long lists are split into
+pages. Only two pages carry JavaScript, small and inline: the search (``find.html``) and
+the compare view (``compare.html``); every other page is plain HTML.
+
+- **Groups as callback chains**: each group's members in reading order (by page and
+  position on the page for a site, by path for a folder). The first appearance is marked;
+  each later member is a *callback*, shown with its strongest link to an earlier member, the
+  page gap, and a sentence saying why the two belong together (:func:`why`).
+- **Orders** (:data:`ORDERS`): by size, tightness, span of pages, earliest page, or kind of
+  reuse (the group's most common reason).
+- **Images**: every image, paginated, with its group, the original file, the story page
+  and its nearest images; lists of the images in no group and of the failed inputs.
 """
 
 from __future__ import annotations
 
-import html
-from collections.abc import Sequence
+import functools
+import math
+import urllib.parse
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
-#: Orders accepted for the group cards.
-ORDERS = ("size", "tightness", "span")
+import jinja2
+from markupsafe import Markup, escape
 
-CSS = """
-body{font:15px/1.4 system-ui,sans-serif;margin:0;background:#f4f1ea;color:#222}
-header,main,footer{max-width:1200px;margin:auto;padding:0 16px}
-h1{font-size:24px;margin:16px 0 4px}nav{margin:8px 0}nav a{margin-right:10px}
-.card{background:#fff;border:1px solid #ccc;border-radius:6px;margin:14px 0;padding:10px 14px}
-.card h2{font-size:17px;margin:0 0 8px}.members{display:flex;flex-wrap:wrap;gap:10px}
-figure{margin:0;text-align:center;font-size:13px}figure img{display:block;border:1px solid #999}
-figure.medoid img{border:3px solid #d2691e}.medoid-mark{color:#d2691e;font-weight:bold}
-table{border-collapse:collapse;font-size:13px;margin-top:8px}
-td,th{border:1px solid #ddd;padding:2px 6px}
-.plots img{max-width:100%;border:1px solid #ccc;background:#fff;margin:4px 0}
-pre{background:#fff;border:1px solid #ccc;padding:8px;overflow-x:auto}
-"""
+#: Orders accepted for the group cards (gallery.order; each has its own pages).
+ORDERS = ("size", "tightness", "span", "earliest", "reason")
+#: Images per image page.
+IMAGES_PER_PAGE = 200
+#: The reasons, in the order of the "kind of reuse" sort (plain words, :func:`why`).
+REASONS = (
+    "identical",
+    "the same drawing, mirrored",
+    "the same line art, recoloured",
+    "the same panel, with small changes such as new lettering",
+    "the same drawing under new lettering",
+    "the same chat log, re-lettered",
+    "the same picture, shifted or cropped",
+    "similar line art and picture",
+    "similar by deep fingerprints",
+    "similar line art, with heavier changes (new lettering, edits or a redraw)",
+)
+
+_quote = functools.lru_cache(maxsize=65536)(urllib.parse.quote)
+
+_TEMPLATES = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")),
+    autoescape=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    undefined=jinja2.StrictUndefined,
+)
 
 
-def esc(value: object) -> str:
-    """HTML-escaped text of a value; floats with one decimal."""
+def number_text(value: object) -> str:
+    """A distance for people: floats with one decimal."""
     if isinstance(value, float):
-        value = f"{value:.1f}"
-    return html.escape(str(value), quote=True)
+        return "" if math.isnan(value) else f"{value:.1f}"
+    return str(value)
+
+
+_TEMPLATES.filters["num"] = number_text
+
+
+def numbers_table(numbers: Mapping) -> Markup:
+    """A pair's distances in one escaped line, "edges 751 · phash 38 · ...", for the
+    details toggle (built here, not in a template: it repeats for every link and
+    neighbour)."""
+    return Markup(" · ".join(f"{escape(k)} {escape(number_text(v))}" for k, v in numbers.items()))
+
+
+def why(row: Mapping, metrics: Sequence[str]) -> str:
+    """Why a linked pair belongs together, in plain words, from its link kind (``link``),
+    its ratio and its distances (one of :data:`REASONS`)."""
+    kind = row.get("link") or "edge"
+    hashes = [row[m] for m in ("phash", "dhash", "ahash") if m in metrics and m in row]
+    edges = row.get("edges", 0)
+    if edges == 0 and all(h == 0 for h in hashes):
+        return REASONS[0]
+    if kind == "edge":
+        mirror = row.get("edges_mirror")
+        if mirror is not None and mirror < edges:
+            return REASONS[1]
+        if row.get("ratio", 1.0) < 0.5:
+            if row.get("phash", 0) >= 10:
+                return REASONS[2]
+            return REASONS[3]
+        return REASONS[9]
+    return {
+        "same_art": REASONS[4],
+        "lines": REASONS[5],
+        "hash": REASONS[6],
+        "mixed": REASONS[7],
+        "cosine": REASONS[8],
+    }.get(kind, REASONS[9])
+
+
+def not_linked(row: Mapping, edge_metrics: Sequence[str]) -> str:
+    """Plain words for a neighbour that is not linked."""
+    edge = min((row[m] for m in edge_metrics if m in row), default=None)
+    threshold = row.get("edge_threshold") or 0
+    if edge is None or not threshold:
+        return "near, but not linked"
+    return f"near, but not linked: its edge distance is {edge / threshold:.1f}× the threshold"
 
 
 @dataclass
 class Member:
-    number: int  # global image number: names its thumbnail and its page
+    number: int  # global image number: names its thumbnail and its entry
     image: str
     page: int | None
-    link: str | None  # source page URL, when the input was a site
-    medoid: bool
+    link: str | None  # the story page, when the input was a site
+    original: str  # the original file, relative to the gallery folder
+    medoid: bool  # the group's most central member (only inside a group)
     thumb: str  # path relative to the gallery folder
     width: int
     height: int
     frame: int = 0  # the frame shown (its index in the file)
     frames: int = 1  # frames kept of the image (frames.mode)
+    group: int | None = None  # its group's number (from 1), None when in no group
+    entry: str = ""  # its entry: image page and anchor
+    role: str = ""  # "first appearance" or "callback" inside a group
+    gap: str = ""  # callback: where it calls back to ("p. 12 → p. 40, 28 pages later")
+
+    @property
+    def order(self) -> tuple:
+        """Reading order: by page and position on the page (site), else by path."""
+        if self.page is not None:
+            tail = self.image.rsplit("_", 1)[-1]
+            return (0, self.page, int(tail) if tail.isdigit() else 0, self.image)
+        return (1, 0, 0, self.image)
+
+
+@dataclass
+class Link:
+    """A linked pair shown to a reader: from an earlier member to a later one."""
+
+    earlier: Member
+    later: Member
+    reason: str
+    gap: str
+    compare: str  # the compare view's address
+    numbers: Markup  # the distances (numbers_table), for the details toggle
 
 
 @dataclass
 class Group:
     group: int
     members: list[Member]
-    pairs: list[dict] = field(default_factory=list)  # image_a, image_b and distances
-    tightness: float = 0.0  # mean edge distance / threshold of its pairs (lower is tighter)
+    pairs: list[dict] = field(default_factory=list)  # its linked pairs and their distances
+    tightness: float = 0.0  # mean ratio of its links (lower is tighter)
+    links: list[Link] = field(default_factory=list)  # the chain: one per callback
+    reason: str = ""  # the most common reason of its chain
 
     @property
     def span(self) -> int:
         pages = [m.page for m in self.members if m.page is not None]
         return max(pages) - min(pages) if pages else 0
 
+    @property
+    def earliest(self) -> int:
+        pages = [m.page for m in self.members if m.page is not None]
+        return min(pages) if pages else 0
+
 
 def order_groups(groups: Sequence[Group], how: str) -> list[Group]:
-    """Cards in display order: largest, tightest, or widest page span first."""
+    """Cards in display order: largest, tightest, widest page span, earliest page, or by
+    kind of reuse first."""
     if how not in ORDERS:
         raise ValueError(f"gallery.order must be one of {list(ORDERS)}, got {how!r}")
+    rank = {r: k for k, r in enumerate(REASONS)}
     keys = {
         "size": lambda g: (-len(g.members), g.group),
         "tightness": lambda g: (g.tightness, -len(g.members), g.group),
         "span": lambda g: (-g.span, -len(g.members), g.group),
+        "earliest": lambda g: (g.earliest, g.group),
+        "reason": lambda g: (rank.get(g.reason, len(rank)), -len(g.members), g.group),
     }
     return sorted(groups, key=keys[how])
 
@@ -85,152 +195,191 @@ def matching_frames(pairs: Sequence[dict]) -> dict[str, int]:
     return shown
 
 
-def page_name(k: int) -> str:
-    return "index.html" if k == 0 else f"page-{k + 1}.html"
-
-
-def _doc(title: str, body: str, depth: int = 0) -> str:
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<title>{esc(title)}</title>"
-        f"<style>{CSS}</style></head><body>{body}</body></html>\n"
-    )
-
-
-def _figure(m: Member, prefix: str = "") -> str:
-    cls = ' class="medoid"' if m.medoid else ""
-    mark = (
-        ' <span class="medoid-mark" title="medoid: the most central member">★ medoid</span>'
-        if m.medoid
-        else ""
-    )
-    page = (
-        f' · <a href="{esc(m.link)}">page {m.page}</a>'
-        if m.link
-        else (f" · page {m.page}" if m.page is not None else "")
-    )
-    frame = f" · frame {m.frame}" if m.frames > 1 or m.frame else ""
-    return (
-        f'<figure{cls}><a href="{prefix}image/{m.number}.html">'
-        f'<img src="{prefix}{esc(m.thumb)}" width="{m.width}" height="{m.height}"'
-        f' loading="lazy" alt="{esc(m.image)}"></a>'
-        f"<figcaption>{esc(m.image)}{frame}{page}{mark}</figcaption></figure>"
-    )
-
-
-def _distance_table(rows: Sequence[dict], metrics: Sequence[str], first: Sequence[str]) -> str:
-    head = "".join(f"<th>{esc(c)}</th>" for c in list(first) + list(metrics))
-    body = "".join(
-        "<tr>" + "".join(f"<td>{esc(r[c])}</td>" for c in list(first) + list(metrics)) + "</tr>"
-        for r in rows
-    )
-    return f"<table><tr>{head}</tr>{body}</table>"
-
-
-def card(g: Group, metrics: Sequence[str]) -> str:
-    pages = [m.page for m in g.members if m.page is not None]
-    where = f" · pages {min(pages)}–{max(pages)}" if pages else ""
-    joined = (
-        f"<details><summary>{len(g.pairs)} linking pair(s) and their distances</summary>"
-        + _distance_table(
-            g.pairs,
-            list(metrics) + ["edge_threshold", "ratio"],
-            ["image_a", "frame_a", "image_b", "frame_b"],
+def gap_text(earlier: Member, later: Member) -> str:
+    """Where a callback calls back to, in words."""
+    if earlier.page is not None and later.page is not None:
+        pages = later.page - earlier.page
+        later_by = (
+            "on the same page" if pages == 0 else f"{pages} page{'s' if pages != 1 else ''} later"
         )
-        + "</details>"
-        if g.pairs
-        else ""
-    )
-    return (
-        f'<section class="card" id="group-{g.group}">'
-        f"<h2>Group {g.group} · {len(g.members)} images{where}</h2>"
-        f'<div class="members">{"".join(_figure(m) for m in g.members)}</div>{joined}</section>'
-    )
+        return f"p. {earlier.page} → p. {later.page}, {later_by}"
+    return f"{earlier.image} → {later.image}"
 
 
-def index_pages(
-    groups: Sequence[Group],
-    metrics: Sequence[str],
-    per_page: int,
-    title: str,
-    summary: str,
-    plots: Sequence[tuple[str, str]],
-    leakage: Sequence[dict],
-) -> dict[str, str]:
-    """All gallery pages (file name -> HTML): the cards, `per_page` to a page, groups that
-    span folds at the top of the first, and an overview page with the summary and plots."""
-    if per_page < 1:
-        raise ValueError(f"groups_per_page must be >= 1, got {per_page}")
-    chunks = [groups[i : i + per_page] for i in range(0, len(groups), per_page)] or [[]]
-    links = "".join(f'<a href="{page_name(k)}">{k + 1}</a>' for k in range(len(chunks)))
-    nav = f'<nav>Groups: {links} · <a href="overview.html">Summary and plots</a></nav>'
-    out = {}
-    for k, chunk in enumerate(chunks):
-        parts = [
-            f"<header><h1>{esc(title)}</h1><p>{len(groups)} groups of reused art, page"
-            f" {k + 1} of {len(chunks)}. The medoid (most central member) of each group is"
-            " framed; click a panel for its nearest neighbours.</p>"
-            f"{nav}</header><main>"
-        ]
-        if k == 0 and leakage:
-            parts.append(
-                f'<h2 id="leakage">Groups spanning folds ({len(leakage)})</h2>'
-                + _distance_table(leakage, [], ["group", "folds", "images"])
+def compare_href(a: Member, b: Member, reason: str, mirrored: bool) -> str:
+    """The compare view's address for a pair (its parameters in the fragment)."""
+    fields = (
+        ("a", a.original),
+        ("b", b.original),
+        ("an", a.image),
+        ("bn", b.image),
+        ("ae", a.entry),
+        ("be", b.entry),
+        ("why", reason),
+    )
+    query = "&".join(f"{k}={_quote(v, safe='')}" for k, v in fields)
+    return f"compare.html#{query}&m={int(mirrored)}"
+
+
+def chain(group: Group, metrics: Sequence[str]) -> Group:
+    """`group` with its members in reading order, their roles, and its chain of links:
+    each later member joined to the earlier member of its strongest link."""
+    group.members.sort(key=lambda m: m.order)
+    position = {m.image: k for k, m in enumerate(group.members)}
+    best: dict[str, dict] = {}
+    for r in sorted(group.pairs, key=lambda r: r["ratio"]):
+        a, b = r["image_a"], r["image_b"]
+        later = a if position[a] > position[b] else b
+        best.setdefault(later, r)
+    by_name = {m.image: m for m in group.members}
+    reasons = []
+    for k, m in enumerate(group.members):
+        if k == 0:
+            m.role = "first appearance"
+            continue
+        m.role = "callback"
+        r = best.get(m.image)
+        if r is None:
+            continue
+        earlier = by_name[r["image_b"] if r["image_a"] == m.image else r["image_a"]]
+        reason = why(r, metrics)
+        reasons.append(reason)
+        m.gap = gap_text(earlier, m)
+        mirrored = reason == REASONS[1]
+        numbers = numbers_table(
+            {c: r[c] for c in [*metrics, "edge_threshold", "ratio", "link"] if c in r}
+        )
+        group.links.append(
+            Link(earlier, m, reason, m.gap, compare_href(earlier, m, reason, mirrored), numbers)
+        )
+    if reasons:
+        group.reason = max(REASONS, key=lambda r: (reasons.count(r), -REASONS.index(r)))
+    return group
+
+
+def page_name(order: str, k: int, default: str = "size") -> str:
+    """The file of page k (from 0) of the cards in `order`; index.html is the first page
+    of the configured order."""
+    if order == default:
+        return "index.html" if k == 0 else f"page-{k + 1}.html"
+    return f"{order}-{k + 1}.html"
+
+
+def image_page(k: int) -> str:
+    """The file of image page k (from 0)."""
+    return f"images-{k + 1}.html"
+
+
+def _pages(items: Sequence, per_page: int) -> list[Sequence]:
+    return [items[i : i + per_page] for i in range(0, len(items), per_page)] or [[]]
+
+
+@dataclass
+class Site:
+    """Everything the pages show (the script fills it from the run's tables)."""
+
+    title: str
+    members: list[Member]  # every processed image, by number
+    groups: list[Group]  # every group of 2 or more, chained
+    neighbours: dict[str, list[dict]]  # image -> its neighbour rows (rank order)
+    metrics: list[str]
+    edge_metrics: list[str]
+    summary: str
+    plots: list[tuple[str, str]]  # (path, caption)
+    leakage: list[dict]
+    failures: list[dict]  # input, image, stage, reason
+    skipped: list[dict] = field(default_factory=list)  # path, reason, detail
+    order: str = "size"
+    groups_per_page: int = 50
+
+
+def render(site: Site) -> dict[str, str]:
+    """Every page of the gallery: file name -> HTML."""
+    if site.groups_per_page < 1:
+        raise ValueError(f"groups_per_page must be >= 1, got {site.groups_per_page}")
+    if site.order not in ORDERS:
+        raise ValueError(f"gallery.order must be one of {list(ORDERS)}, got {site.order!r}")
+    out: dict[str, str] = {}
+    by_image = {m.image: m for m in site.members}
+    image_pages = _pages(site.members, IMAGES_PER_PAGE)
+    for k, chunk in enumerate(image_pages):
+        for m in chunk:
+            m.entry = f"{image_page(k)}#i{m.number}"
+    for g in site.groups:
+        for link in g.links:
+            reason = link.reason
+            link.compare = compare_href(link.earlier, link.later, reason, reason == REASONS[1])
+    # each card once (the orders share them), and where it is in the configured order
+    card_template = _TEMPLATES.get_template("card.html")
+    cards = {g.group: Markup(card_template.render(g=g)) for g in site.groups}
+    card_of: dict[int, str] = {}
+    common = {
+        "title": site.title,
+        "orders": ORDERS,
+        "order_page": {o: page_name(o, 0, site.order) for o in ORDERS},
+        "first_images": image_page(0),
+        "n_groups": len(site.groups),
+        "n_failures": len(site.failures),
+        "n_unmatched": sum(1 for m in site.members if m.group is None),
+    }
+    for order in ORDERS:
+        ordered = order_groups(site.groups, order)
+        pages = _pages(ordered, site.groups_per_page)
+        names = [page_name(order, k, site.order) for k in range(len(pages))]
+        for k, chunk in enumerate(pages):
+            if order == site.order:
+                for g in chunk:
+                    card_of[g.group] = f"{names[k]}#g{g.group}"
+            out[names[k]] = _TEMPLATES.get_template("groups.html").render(
+                common,
+                order=order,
+                page=k,
+                pages=names,
+                groups=chunk,
+                cards=cards,
+                leakage=site.leakage if k == 0 and order == site.order else [],
             )
-        if not chunk:
-            parts.append("<p>No group: no two images matched under the thresholds.</p>")
-        parts.append("".join(card(g, metrics) for g in chunk))
-        parts.append(f"</main><footer>{nav}</footer>")
-        out[page_name(k)] = _doc(f"{title} ({k + 1}/{len(chunks)})", "".join(parts))
-    figures = "".join(
-        f'<figure><img src="{esc(src)}" alt="{esc(cap)}"><figcaption>{esc(cap)}</figcaption>'
-        "</figure>"
-        for src, cap in plots
-    )
-    out["overview.html"] = _doc(
-        f"{title}: summary and plots",
-        f"<header><h1>{esc(title)}: summary and plots</h1>{nav}</header><main>"
-        f'<h2>Summary</h2><pre>{esc(summary)}</pre><h2>Plots</h2><div class="plots">{figures}'
-        "</div></main>",
-    )
-    return out
-
-
-def image_page(
-    member: Member,
-    group_size: int,
-    group_page: str,
-    group: int,
-    rows: Sequence[dict],
-    neighbours: Sequence[Member],
-    metrics: Sequence[str],
-) -> str:
-    """One image's page: its thumbnail, its group, and its nearest images with distances."""
-    table = "".join(
-        f"<tr><td>{r['rank']}</td><td>{_figure(n, '../')}</td>"
-        + "".join(f"<td>{esc(r[c])}</td>" for c in metrics)
-        + f"<td>{esc(r['edge_threshold'])}</td><td>{'yes' if r['linked'] else 'no'}</td></tr>"
-        for r, n in zip(rows, neighbours, strict=True)
-    )
-    head = "".join(
-        f"<th>{esc(c)}</th>" for c in ["rank", "neighbour", *metrics, "edge threshold", "linked"]
-    )
-    group = (
-        f'<a href="../{group_page}#group-{group}">group {group}</a> of {group_size}'
-        if group_size > 1
-        else "no group (matched nothing under the thresholds)"
-    )
-    body = (
-        f"<header><h1>{esc(member.image)}</h1>"
-        '<nav><a href="../index.html">Back to the gallery</a></nav></header><main>'
-        f'<div class="members">{_figure(member, "../")}</div><p>In {group}.</p>'
-        f"<h2>Nearest images</h2>"
-        + (
-            f"<table><tr>{head}</tr>{table}</table>"
-            if rows
-            else "<p>No stored pair: nothing was within the caps.</p>"
+    for k, chunk in enumerate(image_pages):
+        rows = []
+        for m in chunk:
+            near = []
+            for r in site.neighbours.get(m.image, []):
+                other = by_image.get(r["neighbour"])
+                if other is None:
+                    continue
+                words = why(r, site.metrics) if r["linked"] else not_linked(r, site.edge_metrics)
+                mirrored = bool(r["linked"]) and words == REASONS[1]
+                numbers = numbers_table(
+                    {c: r[c] for c in [*site.metrics, "edge_threshold", "link"] if c in r}
+                )
+                frame = int(r["neighbour_frame"])
+                near.append(
+                    {
+                        "member": other,
+                        "thumb": f"thumbs/{other.number}-{frame}.jpg",
+                        "rank": int(r["rank"]),
+                        "linked": bool(r["linked"]),
+                        "why": words,
+                        "compare": compare_href(m, other, words, mirrored),
+                        "numbers": numbers,
+                    }
+                )
+            rows.append({"member": m, "card": card_of.get(m.group), "near": near})
+        out[image_page(k)] = _TEMPLATES.get_template("images.html").render(
+            common, page=k, pages=[image_page(j) for j in range(len(image_pages))], rows=rows
         )
-        + "</main>"
+    unmatched = [m for m in site.members if m.group is None]
+    out["unmatched.html"] = _TEMPLATES.get_template("unmatched.html").render(
+        common, members=unmatched
     )
-    return _doc(member.image, body)
+    out["failures.html"] = _TEMPLATES.get_template("failures.html").render(
+        common, failures=site.failures, skipped=site.skipped
+    )
+    out["overview.html"] = _TEMPLATES.get_template("overview.html").render(
+        common, summary=site.summary, plots=site.plots
+    )
+    out["find.html"] = _TEMPLATES.get_template("find.html").render(
+        common, members=sorted(site.members, key=lambda m: m.order)
+    )
+    out["compare.html"] = _TEMPLATES.get_template("compare.html").render(common)
+    return out

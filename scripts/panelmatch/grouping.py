@@ -68,10 +68,11 @@ def groups(
 
 
 def _number(n: int, members: list[list[int]]) -> npt.NDArray[np.int32]:
-    """Labels from member lists: larger groups first, ties by their smallest member."""
+    """Labels from member lists, numbered from 1: larger groups first, ties by their
+    smallest member."""
     members = sorted((sorted(m) for m in members), key=lambda m: (-len(m), m[0]))
     labels = np.empty(n, dtype=np.int32)
-    for label, member in enumerate(members):
+    for label, member in enumerate(members, start=1):
         labels[member] = label
     return labels
 
@@ -86,7 +87,8 @@ def members(labels: npt.ArrayLike) -> list[list[int]]:
 
 
 def number(labels: npt.ArrayLike) -> npt.NDArray[np.int32]:
-    """Renumber groups deterministically: larger groups first, ties by their smallest member."""
+    """Renumber groups deterministically, from 1: larger groups first, ties by their
+    smallest member."""
     return _number(len(labels), members(labels))
 
 

@@ -155,14 +155,15 @@ GROUPS = pa.schema(
     ]
 )
 
-#: Small WebP thumbnails of each kept frame, per chunk (rows as in EDGES).
+#: Small JPEG thumbnails of each kept frame, per chunk (rows as in EDGES), made by the
+#: features pass from the frame it decoded (frames.thumbnail).
 THUMBS = pa.schema(
     [
         ("image", pa.string()),
         ("frame", pa.int32()),
         ("width", pa.int32()),
         ("height", pa.int32()),
-        ("webp", pa.binary()),
+        ("jpeg", pa.binary()),
     ]
 )
 

@@ -1,5 +1,6 @@
 # Configuration checks and the chunk plan shared by every stage.
 
+import glob
 import hashlib
 import os
 import sys

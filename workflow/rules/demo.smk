@@ -10,6 +10,8 @@ rule demo_site:
         truth="resources/demo/truth.csv",
     log:
         "logs/demo_site.log",
+    benchmark:
+        "results/benchmarks/demo_site.tsv"
     conda:
         ENV
     params:

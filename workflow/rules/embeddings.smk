@@ -6,7 +6,8 @@
 rule embeddings:
     input:
         manifest="results/manifest/{chunk}.parquet",
-        # its list of kept frames only (see rule thumbnails)
+        # read for its list of kept frames only, which the `frames` params decide: a change
+        # of edge or hash settings does not recompute the embeddings
         edges=ancient("results/edges/{chunk}.parquet"),
         model=EMBED["model"] or [],
         code=core_of("embeddings"),

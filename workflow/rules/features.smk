@@ -1,6 +1,7 @@
 # Manifest -> the kept frames of every usable image (frames.mode), decoded once; per frame:
 # resized, then Canny (bit-packed edge maps and their edge-pixel counts), the black-and-white
-# image of the same resized frame, and perceptual hashes; plus the images that failed.
+# image of the same resized frame, and perceptual hashes; a thumbnail of each kept frame
+# for the gallery (no second decode); plus the images that failed.
 
 
 rule features:
@@ -10,6 +11,7 @@ rule features:
     output:
         edges="results/edges/{chunk}.parquet",
         hashes="results/hashes/{chunk}.parquet",
+        thumbs="results/thumbs/{chunk}.parquet",
         failures="results/failures/{chunk}.parquet",
     log:
         "logs/features/{chunk}.log",
@@ -26,5 +28,6 @@ rule features:
         edges=EDGES,
         hashes=HASHES,
         hash_bits=HASH_BITS,
+        thumbnail_size=config["frames"]["thumbnail_size"],
     script:
         "../../scripts/features.py"

@@ -1,27 +1,7 @@
-# The run, shown to a person: thumbnails, the static gallery, and (optionally) folders of
-# symlinks per group.
+# The run, shown to a person: the static gallery (thumbnails come from the features pass),
+# and (optionally) folders of symlinks per group.
 
 GALLERY = config["gallery"]
-
-
-rule thumbnails:
-    input:
-        manifest="results/manifest/{chunk}.parquet",
-        # read for its list of kept frames only, which the `frames` params below decide:
-        # a change of edge or hash settings does not redraw the thumbnails
-        edges=ancient("results/edges/{chunk}.parquet"),
-        code=core_of("thumbnails"),
-    output:
-        "results/thumbs/{chunk}.parquet",
-    log:
-        "logs/thumbnails/{chunk}.log",
-    conda:
-        ENV
-    params:
-        size=GALLERY["thumbnail_size"],
-        frames=FRAME_SELECTION,
-    script:
-        "../../scripts/thumbnails.py"
 
 
 rule gallery:
@@ -38,6 +18,9 @@ rule gallery:
         + (["results/plots/kmedoids.png"] if EMBED["model"] else []),
         leakage="results/leakage.csv",
         summary="results/summary.txt",
+        failures="results/failures.csv",
+        skipped=["results/skipped.csv"] if FOLDER else [],
+        templates=sorted(glob.glob(os.path.join(LIB, "templates", "*.html"))),
         code=core_of("gallery"),
     output:
         report(
@@ -48,6 +31,8 @@ rule gallery:
         ),
     log:
         "logs/gallery.log",
+    benchmark:
+        "results/benchmarks/gallery.tsv"
     conda:
         ENV
     params:
@@ -55,6 +40,7 @@ rule gallery:
         groups_per_page=GALLERY["groups_per_page"],
         title=GALLERY["title"],
         metrics=METRICS,
+        edge_metrics=MATCHING["edge_metrics"],
         site_root=None if FOLDER else SITE["root"],
         page_path=lambda wildcards: SITE["page_path"],
         captions=[

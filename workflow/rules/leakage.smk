@@ -10,6 +10,8 @@ rule leakage:
         "results/leakage.csv",
     log:
         "logs/leakage.log",
+    benchmark:
+        "results/benchmarks/leakage.tsv"
     conda:
         ENV
     params:

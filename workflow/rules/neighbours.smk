@@ -10,6 +10,8 @@ rule neighbours:
         "results/neighbours.parquet",
     log:
         "logs/neighbours.log",
+    benchmark:
+        "results/benchmarks/neighbours.tsv"
     conda:
         ENV
     params:

@@ -27,6 +27,8 @@ rule plots:
         curve="results/plots/sensitivity.csv",
     log:
         "logs/plots.log",
+    benchmark:
+        "results/benchmarks/plots.tsv"
     conda:
         ENV
     params:

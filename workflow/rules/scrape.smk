@@ -9,6 +9,8 @@ if FOLDER:
             "results/manifest/{chunk}.parquet",
         log:
             "logs/ingest/{chunk}.log",
+        benchmark:
+            "results/benchmarks/ingest/{chunk}.tsv"
         conda:
             ENV
         params:
@@ -26,6 +28,8 @@ if FOLDER:
             "results/skipped.csv",
         log:
             "logs/skipped.log",
+        benchmark:
+            "results/benchmarks/skipped.tsv"
         conda:
             ENV
         params:
@@ -43,6 +47,8 @@ else:
             "results/manifest/{chunk}.parquet",
         log:
             "logs/scrape/{chunk}.log",
+        benchmark:
+            "results/benchmarks/scrape/{chunk}.tsv"
         conda:
             ENV
         params:

@@ -9,6 +9,8 @@ rule settings:
         "results/settings.json",
     log:
         "logs/settings.log",
+    benchmark:
+        "results/benchmarks/settings.tsv"
     conda:
         ENV
     params:

@@ -20,6 +20,8 @@ rule summary:
         failures="results/failures.csv",
     log:
         "logs/summary.log",
+    benchmark:
+        "results/benchmarks/summary.tsv"
     conda:
         ENV
     params:
