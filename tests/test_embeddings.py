@@ -139,7 +139,7 @@ def test_hierarchical_cut_equals_scipy_on_the_full_matrix(linkage):
 
     assert partition(got) == partition(full)
     assert sorted(np.bincount(got)[1:].tolist(), reverse=True) == [8, 6, 4, 1, 1]
-    assert got[0] == 0  # the largest group is numbered first
+    assert got[0] == 1  # the largest group is numbered first, from 1
 
 
 def test_duplicates_keep_the_first_and_point_to_the_most_similar_kept_image():

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import snakemake, write_config
+import yaml
+from conftest import REPO, snakemake, write_config
 from panelmatch import gallery
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -416,3 +417,25 @@ def test_group_folders_and_leakage(small_demo_run, tmp_path):
         assert link.parent.parent.name == f"size_{groups.loc[image, 'group_size']}"
         assert link.resolve() == (folder / image).resolve()
     assert "Groups spanning folds (1)" in (run / "results/gallery/index.html").read_text()
+
+
+def test_thumbnails_come_from_the_features_pass(small_demo_run):
+    """Intended difference from the former thumbnails rule: the thumbnails are JPEGs made
+    by the features pass from the frames it decoded (no second decode); each equals a
+    fresh decode of that frame through frames.thumbnail, at frames.thumbnail_size."""
+    from panelmatch import frames, tables
+
+    settings = yaml.safe_load((REPO / "config.yaml").read_text())["frames"]
+    manifest = tables.read_many(sorted((small_demo_run / "results/manifest").glob("*.parquet")))
+    paths = dict(zip(manifest["image"], manifest["path"], strict=False))
+    thumbs = tables.read_many(sorted((small_demo_run / "results/thumbs").glob("*.parquet")))
+    edges = tables.read_many(sorted((small_demo_run / "results/edges").glob("*.parquet")))
+    assert thumbs[["image", "frame"]].equals(edges[["image", "frame"]])
+    fresh = frames.stored_frames(
+        thumbs.head(20), {k: small_demo_run / v for k, v in paths.items() if isinstance(v, str)}, settings
+    )
+    for row, (image, frame, rgb) in zip(thumbs.head(20).itertuples(), fresh, strict=True):
+        jpeg, w, h = frames.thumbnail(rgb, settings["thumbnail_size"])
+        assert (row.image, row.frame, row.width, row.height) == (image, frame, w, h)
+        assert row.jpeg == jpeg and jpeg[:2] == b"\xff\xd8"
+        assert max(w, h) == settings["thumbnail_size"]
