@@ -432,7 +432,9 @@ def test_thumbnails_come_from_the_features_pass(small_demo_run):
     edges = tables.read_many(sorted((small_demo_run / "results/edges").glob("*.parquet")))
     assert thumbs[["image", "frame"]].equals(edges[["image", "frame"]])
     fresh = frames.stored_frames(
-        thumbs.head(20), {k: small_demo_run / v for k, v in paths.items() if isinstance(v, str)}, settings
+        thumbs.head(20),
+        {k: small_demo_run / v for k, v in paths.items() if isinstance(v, str)},
+        settings,
     )
     for row, (image, frame, rgb) in zip(thumbs.head(20).itertuples(), fresh, strict=True):
         jpeg, w, h = frames.thumbnail(rgb, settings["thumbnail_size"])
