@@ -6,6 +6,13 @@ import json
 import pandas as pd
 import pytest
 from conftest import REAL_PANELS, SHARED, snakemake, write_config
+from test_gallery import (
+    broken_images,
+    links_resolve,
+    load,
+    needs_browser,
+    problems,
+)
 
 SPRITES = SHARED / "data" / "sprites"
 pytestmark = pytest.mark.workflow
@@ -22,7 +29,9 @@ def real_run(tmp_path_factory):
     run = tmp_path_factory.mktemp("real")
     cfg = {"source": {"folder": str(REAL_PANELS), "images_per_chunk": 50}}
     snakemake(run, configfile=write_config(run / "real.yaml", cfg))
-    return pd.read_parquet(run / "results/groups.parquet").set_index("image")
+    groups = pd.read_parquet(run / "results/groups.parquet").set_index("image")
+    groups.attrs["run"] = run
+    return groups
 
 
 @pytest.fixture(scope="module")
@@ -90,3 +99,21 @@ def test_sprites_recolours_are_found_and_no_group_mixes_species(sprite_run):
     summary = (sprite_run / "results/summary.txt").read_text()
     assert "the truth covers 772 of the run's 772 images" in summary
     assert '"don\'t care" (same species, other group)' in summary
+
+
+@panels
+@needs_browser
+def test_the_gallery_of_the_real_panels(real_run, browser):
+    site = real_run.attrs["run"] / "results/gallery"
+    for name in ["index.html", "images-1.html", "unmatched.html", "failures.html", "find.html"]:
+        load(browser, site / name)
+        assert problems(browser) == [] and broken_images(browser) == [], name
+        assert links_resolve(browser) == [], name
+    load(browser, site / "index.html")
+    cards = browser.find_elements("css selector", "section.card")
+    assert len(cards) == real_run.loc[real_run["group_size"] > 1, "group"].nunique()
+    browser.get(browser.find_element("css selector", "a.compare").get_attribute("href"))
+    load_images = "return ['ia', 'ib'].map(i => document.getElementById(i).naturalWidth);"
+    assert all(w > 0 for w in browser.execute_script(load_images))
+    browser.get((site / "find.html").as_uri() + "?q=2338_1")
+    assert browser.find_element("css selector", ":target h2").text == "2338_1.gif"
