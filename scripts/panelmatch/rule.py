@@ -191,11 +191,7 @@ def _other_kinds(distances, side_a, side_b, hash_bits, rule, edge):
                 mixed = (edge / np.maximum(pa + pb, 1) + d / (hash_bits[name] / 2)) / 2
                 out.append(("mixed", (mixed <= value, mixed / value)))
     if rule.get("cosine_max") is not None:
-        if metrics.COSINE not in distances:
-            raise ValueError("cosine_max needs the embeddings' cosine distances")
-        d = np.asarray(distances[metrics.COSINE], dtype=np.float64)
-        value = rule["cosine_max"]
-        out.append(("cosine", (d <= value, d / value if value > 0 else np.zeros_like(d))))
+        out.append(("cosine", _at_most(distances, metrics.COSINE, rule["cosine_max"])))
     same = rule.get("same_art")
     if same is not None:
         if metrics.SAME_ART not in distances:
@@ -207,12 +203,16 @@ def _other_kinds(distances, side_a, side_b, hash_bits, rule, edge):
         spare = max(1.0 - same["fraction"], 1e-9)
         out.append(("same_art", (hit, np.clip((1.0 - share) / spare, 0.0, 1.0))))
     if rule.get("lines_max") is not None:
-        if metrics.LINES not in distances:
-            raise ValueError("lines_max needs the lines metric (distances)")
-        d = np.asarray(distances[metrics.LINES], dtype=np.float64)
-        value = rule["lines_max"]
-        out.append(("lines", (d <= value, d / value if value > 0 else np.zeros_like(d))))
+        out.append(("lines", _at_most(distances, metrics.LINES, rule["lines_max"])))
     return out
+
+
+def _at_most(distances: Mapping, metric: str, value: float) -> tuple:
+    """(hit, ratio) of a link kind that holds when `metric` is at most `value`."""
+    if metric not in distances:
+        raise ValueError(f"the rule needs the {metric} distances, which were not computed")
+    d = np.asarray(distances[metric], dtype=np.float64)
+    return d <= value, d / value if value > 0 else np.zeros_like(d)
 
 
 def _silhouettes_agree(distances, side_a, side_b, scale):
