@@ -145,7 +145,7 @@ class Link:
     later: Member
     reason: str
     gap: str
-    compare: str  # the compare view's address
+    compare: str  # the compare view's address (set by render)
     numbers: Markup  # the distances (numbers_table), for the details toggle
 
 
@@ -245,12 +245,12 @@ def chain(group: Group, metrics: Sequence[str]) -> Group:
         reason = why(r, metrics)
         reasons.append(reason)
         m.gap = gap_text(earlier, m)
-        mirrored = reason == REASONS[1]
         numbers = numbers_table(
             {c: r[c] for c in [*metrics, "edge_threshold", "ratio", "link"] if c in r}
         )
         group.links.append(
-            Link(earlier, m, reason, m.gap, compare_href(earlier, m, reason, mirrored), numbers)
+            # its compare address needs the members' entries, which render() assigns
+            Link(earlier, m, reason, m.gap, "", numbers)
         )
     if reasons:
         group.reason = max(REASONS, key=lambda r: (reasons.count(r), -REASONS.index(r)))
