@@ -3,6 +3,7 @@
     python benchmarks/throughput.py [--images 9442] [--corpus DIR] [--workdir DIR]
         [--cores 2] [--images-per-chunk N] [--chunks-per-shard N] [--configfile EXTRA.yaml]
         [--target groups|default|both] [--reference] [--repeat N]
+        [--truth] [--embeddings] [--query N]
 
 Generates, once and deterministically, N GIF panels of 650x450 in --corpus (outside the
 repository; default /tmp/panelmatch-corpus-N). They are derived from the demo comic's
@@ -19,6 +20,12 @@ the workflow: imagehash's pHash of every image, one core, the pairs within 10 bi
 connected components (:func:`seeds_loop`). It prints the ratio of each target's wall time
 to it. With ``--repeat N`` the runs are interleaved N times (reference, then each target)
 and the medians are reported: the machine is noisy, the ratios within a round are not.
+``--truth``, ``--embeddings`` and ``--query N`` add the stages a user may add, to measure
+their memory at scale: a ground truth written from the corpus's own drawings (so
+``evaluate`` runs), a random-projection ONNX model built here with the onnx helper API (so
+``embeddings`` and ``embedding_groups`` run; no download), and ``python -m panelmatch query``
+of N corpus images against the finished run (its wall time and peak RSS are printed). With
+either of the first two the groups target also builds their outputs.
 Ends with one JSON line. Not part of the test suite: it measures speed, the tests check
 behaviour.
 """
@@ -133,6 +140,76 @@ def make_corpus(folder: Path, images: int, cores: int) -> float:
     return time.perf_counter() - start
 
 
+def write_truth(corpus: Path, images: int, out: Path) -> Path:
+    """image,group of the corpus: a reuse shares its drawing's group; a fresh drawing (every
+    fifth panel) is alone. Image names are relative to the corpus, as in folder mode."""
+    with open(out, "w", encoding="utf-8") as fh:
+        fh.write("image,group\n")
+        for k in range(images):
+            group = f"d{base_of(k, images)}" if k % 5 else ""
+            fh.write(f"{k // 1000:03d}/{k:06d}.gif,{group}\n")
+    return out
+
+
+def write_model(out: Path, size: int = 32, dims: int = 64) -> Path:
+    """An ONNX model of a fixed random projection: each RGB input (n, 3, size, size), minus
+    its own mean, times a seeded Gaussian matrix to `dims` values. Cosine similarity of the
+    outputs approximates the correlation of the pixels, so related panels are close and
+    unrelated ones are not, as with a real fingerprint model (but with no download)."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    flat = 3 * size * size
+    weight = np.random.default_rng(0).standard_normal((flat, dims)).astype(np.float32)
+    x = helper.make_tensor_value_info("pixels", TensorProto.FLOAT, ["n", 3, size, size])
+    y = helper.make_tensor_value_info("features", TensorProto.FLOAT, ["n", dims])
+    nodes = [
+        helper.make_node("Flatten", ["pixels"], ["flat"], axis=1),
+        helper.make_node("ReduceMean", ["flat"], ["mean"], axes=[1], keepdims=1),
+        helper.make_node("Sub", ["flat", "mean"], ["centred"]),
+        helper.make_node("MatMul", ["centred", "w"], ["features"]),
+    ]
+    weights = [numpy_helper.from_array(weight, "w")]
+    graph = helper.make_graph(nodes, "panelmatch-benchmark", [x], [y], weights)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, str(out))
+    return out
+
+
+def run_query(corpus: Path, workdir: Path, count: int) -> dict:
+    """`python -m panelmatch query` of `count` corpus images against the finished run in
+    `workdir`, in a child process: its wall time and peak RSS (from wait4)."""
+    files = sorted(corpus.rglob("*.gif"))
+    step = max(1, len(files) // count)
+    chosen = [str(f) for f in files[::step][:count]]
+    cmd = [
+        sys.executable,
+        "-m",
+        "panelmatch",
+        "query",
+        *chosen,
+        "--results",
+        str(workdir / "results"),
+        "--csv",
+        str(workdir / "query.csv"),
+    ]
+    env = dict(os.environ, PYTHONPATH=str(REPO / "scripts"))
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status):
+        sys.exit(f"query failed: {proc.stderr.read().decode()[-3000:]}")
+    return {
+        "queries": len(chosen),
+        "wall_seconds": round(wall, 2),
+        "peak_mb": round(usage.ru_maxrss / 1024, 1),
+    }
+
+
 def stage_times(workdir: Path) -> dict[str, dict[str, float]]:
     """Per rule: jobs, summed seconds, longest job, and peak RSS from benchmark files."""
     out: dict[str, dict[str, float]] = {}
@@ -187,6 +264,15 @@ def run_target(target: str, args, corpus: Path, workdir: Path) -> dict:
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
     cfg = {"source": {"folder": str(corpus)}, "evaluation": {"truth": None}}
+    extras = []
+    if args.truth:
+        cfg["evaluation"]["truth"] = str(write_truth(corpus, args.images, workdir / "truth.csv"))
+        extras.append("results/evaluation.json")
+    if args.embeddings:
+        cfg["embeddings"] = {"model": str(write_model(workdir / "projection.onnx"))}
+        extras.append("results/embedding_groups.parquet")
+    if args.query:
+        extras.append("results/settings.json")  # what the query reads besides the features
     if args.images_per_chunk:
         cfg["source"]["images_per_chunk"] = args.images_per_chunk
     if args.chunks_per_shard:
@@ -196,7 +282,7 @@ def run_target(target: str, args, corpus: Path, workdir: Path) -> dict:
         sys.executable,
         "-m",
         "snakemake",
-        *(["results/groups.parquet"] if target == "groups" else []),
+        *(["results/groups.parquet", *extras] if target == "groups" else []),
         "-s",
         str(REPO / "Snakefile"),
         "--directory",
@@ -259,6 +345,9 @@ def main() -> None:
     ap.add_argument("--target", choices=["groups", "default", "both"], default="groups")
     ap.add_argument("--reference", action="store_true", help="also time the seeds' method")
     ap.add_argument("--repeat", type=int, default=1, help="interleaved rounds (medians)")
+    ap.add_argument("--truth", action="store_true", help="also score against the drawings")
+    ap.add_argument("--embeddings", action="store_true", help="also a projection model")
+    ap.add_argument("--query", type=int, default=0, help="then query this many images")
     args = ap.parse_args()
     corpus = args.corpus or Path(f"/tmp/panelmatch-corpus-{args.images}")
     workdir = args.workdir or Path(f"/tmp/panelmatch-throughput-{args.images}")
@@ -283,6 +372,15 @@ def main() -> None:
     for target in targets:
         name = f"target {target} (round {args.repeat})"
         print_stages(name, last[target], args.images, args.cores)
+    queried = {}
+    if args.query:
+        for target in targets:
+            where = workdir.with_name(f"{workdir.name}-{target}")
+            queried[target] = q = run_query(corpus, where, args.query)
+            print(
+                f"query ({target}): {q['queries']} images in {q['wall_seconds']} s,"
+                f" peak RSS {q['peak_mb']:.0f} MB"
+            )
 
     def median(values):
         values = sorted(values)
@@ -300,6 +398,7 @@ def main() -> None:
             t: {k: {m: round(v, 2) for m, v in s.items()} for k, s in last[t]["stages"].items()}
             for t in targets
         },
+        **({"query": queried} if queried else {}),
         "machine": platform.processor() or platform.machine(),
         "cpus": os.cpu_count(),
     }

@@ -4,7 +4,7 @@ against the ground truth (results/evaluation.json)."""
 import json
 
 import numpy as np
-from panelmatch import evaluate, grouping, logs, pairs, rule, tables
+from panelmatch import evaluate, grouping, logs, pairs, relation, rule, tables
 
 snakemake = snakemake  # noqa: F821 - injected by Snakemake
 log = logs.to_file(snakemake.log[0])
@@ -35,7 +35,7 @@ if not covered["covered"]:
     log.warning(document["message"])
 else:
     true_group = dict(zip(truth["image"], truth["group"], strict=True))
-    relation = dict(zip(truth["image"], truth["relation"], strict=True))
+    kind_of = dict(zip(truth["image"], truth["relation"], strict=True))
     family = dict(zip(truth["image"], truth["family"], strict=True))
     # one shard at a time, keeping each rule's linked pairs only
     kept = {name: [] for name in rules}
@@ -52,7 +52,7 @@ else:
         )
         sizes = grouping.sizes(labels)
         scores = evaluate.pair_scores(
-            true_group, dict(zip(names, labels.tolist(), strict=True)), relation, family
+            true_group, dict(zip(names, labels.tolist(), strict=True)), kind_of, family
         )
         ignored = scores.pop("dont_care_predicted")
         results[name] = {
@@ -66,6 +66,21 @@ else:
         }
         if name == "configured":
             document["dont_care_pairs"] = [list(pair) for pair in ignored]
+            # the relation of each linked image pair, as pairs.parquet gives it
+            linked = pick[links.keep[pick]]
+            found = relation.label(
+                {m: distances[m][linked] for m in p.metrics},
+                rule.kind_names(links.kind[linked]),
+                links.limit[linked],
+            )
+            image_a = [names[i] for i in image_of[a[linked]]]
+            image_b = [names[i] for i in image_of[b[linked]]]
+            reuse = dict(zip(truth["image"], truth["reuse"], strict=True))
+            document["relations"] = evaluate.relation_scores(
+                true_group,
+                reuse,
+                dict(zip(zip(image_a, image_b, strict=True), found.tolist(), strict=True)),
+            )
         log.info(
             "%s: precision %.3f recall %.3f F1 %.3f",
             name,

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pandas as pd
-from panelmatch import grouping, logs, nearest, pairs, rule, tables
+from panelmatch import grouping, logs, nearest, pairs, relation, rule, tables
 
 snakemake = snakemake  # noqa: F821 - injected by Snakemake
 log = logs.to_file(snakemake.log[0])
@@ -62,18 +62,24 @@ for m in metric_max:
 out["edge_threshold"] = links.limit[pick].astype(np.float32)
 out["ratio"] = links.ratio[pick].astype(np.float32)
 out["link"] = rule.kind_names(links.kind[pick])
+out["relation"] = relation.label(
+    {m: out[m].to_numpy() for m in metric_max},
+    out["link"].to_numpy(),
+    out["edge_threshold"].to_numpy(),
+)
 out["order"] = ia * n + ib
 out = out.sort_values("order", kind="stable")
 tables.write(out, snakemake.output.pairs, tables.pairs_schema(metric_types))
 
 log.info(
-    "%d images (%d frames), %d stored pairs, %d linked (%s), %d groups of 2+ holding %d "
+    "%d images (%d frames), %d stored pairs, %d linked (%s; %s), %d groups of 2+ holding %d "
     "images (rule %s)",
     n,
     len(frames),
     pairs.count(inp.shards),
     len(pick),
     out["link"].value_counts().to_dict(),
+    out["relation"].value_counts().to_dict(),
     len(set(labels[sizes > 1].tolist())),
     int((sizes > 1).sum()),
     matching,

@@ -51,3 +51,28 @@ def test_dont_care_pairs_are_neither_right_nor_wrong():
 def test_coverage_counts_the_run_images_the_truth_names():
     got = evaluate.coverage(["a", "b", "z"], ["a", "b", "c", "d"])
     assert got == {"run_images": 4, "truth_images": 3, "covered": 2, "not_in_run": 1}
+
+
+def test_relation_scores_count_only_linked_pairs_with_the_original():
+    truth = {"o": "f", "r": "f", "m": "f", "x": "f", "p": "g", "q": "g", "z": ""}
+    reuse = {"o": "original", "r": "recolour", "m": "mirrored", "x": "reletter", "p": "original"}
+    reuse |= {"q": "identical", "z": ""}
+    predicted = {
+        ("o", "r"): "recolour",  # right
+        ("m", "o"): "similar",  # either order; wrong
+        ("r", "m"): "recolour",  # two reuses: not scored
+        ("p", "q"): "identical",  # right
+    }  # ("o", "x") is not linked: labelled, not scored
+    found = evaluate.relation_scores(truth, reuse, predicted)
+    assert found["labelled"] == 4 and found["scored"] == 3
+    assert found["accuracy"] == pytest.approx(2 / 3)
+    assert found["confusion"] == {
+        "recolour": {"recolour": 1},
+        "mirrored": {"similar": 1},
+        "identical": {"identical": 1},
+    }
+
+
+def test_relation_scores_without_originals_score_nothing():
+    found = evaluate.relation_scores({"a": "f", "b": "f"}, {"a": "", "b": "recolour"}, {})
+    assert found == {"labelled": 0, "scored": 0, "accuracy": None, "confusion": {}}

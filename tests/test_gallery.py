@@ -278,16 +278,21 @@ def test_groups_are_ordered_chained_and_paginated():
 
 
 def test_plain_words():
-    row = {"edges": 0, "phash": 0, "dhash": 0, "link": "edge", "ratio": 0.0}
+    row = {"edges": 0, "phash": 0, "dhash": 0, "link": "edge", "edge_threshold": 900.0}
     assert gallery.why(row, ["edges", "phash", "dhash"]) == "identical"
-    row = {"edges": 300, "edges_mirror": 20, "phash": 30, "link": "edge", "ratio": 0.1}
+    row = {"edges": 300, "edges_mirror": 20, "phash": 30, "link": "edge", "edge_threshold": 900.0}
     assert gallery.why(row, ["edges", "edges_mirror", "phash"]) == "the same drawing, mirrored"
-    row = {"edges": 300, "edges_mirror": 900, "phash": 12, "link": "edge", "ratio": 0.3}
+    row = {"edges": 300, "edges_mirror": 900, "phash": 12, "link": "edge", "edge_threshold": 900}
     assert gallery.why(row, ["edges", "phash"]) == "the same line art, recoloured"
-    assert gallery.why({**row, "link": "same_art"}, ["edges"]) == (
+    row = {**row, "edges": 1200, "phash": 4}
+    assert gallery.why({**row, "link": "same_art"}, ["edges", "phash"]) == (
         "the same drawing under new lettering"
     )
     assert gallery.why({**row, "link": "hash"}, ["edges"]).startswith("the same picture")
+    # a stored pair's own relation (pairs.parquet) is taken as it is
+    assert gallery.why({**row, "relation": "recolour"}, ["edges"]) == (
+        "the same line art, recoloured"
+    )
 
 
 @needs_browser

@@ -5,6 +5,7 @@ import json
 import pandas as pd
 import pytest
 from conftest import REPO, snakemake, write_config
+from panelmatch.relation import RELATIONS
 
 pytestmark = pytest.mark.workflow
 
@@ -52,6 +53,22 @@ def test_default_rule_meets_the_targets_on_the_demo(demo_run):
     assert default["covered"] == default["run_images"] and default["dont_care"] is None
 
 
+def test_relations_of_the_linked_pairs_are_scored_against_the_demo(demo_run):
+    workdir, default, _, _ = demo_run
+    relations = default["relations"]
+    # every (original, reuse) pair of the demo's families is labelled; the linked ones
+    # are scored, and what is unambiguous is right: identical copies, recolours
+    assert relations["labelled"] >= 60 and relations["scored"] >= 0.9 * relations["labelled"]
+    confusion = relations["confusion"]
+    assert sum(sum(row.values()) for row in confusion.values()) == relations["scored"]
+    assert confusion["identical"] == {"identical": confusion["identical"]["identical"]}
+    assert confusion["mirrored"]["mirrored"] >= 0.8 * sum(confusion["mirrored"].values())
+    assert confusion["recolour"]["recolour"] >= 0.8 * sum(confusion["recolour"].values())
+    assert relations["accuracy"] >= 0.7
+    pairs = pd.read_parquet(workdir / "results/pairs.parquet")
+    assert set(pairs["relation"]) <= set(RELATIONS)
+
+
 def test_summary_shows_the_scores_and_the_comparison(demo_run):
     workdir, default, _, _ = demo_run
     text = (workdir / "results/summary.txt").read_text()
@@ -59,6 +76,7 @@ def test_summary_shows_the_scores_and_the_comparison(demo_run):
         assert f"\n  {name} " in text, name
     assert "relation        precision  recall" in text
     assert "the truth covers 142 of the run's 142 images" in text
+    assert "relation of the linked pairs (each reuse with its original): accuracy" in text
 
 
 def test_every_method_of_the_toolbox_runs_and_is_scored(demo_run):

@@ -64,6 +64,11 @@ def test_demo_outputs_account_for_every_input(small_demo_run):
     assert (pairs.loc[by_hash, "dhash"] <= 8).all()
     assert (pairs.loc[pairs["link"] == "lines", "lines"] <= 0.2).all()
     assert (pairs.loc[pairs["link"] == "same_art", "same_art"] >= 4).all()
+    # and how the two are related, in the relation's own words
+    assert pairs["relation"].notna().all()
+    assert (pairs.loc[pairs["link"] == "lines", "relation"] == "reletter").all()
+    exact = (pairs["edges"] == 0) & (pairs["phash"] == 0) & (pairs["dhash"] == 0)
+    assert (pairs.loc[exact, "relation"] == "identical").all()
     assert len(same) == len(pairs)
     text = (res / "summary.txt").read_text()
     assert f"images processed:           {len(groups)}" in text

@@ -42,6 +42,20 @@ LATER_FRAME = "later_frame"
 HEAVY_LETTERING = "heavy_lettering"
 #: Heavy lettering's panels cover at least this fraction of the panel with lettering.
 HEAVY_COVER = 0.5
+#: How a family's reuse of its original is related to it (panelmatch.relation's names):
+#: the truth's ``reuse`` column. The two reuses of one family are not related this way to
+#: each other (two mirrored redraws are not mirrored), so only pairs with the original are.
+REUSE = {
+    "exact": "identical",
+    "recolour": "recolour",
+    "reletter": "reletter",
+    "shift": "shifted",
+    "redraw": "similar",
+    "mirror": "mirrored",
+    LATER_FRAME: "identical",
+    HEAVY_LETTERING: "reletter",
+}
+ORIGINAL = "original"
 
 
 @dataclass
@@ -49,13 +63,14 @@ class Panel:
     gif: bytes
     group: str
     relation: str
+    reuse: str = ""  # how it reuses its family's original (REUSE), "original" for that one
 
 
 def _family(rng: random.Random, relation: str, name: str, size: int) -> list[Panel]:
     tall = rng.random() < 0.2
     scene = new_scene(rng, TALL if tall else HEIGHT)
     base = to_gif([render(scene)])
-    panels = [Panel(base, name, relation)]
+    panels = [Panel(base, name, relation, ORIGINAL)]
     for _ in range(size - 1):
         if relation == "exact":
             gif = base
@@ -88,7 +103,7 @@ def _family(rng: random.Random, relation: str, name: str, size: int) -> list[Pan
             gif = to_gif([render(jitter(scene, rng, 1.0), mirror=True)])
         else:
             raise ValueError(f"unknown relation {relation!r}")
-        panels.append(Panel(gif, name, relation))
+        panels.append(Panel(gif, name, relation, REUSE[relation]))
     return panels
 
 
@@ -140,8 +155,8 @@ def panels(seed: int, families_per_relation: int, singles: int) -> list[Panel]:
         name = f"{LATER_FRAME}_{k + 1}"
         scene = new_scene(rng)
         opening = [render(new_scene(rng)), render(jitter(new_scene(rng), rng, 0))]
-        out.append(Panel(to_gif([render(scene)]), name, LATER_FRAME))
-        out.append(Panel(to_gif([*opening, render(scene)]), name, LATER_FRAME))
+        out.append(Panel(to_gif([render(scene)]), name, LATER_FRAME, ORIGINAL))
+        out.append(Panel(to_gif([*opening, render(scene)]), name, LATER_FRAME, REUSE[LATER_FRAME]))
     rng.shuffle(out)
     # heavy lettering after that, from a random sequence of its own: the shuffle above
     # keeps the order of earlier versions of the demo, and these panels are added to it
@@ -178,12 +193,14 @@ def heavy_lettering(rng: random.Random, families: int) -> list[Panel]:
             editions = [(0, 1.0), (1, rng.uniform(1.02, 1.12)), (2, rng.uniform(0.9, 0.98))]
             for language, factor in editions:
                 img = lettering.chat_log(messages, random.Random(rng.random()), language, factor)
-                out.append(Panel(to_gif([img]), name, HEAVY_LETTERING))
+                reuse = ORIGINAL if language == 0 else REUSE[HEAVY_LETTERING]
+                out.append(Panel(to_gif([img]), name, HEAVY_LETTERING, reuse))
         else:
             art = lettering.flames(rng) if k % 4 == 1 else lettering.busy_art(rng)
             place = rng.choice(["top", "middle", "bottom"])
             for language in range(3):
                 letters = random.Random(rng.random())
                 img, _ = lettering.caption(art, letters, language, HEAVY_COVER, place)
-                out.append(Panel(to_gif([img]), name, HEAVY_LETTERING))
+                reuse = ORIGINAL if language == 0 else REUSE[HEAVY_LETTERING]
+                out.append(Panel(to_gif([img]), name, HEAVY_LETTERING, reuse))
     return out

@@ -34,7 +34,7 @@ def write_site(
     out: Path, seed: int, pages: int, families_per_relation: int, singles: int
 ) -> list[dict]:
     """Write the demo site under `out` (pages at story/N, images under images/) and return
-    the ground truth rows (image as PAGE_INDEX, group, relation)."""
+    the ground truth rows (image as PAGE_INDEX, group, relation, reuse)."""
     rng = random.Random(seed + 1)
     all_panels = panels(seed, families_per_relation, singles)
     gaps = {p for p in range(7, pages + 1, 19)}  # page numbers with no page at all (404)
@@ -76,7 +76,12 @@ def write_site(
                     f'<img src="/images/storyfiles/hs2/{name}" class="mar-x-auto disp-bl" alt="">'
                 )
                 truth.append(
-                    {"image": f"{page}_{index}", "group": panel.group, "relation": panel.relation}
+                    {
+                        "image": f"{page}_{index}",
+                        "group": panel.group,
+                        "relation": panel.relation,
+                        "reuse": panel.reuse,
+                    }
                 )
             body = "\n".join(imgs)
         (out / "story" / str(page)).write_text(

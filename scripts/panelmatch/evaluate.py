@@ -4,6 +4,9 @@ A *true pair* is two images of the same non-empty truth group; a *predicted pair
 of the same predicted group. With a "don't care" family per image (the truth column named by
 ``evaluation.dont_care``, such as a sprite's species), a pair of one family but of different
 groups is neither right nor wrong: it is left out of both counts, and listed.
+
+With a ``reuse`` column (how each image reuses its group's original; the demo writes it),
+:func:`relation_scores` scores the relation (panelmatch.relation) of the linked pairs.
 """
 
 from __future__ import annotations
@@ -99,4 +102,47 @@ def coverage(truth_images: Iterable[str], run_images: Iterable[str]) -> dict:
         "truth_images": len(truth_set),
         "covered": len(truth_set & run_set),
         "not_in_run": len(truth_set - run_set),
+    }
+
+
+#: The ground truth's ``reuse`` value of the image its group's other members reuse.
+ORIGINAL = "original"
+
+
+def relation_scores(
+    truth: Mapping[str, str],
+    reuse: Mapping[str, str],
+    predicted: Mapping[tuple[str, str], str],
+) -> dict:
+    """How well the linked pairs' relations match the truth's.
+
+    `truth` maps image -> true group; `reuse` maps image -> how it reuses its group's
+    original (a relation name), :data:`ORIGINAL` for that original, '' when unknown;
+    `predicted` maps each linked image pair (a, b) -> its relation (either order).
+
+    Scored: the pairs (original, member) of one true group that are linked. Returns their
+    number (``scored``), the labelled pairs (``labelled``: linked or not), ``accuracy``
+    (None when none is scored) and ``confusion`` (true relation -> predicted -> count).
+    """
+    originals = {truth[i]: i for i, r in reuse.items() if r == ORIGINAL and truth.get(i)}
+    confusion: dict[str, dict[str, int]] = {}
+    labelled = scored = right = 0
+    for image, expected in sorted(reuse.items()):
+        group = truth.get(image, "")
+        if not expected or expected == ORIGINAL or group not in originals:
+            continue
+        labelled += 1
+        source = originals[group]
+        found = predicted.get((source, image), predicted.get((image, source)))
+        if found is None:
+            continue
+        scored += 1
+        right += found == expected
+        row = confusion.setdefault(expected, {})
+        row[found] = row.get(found, 0) + 1
+    return {
+        "labelled": labelled,
+        "scored": scored,
+        "accuracy": right / scored if scored else None,
+        "confusion": confusion,
     }

@@ -29,6 +29,8 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup, escape
 
+from panelmatch import relation
+
 #: Orders accepted for the group cards (gallery.order; each has its own pages).
 ORDERS = ("size", "tightness", "span", "earliest", "reason")
 #: Images per image page.
@@ -46,6 +48,14 @@ REASONS = (
     "similar by deep fingerprints",
     "similar line art, with heavier changes (new lettering, edits or a redraw)",
 )
+
+#: The plain words of the relations that need no further telling apart.
+_WORDS = {
+    "identical": REASONS[0],
+    "mirrored": REASONS[1],
+    "recolour": REASONS[2],
+    "shifted": REASONS[6],
+}
 
 _quote = functools.lru_cache(maxsize=65536)(urllib.parse.quote)
 
@@ -76,29 +86,18 @@ def numbers_table(numbers: Mapping) -> Markup:
 
 
 def why(row: Mapping, metrics: Sequence[str]) -> str:
-    """Why a linked pair belongs together, in plain words, from its link kind (``link``),
-    its ratio and its distances (one of :data:`REASONS`)."""
+    """Why a linked pair belongs together, in plain words (one of :data:`REASONS`): its
+    ``relation`` (relation.label; derived here from its `metrics`, link and edge threshold
+    when the row has none, as a neighbour's row), told apart further by its kind of link."""
+    found = row.get("relation") or relation.of_row(
+        {k: v for k, v in row.items() if k in metrics or k in ("link", "edge_threshold")}
+    )
     kind = row.get("link") or "edge"
-    hashes = [row[m] for m in ("phash", "dhash", "ahash") if m in metrics and m in row]
-    edges = row.get("edges", 0)
-    if edges == 0 and all(h == 0 for h in hashes):
-        return REASONS[0]
-    if kind == "edge":
-        mirror = row.get("edges_mirror")
-        if mirror is not None and mirror < edges:
-            return REASONS[1]
-        if row.get("ratio", 1.0) < 0.5:
-            if row.get("phash", 0) >= 10:
-                return REASONS[2]
-            return REASONS[3]
-        return REASONS[9]
-    return {
-        "same_art": REASONS[4],
-        "lines": REASONS[5],
-        "hash": REASONS[6],
-        "mixed": REASONS[7],
-        "cosine": REASONS[8],
-    }.get(kind, REASONS[9])
+    if found == "reletter":
+        return {"same_art": REASONS[4], "lines": REASONS[5]}.get(kind, REASONS[3])
+    if found == "similar":
+        return {"mixed": REASONS[7], "cosine": REASONS[8]}.get(kind, REASONS[9])
+    return _WORDS.get(found, REASONS[9])
 
 
 def not_linked(row: Mapping, edge_metrics: Sequence[str]) -> str:

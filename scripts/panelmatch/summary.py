@@ -163,6 +163,13 @@ def evaluation_table(evaluation: dict) -> list[str]:
                 f"  {kind:<15} {s['precision']:>9.3f} {s['recall']:>7.3f} {s['f1']:>6.3f}"
                 f" {s['true_pairs']:>5} {s['predicted_pairs']:>5}"
             )
+    relations = evaluation.get("relations") or {}
+    if relations.get("scored"):
+        lines.append(
+            f"  relation of the linked pairs (each reuse with its original): accuracy"
+            f" {relations['accuracy']:.3f} over {relations['scored']} of"
+            f" {relations['labelled']} labelled pairs (confusion in results/evaluation.json)"
+        )
     if len(results) > 1:
         width = max(len(name) for name in results)
         lines += [

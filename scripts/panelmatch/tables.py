@@ -20,6 +20,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from panelmatch import relation
+
 #: Status of a manifest row whose image was downloaded (or found) and is usable.
 OK = "ok"
 
@@ -125,6 +127,8 @@ def pairs_schema(metric_types: dict[str, pa.DataType]) -> pa.Schema:
     fields += [("ratio", pa.float32())]
     # the kind of link (rule.KINDS): edge, hash, mixed, cosine, same_art or lines
     fields += [("link", pa.string())]
+    # how the two frames are related (relation.RELATIONS): identical, recolour, ...
+    fields += [("relation", pa.string())]
     return pa.schema(fields)
 
 
@@ -191,6 +195,9 @@ TRUTH = pa.schema(
         ("image", pa.string()),
         ("group", pa.string()),  # empty for images that belong to no family
         ("relation", pa.string()),  # how the image relates to its family, or what it tests
+        # how the image reuses its group's original (relation.RELATIONS), "original" for
+        # that original, "" when unknown (scored by evaluate.relation_scores)
+        ("reuse", pa.string()),
     ]
 )
 
@@ -407,8 +414,8 @@ def pair_numbers(shards: pd.DataFrame, offsets) -> tuple[np.ndarray, np.ndarray]
 
 
 def read_truth(path: str | os.PathLike, dont_care: str | None = None) -> pd.DataFrame:
-    """Read a ground-truth CSV (columns image, group[, relation][, the `dont_care`
-    column]); names the file on error. Returns the columns of TRUTH plus ``family`` (the
+    """Read a ground-truth CSV (columns image, group[, relation][, reuse][, the
+    `dont_care` column]); names the file on error. Returns the columns of TRUTH plus ``family`` (the
     `dont_care` column's values, '' where it is absent)."""
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -420,7 +427,15 @@ def read_truth(path: str | os.PathLike, dont_care: str | None = None) -> pd.Data
     if frame["image"].duplicated().any():
         twice = frame.loc[frame["image"].duplicated(), "image"].iloc[0]
         raise ValueError(f"{path}: image {twice!r} is listed more than once")
-    if "relation" not in frame.columns:
-        frame["relation"] = ""
+    for optional in ("relation", "reuse"):
+        if optional not in frame.columns:
+            frame[optional] = ""
+    known = {"", "original", *relation.RELATIONS}
+    unknown = sorted(set(frame["reuse"]) - known)
+    if unknown:
+        raise ValueError(
+            f"{path}: column 'reuse' holds {unknown[0]!r}; it takes 'original' or one of"
+            f" {list(relation.RELATIONS)}"
+        )
     frame["family"] = frame[dont_care] if dont_care and dont_care in frame.columns else ""
     return frame[[*TRUTH.names, "family"]]

@@ -1,0 +1,98 @@
+"""How two linked frames are related: the ``relation`` of each pair in pairs.parquet.
+
+Derived from the stored distances and the kind of link (rule.KINDS), in this order:
+
+- ``identical``: edge distance 0 and every frame hash (phash, dhash, ahash) distance 0;
+- ``mirrored``: the mirrored edge map is nearer than the edge map (``edges_mirror`` below
+  ``edges``) and within the pair's edge threshold;
+- ``reletter``: linked by ``lines`` (the same chat log, translated);
+- ``recolour``: the edge distance within the pair's edge threshold while the pHash moved
+  by ``RECOLOUR_PHASH`` bits or more (the line art kept, its grey levels changed);
+- ``reletter``: linked by ``same_art`` (identical detailed art under new lettering), or an
+  edge distance at most ``CLOSE`` times the pair's edge threshold (the drawing kept with
+  small changes, such as new lettering);
+- ``shifted``: linked by a corroborated hash alone (the picture kept while its edges moved
+  too far for the edge link: a shift or a slight crop);
+- ``similar``: anything else (a redraw, heavier edits, or similar deep fingerprints).
+
+A redraw whose hash stays close is labelled ``shifted``, and a shift whose edges stay close
+``reletter``: whole-panel distances do not tell a moved drawing from a redrawn one.
+
+Whole-panel metrics cannot say more: ``zoomed``, ``cropped`` and ``partial`` (a close-up,
+a crop, a drawing pasted into another scene) need local features, which this version does
+not compute; they are in :data:`RELATIONS` so that a ground truth can name them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import numpy.typing as npt
+
+#: Every relation a pair can have (and a ground truth can name).
+RELATIONS = (
+    "identical",
+    "recolour",
+    "reletter",
+    "shifted",
+    "mirrored",
+    "zoomed",
+    "cropped",
+    "partial",
+    "similar",
+)
+#: An edge distance at most this fraction of the pair's edge threshold kept the drawing:
+#: what changed is small, such as its lettering.
+CLOSE = 0.3
+#: pHash bits (of 64) that a recolouring moves, and new lettering does not.
+RECOLOUR_PHASH = 10
+_FRAME_HASHES = ("phash", "dhash", "ahash")
+
+
+def label(
+    distances: Mapping[str, npt.ArrayLike],
+    link: npt.ArrayLike,
+    edge_threshold: npt.ArrayLike,
+) -> npt.NDArray[np.object_]:
+    """The relation of each linked pair, from its `distances` (metric -> one value per
+    pair; ``edges`` is needed, the others are used when present), its kind of `link`
+    (rule.KINDS names) and its `edge_threshold` (the pair's, as pairs.parquet stores it;
+    NaN where unknown); see the module docstring."""
+    kind = np.asarray(link, dtype=object)
+    limit = np.asarray(edge_threshold, dtype=np.float64)
+    edges = np.asarray(distances["edges"], dtype=np.float64)
+    if not len(kind) == len(limit) == len(edges):
+        raise ValueError("distances, link and edge_threshold must have one value per pair")
+    n = len(kind)
+
+    def metric(name: str, default: float) -> npt.NDArray[np.float64]:
+        value = distances.get(name)
+        return np.full(n, default) if value is None else np.asarray(value, dtype=np.float64)
+
+    out = np.full(n, "similar", dtype=object)
+    # from the weakest evidence to the strongest: each later test overrides
+    out[kind == "hash"] = "shifted"
+    out[(kind == "same_art") | (edges <= CLOSE * limit)] = "reletter"
+    out[(metric("phash", 0) >= RECOLOUR_PHASH) & (edges <= limit)] = "recolour"
+    out[kind == "lines"] = "reletter"
+    mirror = metric("edges_mirror", np.inf)
+    out[(mirror < edges) & (mirror <= limit)] = "mirrored"
+    same = edges == 0
+    for h in _FRAME_HASHES:
+        same &= metric(h, 0) == 0
+    out[same] = "identical"
+    return out
+
+
+def of_row(row: Mapping) -> str:
+    """:func:`label` of one pair given as a mapping (a row of pairs.parquet or of
+    neighbours.parquet: its metrics, ``link`` and ``edge_threshold``)."""
+    distances = {
+        m: [row[m]] for m in ("edges", "edges_mirror", *_FRAME_HASHES) if row.get(m) is not None
+    }
+    distances.setdefault("edges", [0])
+    limit = row.get("edge_threshold")  # unknown (None or NaN): no test against it holds
+    return str(
+        label(distances, [row.get("link") or "edge"], [np.nan if limit is None else limit])[0]
+    )

@@ -1,0 +1,51 @@
+"""The relation of linked pairs, on hand-made distances of each kind."""
+
+import numpy as np
+import pytest
+from panelmatch import relation, tables
+
+
+def one(link="edge", threshold=1000.0, **distances):
+    distances = {"edges": 400, "edges_mirror": 1900, "phash": 4, "dhash": 4, **distances}
+    return relation.label({k: [v] for k, v in distances.items()}, [link], [threshold])[0]
+
+
+def test_each_relation_on_a_hand_made_pair():
+    assert one(edges=0, phash=0, dhash=0) == "identical"
+    assert one(edges=0, phash=2) != "identical"  # the picture changed: not a copy
+    assert one(edges=700, edges_mirror=200) == "mirrored"
+    assert one(edges=1800, edges_mirror=1500) != "mirrored"  # nearer, but not a match
+    assert one(edges=150, phash=20) == "recolour"  # line art kept, grey levels moved
+    assert one(edges=150, phash=4) == "reletter"  # the drawing kept, small changes
+    assert one(link="same_art", edges=1500, phash=8) == "reletter"
+    assert one(link="lines", edges=2000, phash=20) == "reletter"  # a chat log translated
+    assert one(link="hash", edges=1200, phash=4) == "shifted"
+    assert one(edges=600, phash=4) == "similar"  # a redraw
+    assert one(link="cosine", edges=1400, phash=14, threshold=1000) == "similar"
+
+
+def test_label_is_vectorised_and_reads_only_the_metrics_it_has():
+    found = relation.label(
+        {"edges": np.array([0, 150, 600])}, np.array(["edge"] * 3), np.array([900.0] * 3)
+    )
+    assert found.tolist() == ["identical", "reletter", "similar"]
+    assert set(found) <= set(relation.RELATIONS)
+    with pytest.raises(ValueError, match="one value per pair"):
+        relation.label({"edges": [1, 2]}, ["edge"], [1.0])
+
+
+def test_of_row_reads_a_table_row_and_tolerates_an_unknown_threshold():
+    row = {"edges": 0, "phash": 0, "dhash": 0, "link": "edge", "edge_threshold": 850.0}
+    assert relation.of_row(row) == "identical"
+    assert relation.of_row({"edges": 500, "link": "hash", "edge_threshold": float("nan")}) == (
+        "shifted"
+    )
+
+
+def test_a_truth_naming_an_unknown_relation_is_refused(tmp_path):
+    path = tmp_path / "truth.csv"
+    path.write_text("image,group,reuse\na,f,original\nb,f,zoomed\nc,f,teleported\n")
+    with pytest.raises(ValueError, match="truth.csv: column 'reuse' holds 'teleported'"):
+        tables.read_truth(path)
+    path.write_text("image,group,reuse\na,f,original\nb,f,zoomed\n")
+    assert tables.read_truth(path)["reuse"].tolist() == ["original", "zoomed"]
