@@ -57,6 +57,22 @@ def links_resolve(driver) -> list[str]:
     return missing
 
 
+def star_links(members, **columns) -> list[dict]:
+    """Edge links from the first member to each other one (pairs.parquet rows of frame 0),
+    with the given distance and ratio columns."""
+    return [
+        {
+            "image_a": members[0].image,
+            "frame_a": 0,
+            "image_b": m.image,
+            "frame_b": 0,
+            **columns,
+            "link": "edge",
+        }
+        for m in members[1:]
+    ]
+
+
 @needs_browser
 def test_gallery_in_a_browser(small_demo_run, browser, tmp_path):
     site = small_demo_run / "results/gallery"
@@ -235,19 +251,7 @@ def test_groups_are_ordered_chained_and_paginated():
             )
             for i, p in zip(range(n), pages, strict=True)
         ]
-        pairs = [
-            {
-                "image_a": ms[0].image,
-                "frame_a": 0,
-                "image_b": m.image,
-                "frame_b": 0,
-                "edges": 5,
-                "edges_mirror": 9,
-                "ratio": tight,
-                "link": "edge",
-            }
-            for m in ms[1:]
-        ]
+        pairs = star_links(ms, ratio=tight, edges=5, edges_mirror=9)
         return gallery.chain(gallery.Group(label, ms[::-1], pairs, tightness=tight), ["edges"])
 
     gs = [group(1, 2, 0.5, [1, 90]), group(2, 3, 0.1, [5, 6, 7]), group(3, 2, 0.9, [0, 2])]
@@ -320,18 +324,7 @@ def test_first_load_budget_at_9442_panels(small_demo_run, browser, tmp_path):
                 )
             )
             k += 1
-        pairs = [
-            {
-                "image_a": ms[0].image,
-                "frame_a": 0,
-                "image_b": m.image,
-                "frame_b": 0,
-                "edges": 100,
-                "ratio": 0.3,
-                "link": "edge",
-            }
-            for m in ms[1:]
-        ]
+        pairs = star_links(ms, ratio=0.3, edges=100)
         groups.append(gallery.chain(gallery.Group(label, ms, pairs), ["edges"]))
         members += ms
         label += 1
