@@ -15,6 +15,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from itertools import combinations
 
+from panelmatch.relation import ORIGINAL
+
 
 def _pairs(groups: Mapping[str, Iterable[str]]) -> set[tuple[str, str]]:
     out = set()
@@ -105,10 +107,6 @@ def coverage(truth_images: Iterable[str], run_images: Iterable[str]) -> dict:
     }
 
 
-#: The ground truth's ``reuse`` value of the image its group's other members reuse.
-ORIGINAL = "original"
-
-
 def relation_scores(
     truth: Mapping[str, str],
     reuse: Mapping[str, str],
@@ -117,7 +115,7 @@ def relation_scores(
     """How well the linked pairs' relations match the truth's.
 
     `truth` maps image -> true group; `reuse` maps image -> how it reuses its group's
-    original (a relation name), :data:`ORIGINAL` for that original, '' when unknown;
+    original (a relation name), relation.ORIGINAL for that original, '' when unknown;
     `predicted` maps each linked image pair (a, b) -> its relation (either order).
 
     Scored: the pairs (original, member) of one true group that are linked. Returns their

@@ -42,6 +42,8 @@ RELATIONS = (
     "partial",
     "similar",
 )
+#: A ground truth's ``reuse`` value of the image its group's other members reuse.
+ORIGINAL = "original"
 #: An edge distance at most this fraction of the pair's edge threshold kept the drawing:
 #: what changed is small, such as its lettering.
 CLOSE = 0.3

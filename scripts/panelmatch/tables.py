@@ -415,8 +415,8 @@ def pair_numbers(shards: pd.DataFrame, offsets) -> tuple[np.ndarray, np.ndarray]
 
 def read_truth(path: str | os.PathLike, dont_care: str | None = None) -> pd.DataFrame:
     """Read a ground-truth CSV (columns image, group[, relation][, reuse][, the
-    `dont_care` column]); names the file on error. Returns the columns of TRUTH plus ``family`` (the
-    `dont_care` column's values, '' where it is absent)."""
+    `dont_care` column]); names the file on error. Returns the columns of TRUTH plus
+    ``family`` (the `dont_care` column's values, '' where it is absent)."""
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
@@ -430,12 +430,12 @@ def read_truth(path: str | os.PathLike, dont_care: str | None = None) -> pd.Data
     for optional in ("relation", "reuse"):
         if optional not in frame.columns:
             frame[optional] = ""
-    known = {"", "original", *relation.RELATIONS}
+    known = {"", relation.ORIGINAL, *relation.RELATIONS}
     unknown = sorted(set(frame["reuse"]) - known)
     if unknown:
         raise ValueError(
-            f"{path}: column 'reuse' holds {unknown[0]!r}; it takes 'original' or one of"
-            f" {list(relation.RELATIONS)}"
+            f"{path}: column 'reuse' holds {unknown[0]!r}; it takes {relation.ORIGINAL!r} or"
+            f" one of {list(relation.RELATIONS)}"
         )
     frame["family"] = frame[dont_care] if dont_care and dont_care in frame.columns else ""
     return frame[[*TRUTH.names, "family"]]
