@@ -197,12 +197,14 @@ def run_query(corpus: Path, workdir: Path, count: int) -> dict:
         str(workdir / "query.csv"),
     ]
     env = dict(os.environ, PYTHONPATH=str(REPO / "scripts"))
+    errors = workdir / "query.log"  # a file, not a pipe: nothing is read until it ends
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
+    with open(errors, "wb") as err:
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status):
-        sys.exit(f"query failed: {proc.stderr.read().decode()[-3000:]}")
+        sys.exit(f"query failed ({errors}): {errors.read_text()[-3000:]}")
     return {
         "queries": len(chosen),
         "wall_seconds": round(wall, 2),
