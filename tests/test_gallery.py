@@ -190,11 +190,17 @@ def test_search_finds_a_page_and_a_file(small_demo_run, browser):
     site = small_demo_run / "results/gallery"
     groups = pd.read_parquet(small_demo_run / "results/groups.parquet").dropna(subset=["page"])
     row = groups.iloc[len(groups) // 2]
+    # the search page sends the browser on with location.replace, which returns before the
+    # next page has loaded: wait for the target rather than racing it
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    wait = WebDriverWait(browser, 10)
     browser.get((site / "find.html").as_uri() + f"?q={int(row.page)}")
-    entry = browser.find_element("css selector", ":target")
+    entry = wait.until(lambda d: d.find_element("css selector", ":target"))
     assert f"p. {int(row.page)}" in entry.text
     browser.get((site / "find.html").as_uri() + f"?q={row.image}")
-    assert browser.find_element("css selector", ":target h2").text == row.image
+    heading = wait.until(lambda d: d.find_element("css selector", ":target h2"))
+    assert heading.text == row.image
     assert problems(browser) == []
 
 
