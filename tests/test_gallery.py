@@ -204,6 +204,29 @@ def test_search_finds_a_page_and_a_file(small_demo_run, browser):
     assert problems(browser) == []
 
 
+@needs_browser
+def test_search_prefers_an_exact_file_name(tmp_path, browser):
+    """A name that is part of other names (1_1.gif in 11_1.gif) goes to its own image."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    names = ["1_1.gif", "11_1.gif", "21_1.gif"]
+    members = [
+        gallery.Member(k, n, None, None, f"../{n}", False, f"thumbs/{k}.jpg", 10, 10)
+        for k, n in enumerate(names)
+    ]
+    site = gallery.Site("t", members, [], {}, ["edges"], ["edges"], "s", [], [], [])
+    for name, html in gallery.render(site).items():
+        (tmp_path / name).write_text(html, encoding="utf-8")
+    browser.get((tmp_path / "find.html").as_uri() + "?q=1_1.gif")
+    heading = WebDriverWait(browser, 10).until(
+        lambda d: d.find_element("css selector", ":target h2")
+    )
+    assert heading.text == "1_1.gif"
+    # part of a name still lists every image that holds it
+    browser.get((tmp_path / "find.html").as_uri() + "?q=1_1")
+    assert "3 image(s) match" in browser.find_element("id", "found").text
+
+
 def test_cards_escape_untrusted_names():
     evil = "<script>alert(1)</script>\"'.gif"
     m = gallery.Member(
