@@ -243,3 +243,18 @@ def test_reverse_rows_flips_bitmaps_left_to_right(width, height):
     assert np.array_equal(got, bits.pack(maps[:, :, ::-1]))
     with pytest.raises(ValueError, match="cannot hold"):
         bits.reverse_rows(bits.pack(maps), width + 64, height)
+
+
+def test_unique_is_numpys_unique():
+    rng = np.random.default_rng(7)
+    runs = [np.sort(rng.integers(0, 500, n)) for n in (0, 1, 40, 300)]
+    cases = [
+        np.concatenate(runs),  # sorted runs, as pairs_within joins them
+        rng.integers(0, 2**62, 1000).astype(np.uint64),
+        np.zeros(0, np.int64),
+        np.array([5]),
+        np.array([3, 3, 3]),
+    ]
+    for values in cases:
+        got, want = bits.unique(values), np.unique(values)
+        assert got.dtype == want.dtype and np.array_equal(got, want)

@@ -87,3 +87,57 @@ def test_invalid_arguments_are_refused():
         resampling.grey(img)
     with pytest.raises(ValueError, match="sizes"):
         resampling.coefficients(0, 3, "box")
+
+
+@pytest.mark.parametrize("name", ["box", "bilinear", "hamming"])
+def test_inexact_resize_is_within_one_level_of_pillow(name):
+    rng = np.random.default_rng(3)
+    for shape, size in [((450, 650, 3), (100, 100)), ((90, 30, 3), (20, 50)), ((40, 40), (10, 7))]:
+        img = rng.integers(0, 256, shape, dtype=np.uint8)
+        got = resampling.resize(img, size, name, exact=False)
+        want = pillow(img, size, name)
+        assert got.shape == want.shape
+        assert np.abs(got.astype(int) - want).max() <= 1
+    # where only the width changes, the passes are Pillow's own: the same image exactly
+    img = rng.integers(0, 256, (40, 90, 3), dtype=np.uint8)
+    assert np.array_equal(
+        resampling.resize(img, (30, 40), name, exact=False), pillow(img, (30, 40), name)
+    )
+
+
+def test_inexact_resize_keeps_pillows_order_where_it_may_not_reorder():
+    rng = np.random.default_rng(4)
+    img = rng.integers(0, 256, (120, 90, 3), dtype=np.uint8)
+    # negative lobes (lanczos, bicubic) and a growing height: Pillow's result exactly
+    for name, size in [("lanczos", (30, 40)), ("bicubic", (30, 40)), ("box", (30, 200))]:
+        assert np.array_equal(
+            resampling.resize(img, size, name, exact=False), pillow(img, size, name)
+        )
+
+
+def test_inexact_resize_checks_itself_against_pillow(monkeypatch):
+    rng = np.random.default_rng(5)
+    img = rng.integers(0, 256, (120, 90, 3), dtype=np.uint8)
+    passes = resampling._passes
+
+    def off_by_two(*args, **kwargs):  # a copy that has drifted from Pillow
+        return np.clip(passes(*args, **kwargs).astype(int) + 2, 0, 255).astype(np.uint8)
+
+    resampling.cache_clear()
+    monkeypatch.setattr(resampling, "_passes", off_by_two)
+    try:
+        for _ in range(3):  # the first call finds the drift; later calls do not use the copy
+            got = resampling.resize(img, (30, 40), "box", exact=False)
+            assert np.array_equal(got, pillow(img, (30, 40), "box"))
+        assert resampling._inexact_trusted[("box", 3)] is False
+    finally:
+        monkeypatch.undo()
+        resampling.cache_clear()
+    assert (
+        np.abs(
+            resampling.resize(img, (30, 40), "box", exact=False).astype(int)
+            - pillow(img, (30, 40), "box")
+        ).max()
+        <= 1
+    )
+    assert resampling._inexact_trusted[("box", 3)] is True

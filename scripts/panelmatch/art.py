@@ -25,6 +25,8 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit, prange
 
+from panelmatch import bits
+
 #: Side of a block, in pixels of the comparison size.
 BLOCK = 10
 #: A detailed block has edge pixels in at least this many rows and this many columns.
@@ -193,7 +195,12 @@ def shared_blocks(
     empty = np.zeros(0, np.int64)
     if not len(ka) or not len(kb):
         return empty, empty.copy()
-    common = np.setdiff1d(np.intersect1d(ka, kb), np.asarray(drop, dtype=np.uint64))
+    # np.intersect1d and np.setdiff1d call np.unique, which hashes (bits.unique)
+    common = np.setdiff1d(
+        np.intersect1d(bits.unique(ka), bits.unique(kb), assume_unique=True),
+        bits.unique(np.asarray(drop, dtype=np.uint64)),
+        assume_unique=True,
+    )
     if not len(common):
         return empty, empty.copy()
     sa = np.isin(ka, common)

@@ -27,6 +27,20 @@ WORD_BITS = 64
 Codes = npt.NDArray[np.uint64]
 
 
+def unique(values: npt.ArrayLike) -> npt.NDArray:
+    """The sorted distinct values of a flat array, as ``np.unique(values)`` gives them, by
+    a sort: NumPy 2.4's np.unique hashes instead, which took 1.6 s where this takes 0.02 s
+    on the 1.85 million pair keys of a 9,442-frame shard (a concatenation of sorted runs,
+    which the stable sort merges)."""
+    out = np.sort(np.ravel(values), kind="stable")
+    if len(out) < 2:
+        return out
+    keep = np.empty(len(out), dtype=bool)
+    keep[0] = True
+    np.not_equal(out[1:], out[:-1], out=keep[1:])
+    return out[keep]
+
+
 def words_for(bits: int) -> int:
     """Number of 64-bit words that hold `bits` bits."""
     if bits < 0:
@@ -343,7 +357,7 @@ def within(
         np.cumsum(offsets, out=offsets)
         out_i = np.empty(int(offsets[-1]), dtype=np.int64)
         out_j = np.empty(len(out_i), dtype=np.int64)
-        busy = np.unique(np.nonzero(per_row)[0] // _SUPER * _SUPER).astype(np.int64)
+        busy = unique(np.nonzero(per_row)[0] // _SUPER * _SUPER).astype(np.int64)
         _scan(a, b, oa, ob, la, lb, cap, upper_only, _FILL, busy, offsets, 0, out_i, out_j)
         return out_i, out_j
     # wide codes: one pass, each task writing into its own slots of a buffer; only a task
@@ -470,7 +484,7 @@ def pairs_within(
     extra_keys = np.zeros(0, np.int64)
     if extra is not None:
         ei, ej = (np.asarray(x, dtype=np.int64) for x in extra)
-        extra_keys = np.unique(ei * nb + ej)
+        extra_keys = unique(ei * nb + ej)
         keys.append(extra_keys)
     for m, limit in search.items():
         # (x // div <= limit) is (x <= limit * div + div - 1) for x >= 0
@@ -488,7 +502,7 @@ def pairs_within(
             *row_limits,
         )
         keys.append(i * nb + j)
-    key = np.unique(np.concatenate(keys))
+    key = unique(np.concatenate(keys))
     i, j = key // nb, key % nb
     dist = {
         m: distances(ca[m].probe, cb[m].target, i, j, ca[m].offset, cb[m].offset) // ca[m].divisor

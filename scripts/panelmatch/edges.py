@@ -26,13 +26,14 @@ def resize(
     rgb: npt.NDArray[np.uint8], size: tuple[int, int], resample: str
 ) -> npt.NDArray[np.uint8]:
     """Resize an RGB array (h, w, 3) to `size` = (width, height) with a named filter:
-    exactly Pillow's ``Image.resize`` (the convolution filters run compiled, see
-    :mod:`panelmatch.resampling`)."""
+    Pillow's ``Image.resize`` arithmetic, compiled, its two passes in the cheaper order
+    (``resampling.resize`` with ``exact=False``: within one level of Pillow's result with
+    the box filter, in a third of the time); ``nearest`` is Pillow's own."""
     if resample not in RESAMPLE:
         raise ValueError(f"resample must be one of {sorted(RESAMPLE)}, got {resample!r}")
     rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
     if resample in resampling.PILLOW:
-        return resampling.resize(rgb, size, resample)
+        return resampling.resize(rgb, size, resample, exact=False)
     width, height = size
     if width < 1 or height < 1:
         raise ValueError(f"size must be positive, got {size}")

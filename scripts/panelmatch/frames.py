@@ -243,22 +243,29 @@ def to_rgb_alpha(
 
 def thumbnail(rgb: RGB, max_side: int, quality: int = 85) -> tuple[bytes, int, int]:
     """A small JPEG of an RGB array (h, w, 3): (bytes, width, height), its longest side
-    `max_side` (never enlarged). Shrunk by an integer box reduction, then bilinear to the
-    exact size: a third of Lanczos's cost, and at 160 px the difference does not show."""
+    `max_side` (never enlarged). Halved while both sides stay at least twice the size
+    (OpenCV's bilinear resize at exactly half the size averages each 2x2 block), then
+    bilinear to the exact size, then encoded by OpenCV: 0.31 instead of 0.59 ms per
+    650x450 panel with Pillow's reduce, resize and JPEG encoder (docs/performance.md);
+    at 160 px the difference does not show."""
     if max_side < 1:
         raise ValueError(f"max_side must be >= 1, got {max_side}")
-    img = Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8), "RGB")
-    scale = min(1.0, max_side / max(img.size))
-    size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
-    if size != img.size:
-        factor = min(img.width // size[0], img.height // size[1])
-        if factor > 1:
-            img = img.reduce(factor)
-        if img.size != size:
-            img = img.resize(size, Image.Resampling.BILINEAR)
-    buf = io.BytesIO()
-    img.save(buf, format="JPEG", quality=quality)
-    return buf.getvalue(), img.width, img.height
+    small = np.ascontiguousarray(rgb, dtype=np.uint8)
+    if small.ndim != 3 or small.shape[2] != 3:
+        raise ValueError(f"need an RGB array (h, w, 3), got shape {small.shape}")
+    height, width = small.shape[:2]
+    scale = min(1.0, max_side / max(width, height))
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    while width >= 2 * size[0] and height >= 2 * size[1]:
+        width, height = width // 2, height // 2
+        small = cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
+    if (width, height) != size:
+        small = cv2.resize(small, size, interpolation=cv2.INTER_LINEAR)
+    bgr = cv2.cvtColor(small, cv2.COLOR_RGB2BGR)
+    ok, jpeg = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    if not ok:  # pragma: no cover - OpenCV encodes any uint8 BGR image
+        raise ValueError(f"OpenCV could not encode a {size[0]}x{size[1]} thumbnail")
+    return jpeg.tobytes(), size[0], size[1]
 
 
 def read_file(

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import NamedTuple
 
-import networkx as nx
 import numpy as np
 import numpy.typing as npt
 from numba import njit, types
@@ -54,6 +53,10 @@ def groups(
         found = _sequential(n, a, b, w)
     else:
         if method == "louvain":
+            # imported here: the distance stage and the query import this module (through
+            # embeddings) and never run Louvain; networkx is a fifth of their start-up
+            import networkx as nx
+
             graph = nx.Graph()
             graph.add_nodes_from(range(n))
             graph.add_weighted_edges_from(zip(a.tolist(), b.tolist(), w.tolist(), strict=True))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from panelmatch import grouping
+from panelmatch import bits, grouping
 
 
 def neighbours(
@@ -102,7 +102,7 @@ class Nearest:
         else:
             self.columns = {n: np.concatenate([self.columns[n], cols[n]]) for n in cols}
         _, _, _, pair = neighbours(self.n, self.a, self.b, self.d, self.k)
-        keep = np.unique(pair)
+        keep = bits.unique(pair)
         self.a, self.b, self.d = self.a[keep], self.b[keep], self.d[keep]
         self.columns = {n: v[keep] for n, v in self.columns.items()}
 

@@ -248,9 +248,41 @@ def _order(img: npt.NDArray[np.uint8], shape: tuple, size: tuple[int, int], name
     return None
 
 
-def resize(img: npt.NDArray[np.uint8], size: tuple[int, int], name: str) -> npt.NDArray[np.uint8]:
+#: Filters whose weights are never negative: the passes in either order stay within one
+#: level of each other (no intermediate overshoot is clipped), so ``exact=False`` may
+#: reorder them. The others always take Pillow's order.
+REORDERABLE = frozenset({"box", "bilinear", "hamming"})
+#: (filter, grey or RGB) -> whether the reordered passes agreed with Pillow within one
+#: level on this process's first image of that kind (the run-time check of the copy).
+_inexact_trusted: dict[tuple[str, int], bool] = {}
+
+
+def _inexact(img: npt.NDArray[np.uint8], size: tuple[int, int], name: str):
+    """The reordered resize, or None where it is not to be used (see `resize`)."""
+    if name not in REORDERABLE or size[1] >= img.shape[0]:
+        return None  # only a shrinking height makes the vertical pass first cheaper
+    out = _passes(img, size, name, across_first=False)
+    key = (name, img.ndim)
+    if key not in _inexact_trusted:
+        want = _pillow(np.ascontiguousarray(img), size, name)
+        _inexact_trusted[key] = bool(np.abs(out.astype(np.int16) - want).max() <= 1)
+    return out if _inexact_trusted[key] else None
+
+
+def resize(
+    img: npt.NDArray[np.uint8], size: tuple[int, int], name: str, exact: bool = True
+) -> npt.NDArray[np.uint8]:
     """A grey (height, width) or RGB (height, width, 3) ``uint8`` array resized to `size` =
-    (width, height) with filter `name`: exactly ``Image.resize(size, filter)``."""
+    (width, height) with filter `name`: exactly ``Image.resize(size, filter)``.
+
+    With `exact` False and a filter of `REORDERABLE`, the passes run vertical first when
+    the height shrinks (the horizontal pass of an RGB image is the slow one: it cannot run
+    vectorised along rows, and it then reads fewer rows): 0.22 instead of 0.63 ms for a
+    650x450 panel to 100x100. The intermediate image is rounded after the other pass, so a
+    pixel can differ from Pillow's by one level. The first such resize of a process (per
+    filter, grey or RGB) is compared with Pillow; if any pixel is further than one level
+    off, the exact path is used from then on. Other filters and sizes take the exact
+    path."""
     if name not in FILTERS:
         raise ValueError(f"filter must be one of {sorted(FILTERS)}, got {name!r}")
     width, height = size = (int(size[0]), int(size[1]))
@@ -262,6 +294,10 @@ def resize(img: npt.NDArray[np.uint8], size: tuple[int, int], name: str) -> npt.
     shape = tuple(int(v) for v in img.shape)
     if shape[:2] == (height, width):
         return img.copy()
+    if not exact:
+        out = _inexact(img, size, name)
+        if out is not None:
+            return out
     order = _order(img, shape, size, name)
     if order is None:
         return _pillow(np.ascontiguousarray(img), size, name)
@@ -273,6 +309,7 @@ def cache_clear() -> None:
     process."""
     global _grey_checked
     _known.clear()
+    _inexact_trusted.clear()
     coefficients.cache_clear()
     _grey_checked = False
 
