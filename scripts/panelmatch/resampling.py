@@ -19,7 +19,9 @@ agreeing order (another Pillow build) stays with Pillow. A folder of images that
 differ in shape therefore costs what Pillow costs; a comic, whose panels share a few
 shapes, a third of it (docs/performance.md). :func:`grey` is ``Image.convert("L")`` of an
 RGB image (ITU-R 601-2 luma in Pillow's 16-bit fixed point), checked against Pillow on the
-first image a process converts.
+first image a process converts. ``resize(..., exact=False)``, which the edge maps use, may
+run the passes in the cheaper order instead, within one level of Pillow's result and
+checked against Pillow once per process (see :func:`resize`).
 """
 
 from __future__ import annotations
