@@ -263,8 +263,10 @@ def _inexact(img: npt.NDArray[np.uint8], size: tuple[int, int], name: str):
     """The reordered resize, or None where it is not to be used (see `resize`)."""
     if name not in REORDERABLE or size[1] >= img.shape[0]:
         return None  # only a shrinking height makes the vertical pass first cheaper
-    out = _passes(img, size, name, across_first=False)
     key = (name, img.ndim)
+    if _inexact_trusted.get(key) is False:
+        return None  # found off once: do not compute what will not be used
+    out = _passes(img, size, name, across_first=False)
     if key not in _inexact_trusted:
         want = _pillow(np.ascontiguousarray(img), size, name)
         _inexact_trusted[key] = bool(np.abs(out.astype(np.int16) - want).max() <= 1)
