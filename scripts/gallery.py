@@ -3,6 +3,7 @@ search, failures, summary and plots)."""
 
 import os
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -23,16 +24,22 @@ skipped = (
     if inp.skipped
     else pd.DataFrame(columns=tables.SKIPPED_COLUMNS)
 )
-size = {(r.image, r.frame): (r.width, r.height) for r in thumbs.itertuples(index=False)}
+# plain dicts and lists from here: per-row pandas lookups cost seconds on 10,000 images
+keys = zip(thumbs["image"], thumbs["frame"], strict=True)
+size = dict(zip(keys, zip(thumbs["width"], thumbs["height"], strict=True), strict=True))
 number = {image: k for k, image in enumerate(dict.fromkeys(thumbs["image"]))}
-first_frame = thumbs.drop_duplicates("image").set_index("image")["frame"]
-kept = thumbs.groupby("image", sort=False).size()
+first_frame, kept = {}, {}
+for image, frame in zip(thumbs["image"], thumbs["frame"], strict=True):
+    first_frame.setdefault(image, int(frame))
+    kept[image] = kept.get(image, 0) + 1
 label = dict(zip(table["image"], table["group"], strict=True))
 pairs["group"] = pairs["image_a"].map(label)
-inside = pairs[pairs["group"] == pairs["image_b"].map(label)]
+linking = {}  # group -> its linked pairs (both images in it), in pairs.parquet's order
+for r in pairs[pairs["group"] == pairs["image_b"].map(label)].to_dict("records"):
+    linking.setdefault(r["group"], []).append(r)
 shown = {}
-for _group, joined in inside.groupby("group"):
-    shown.update(gallery.matching_frames(joined.to_dict("records")))
+for joined in linking.values():
+    shown.update(gallery.matching_frames(joined))
 
 
 def story(page):
@@ -47,37 +54,39 @@ def story(page):
 
 
 members = []
-for row in table.itertuples(index=False):
-    frame = shown.get(row.image, int(first_frame[row.image]))
-    width, height = size[(row.image, frame)]
-    grouped = row.group_size > 1
+in_group = {}  # group -> its images, in groups.parquet's order
+gallery_dir = os.path.abspath(out_dir)
+for row in table.to_dict("records"):
+    image = row["image"]
+    frame = shown.get(image, first_frame[image])
+    width, height = size[(image, frame)]
+    grouped = row["group_size"] > 1
+    if grouped:
+        in_group.setdefault(row["group"], []).append(image)
     members.append(
         gallery.Member(
-            number=number[row.image],
-            image=row.image,
-            page=None if pd.isna(row.page) else int(row.page),
-            link=story(row.page),
-            original=os.path.relpath(os.path.abspath(row.path), os.path.abspath(out_dir)),
-            medoid=bool(row.medoid) and grouped,
-            thumb=f"thumbs/{number[row.image]}-{frame}.jpg",
+            number=number[image],
+            image=image,
+            page=None if pd.isna(row["page"]) else int(row["page"]),
+            link=story(row["page"]),
+            original=os.path.relpath(os.path.abspath(row["path"]), gallery_dir),
+            medoid=bool(row["medoid"]) and grouped,
+            thumb=f"thumbs/{number[image]}-{frame}.jpg",
             width=int(width),
             height=int(height),
             frame=frame,
-            frames=int(kept[row.image]),
-            group=int(row.group) if grouped else None,
+            frames=kept[image],
+            group=int(row["group"]) if grouped else None,
         )
     )
 members.sort(key=lambda m: m.number)
 by_image = {m.image: m for m in members}
 metrics = list(p.metrics)
-linking = {}
-for r in inside.to_dict("records"):
-    linking.setdefault(r["group"], []).append(r)
 groups = []
-for group, rows in table[table["group_size"] > 1].groupby("group", sort=True):
+for group in sorted(in_group):
     joined = linking.get(group, [])
     ratio = sum(r["ratio"] for r in joined) / len(joined) if joined else 1.0
-    g = gallery.Group(int(group), [by_image[i] for i in rows["image"]], joined, float(ratio))
+    g = gallery.Group(int(group), [by_image[i] for i in in_group[group]], joined, float(ratio))
     groups.append(gallery.chain(g, metrics))
 
 nearest = {}
@@ -98,19 +107,29 @@ site = gallery.Site(
     order=p.order,
     groups_per_page=p.groups_per_page,
 )
-pages = gallery.render(site)
 
-with tables.staged_dir(out_dir) as stage:
-    (stage / "thumbs").mkdir()
-    for chunk in inp.thumbs:  # one chunk's thumbnails in memory at a time
+
+def write_thumbs(folder):
+    """Every thumbnail into `folder`, one chunk's thumbnails in memory at a time."""
+    folder.mkdir()
+    for chunk in inp.thumbs:
         t = tables.read(chunk, ["image", "frame", "jpeg"])
         for image, frame, jpeg in zip(t["image"], t["frame"], t["jpeg"], strict=True):
-            (stage / "thumbs" / f"{number[image]}-{frame}.jpg").write_bytes(jpeg)
-    (stage / "plots").mkdir()
-    for path in inp.plots:
-        shutil.copy(path, stage / "plots" / Path(path).name)
-    for name, text in pages.items():
-        (stage / name).write_text(text, encoding="utf-8")
+            (folder / f"{number[image]}-{frame}.jpg").write_bytes(jpeg)
+
+
+with tables.staged_dir(out_dir) as stage:
+    # thousands of small files are written by a second thread while the pages render:
+    # creating them is system time, and the pages are Python
+    with ThreadPoolExecutor(1) as pool:
+        thumbs_written = pool.submit(write_thumbs, stage / "thumbs")
+        pages = gallery.render(site)
+        (stage / "plots").mkdir()
+        for path in inp.plots:
+            shutil.copy(path, stage / "plots" / Path(path).name)
+        for name, text in pages.items():
+            (stage / name).write_text(text, encoding="utf-8")
+        thumbs_written.result()
 
 log.info(
     "gallery: %d groups, %d images, %d pages, %d failed inputs",

@@ -328,6 +328,51 @@ def test_plain_words():
     )
 
 
+def test_numbers_and_neighbour_words_on_the_image_pages():
+    # numbers_table caches its cells: 1 and 1.0 stay told apart, names stay escaped
+    assert gallery.numbers_table({"edges": 1, "ratio": 1.0}) == "edges 1 · ratio 1.0"
+    assert gallery.numbers_table({"ratio": 1.0, "edges": 1}) == "ratio 1.0 · edges 1"
+    assert gallery.numbers_table({"<m>": "a&b"}) == "&lt;m&gt; a&amp;b"
+    # the linked neighbours' relations come from one relation.of_rows call: each row's
+    # words are those gallery.why gives the row alone
+    metrics = ["edges", "edges_mirror", "phash", "dhash"]
+    rows = [
+        {"edges": 0, "edges_mirror": 40, "phash": 0, "dhash": 0, "edge_threshold": 900.0},
+        {"edges": 700, "edges_mirror": 200, "phash": 30, "dhash": 9, "edge_threshold": 900.0},
+        {"edges": 150, "edges_mirror": 900, "phash": 20, "dhash": 9, "edge_threshold": 900.0},
+        {"edges": 1200, "edges_mirror": 1300, "phash": 4, "dhash": 3, "edge_threshold": 900.0},
+        {"edges": 1500, "edges_mirror": 1600, "phash": 30, "dhash": 30, "edge_threshold": 900.0},
+    ]
+    links = ["edge", "edge", "edge", "hash", ""]
+    members = [
+        gallery.Member(k, f"m{k}.gif", None, None, "x.gif", False, f"thumbs/{k}-0.jpg", 1, 1)
+        for k in range(len(rows) + 1)
+    ]
+    near = [
+        {
+            **r,
+            "image": "m0.gif",
+            "neighbour": f"m{k + 1}.gif",
+            "rank": k + 1,
+            "neighbour_frame": 0,
+            "linked": bool(link),
+            "link": link,
+        }
+        for k, (r, link) in enumerate(zip(rows, links, strict=True))
+    ]
+    expected = [gallery.why(r, metrics) for r in near[:4]]
+    assert expected == [
+        "identical",
+        "the same drawing, mirrored",
+        "the same line art, recoloured",
+        "the same picture, shifted or cropped",
+    ]
+    site = gallery.Site("t", members, [], {"m0.gif": near}, metrics, ["edges"], "s", [], [], [])
+    page = gallery.render(site)["images-1.html"]
+    words = re.findall(r"<td>([^<]*)<details>", page)
+    assert words == [*expected, "near, but not linked: its edge distance is 1.7× the threshold"]
+
+
 @needs_browser
 def test_first_load_budget_at_9442_panels(small_demo_run, browser, tmp_path):
     """A gallery of 9,442 panels (the comic's size), groups of 2-5, real thumbnails."""

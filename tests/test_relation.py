@@ -42,6 +42,22 @@ def test_of_row_reads_a_table_row_and_tolerates_an_unknown_threshold():
     )
 
 
+def test_of_rows_is_of_row_of_each_row_in_one_call():
+    rows = [
+        {"edges": 0, "phash": 0, "dhash": 0, "link": "edge", "edge_threshold": 850.0},
+        {"edges": 700, "edges_mirror": 200, "link": "edge", "edge_threshold": 1000.0},
+        {"edges": 150, "phash": 20, "link": "edge", "edge_threshold": 1000.0},
+        {"edges": 500, "link": "hash", "edge_threshold": float("nan")},
+        {"edges": 500, "edges_mirror": None, "link": "", "edge_threshold": None},  # unknowns
+        {"edges": 0, "link": "lines", "edge_threshold": 900.0},  # no hash: counts as 0
+        {"phash": 3, "link": "edge", "edge_threshold": 900.0},  # no edges: counts as 0
+    ]
+    expected = ["identical", "mirrored", "recolour", "shifted", "similar", "identical"]
+    assert [relation.of_row(r) for r in rows[:6]] == expected
+    assert relation.of_rows(rows) == [relation.of_row(r) for r in rows]
+    assert relation.of_rows([]) == []
+
+
 def test_a_truth_naming_an_unknown_relation_is_refused(tmp_path):
     path = tmp_path / "truth.csv"
     path.write_text("image,group,reuse\na,f,original\nb,f,zoomed\nc,f,teleported\n")

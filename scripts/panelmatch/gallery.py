@@ -25,6 +25,7 @@ import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import jinja2
 from markupsafe import Markup, escape
@@ -82,16 +83,26 @@ def numbers_table(numbers: Mapping) -> Markup:
     """A pair's distances in one escaped line, "edges 751 · phash 38 · ...", for the
     details toggle (built here, not in a template: it repeats for every link and
     neighbour)."""
-    return Markup(" · ".join(f"{escape(k)} {escape(number_text(v))}" for k, v in numbers.items()))
+    return Markup(" · ".join([_cell(k, v) for k, v in numbers.items()]))
 
 
-def why(row: Mapping, metrics: Sequence[str]) -> str:
+@functools.lru_cache(maxsize=65536, typed=True)
+def _cell(name: str, value: object) -> str:
+    """One escaped "name value" of numbers_table: a gallery prints the few distinct ones
+    tens of thousands of times (typed: 1 and 1.0 are shown differently)."""
+    return f"{escape(name)} {escape(number_text(value))}"
+
+
+def _relation_input(row: Mapping, metrics: Sequence[str]) -> dict:
+    return {k: v for k, v in row.items() if k in metrics or k in ("link", "edge_threshold")}
+
+
+def why(row: Mapping, metrics: Sequence[str], found: str | None = None) -> str:
     """Why a linked pair belongs together, in plain words (one of :data:`REASONS`): its
-    ``relation`` (relation.label; derived here from its `metrics`, link and edge threshold
-    when the row has none, as a neighbour's row), told apart further by its kind of link."""
-    found = row.get("relation") or relation.of_row(
-        {k: v for k, v in row.items() if k in metrics or k in ("link", "edge_threshold")}
-    )
+    ``relation`` (`found`, else the row's; derived here from its `metrics`, link and edge
+    threshold when the row has none, as a neighbour's row), told apart further by its kind
+    of link."""
+    found = found or row.get("relation") or relation.of_row(_relation_input(row, metrics))
     kind = row.get("link") or "edge"
     if found == "reletter":
         return {"same_art": REASONS[4], "lines": REASONS[5]}.get(kind, REASONS[3])
@@ -292,6 +303,25 @@ class Site:
     groups_per_page: int = 50
 
 
+class _Near(NamedTuple):
+    """A neighbour on an image page (a tuple: templates read its fields fast)."""
+
+    member: Member
+    thumb: str
+    rank: int
+    why: str
+    compare: str
+    numbers: Markup
+
+
+class _Entry(NamedTuple):
+    """An image's entry on an image page."""
+
+    member: Member
+    card: str | None
+    near: list[_Near]
+
+
 def render(site: Site) -> dict[str, str]:
     """Every page of the gallery: file name -> HTML."""
     if site.groups_per_page < 1:
@@ -338,6 +368,11 @@ def render(site: Site) -> dict[str, str]:
                 cards=cards,
                 leakage=site.leakage if k == 0 and order == site.order else [],
             )
+    # the relations of the linked neighbours that have none, in one call (relation.of_rows)
+    rows_of = site.neighbours.values()
+    unlabelled = [r for rows in rows_of for r in rows if r["linked"] and not r.get("relation")]
+    labels = relation.of_rows([_relation_input(r, site.metrics) for r in unlabelled])
+    found = {id(r): x for r, x in zip(unlabelled, labels, strict=True)}
     for k, chunk in enumerate(image_pages):
         rows = []
         for m in chunk:
@@ -346,24 +381,27 @@ def render(site: Site) -> dict[str, str]:
                 other = by_image.get(r["neighbour"])
                 if other is None:
                     continue
-                words = why(r, site.metrics) if r["linked"] else not_linked(r, site.edge_metrics)
+                words = (
+                    why(r, site.metrics, found.get(id(r)))
+                    if r["linked"]
+                    else not_linked(r, site.edge_metrics)
+                )
                 mirrored = bool(r["linked"]) and words == REASONS[1]
                 numbers = numbers_table(
                     {c: r[c] for c in [*site.metrics, "edge_threshold", "link"] if c in r}
                 )
                 frame = int(r["neighbour_frame"])
                 near.append(
-                    {
-                        "member": other,
-                        "thumb": f"thumbs/{other.number}-{frame}.jpg",
-                        "rank": int(r["rank"]),
-                        "linked": bool(r["linked"]),
-                        "why": words,
-                        "compare": compare_href(m, other, words, mirrored),
-                        "numbers": numbers,
-                    }
+                    _Near(
+                        member=other,
+                        thumb=f"thumbs/{other.number}-{frame}.jpg",
+                        rank=int(r["rank"]),
+                        why=words,
+                        compare=compare_href(m, other, words, mirrored),
+                        numbers=numbers,
+                    )
                 )
-            rows.append({"member": m, "card": card_of.get(m.group), "near": near})
+            rows.append(_Entry(member=m, card=card_of.get(m.group), near=near))
         out[image_page(k)] = _TEMPLATES.get_template("images.html").render(
             common, page=k, pages=[image_page(j) for j in range(len(image_pages))], rows=rows
         )

@@ -25,7 +25,7 @@ not compute; they are in :data:`RELATIONS` so that a ground truth can name them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -90,11 +90,27 @@ def label(
 def of_row(row: Mapping) -> str:
     """:func:`label` of one pair given as a mapping (a row of pairs.parquet or of
     neighbours.parquet: its metrics, ``link`` and ``edge_threshold``)."""
+    return of_rows([row])[0]
+
+
+#: What a metric missing from a row counts as in :func:`of_rows` (label's own defaults).
+_MISSING = {"edges": 0.0, "edges_mirror": np.inf, **{h: 0.0 for h in _FRAME_HASHES}}
+
+
+def of_rows(rows: Sequence[Mapping]) -> list[str]:
+    """:func:`of_row` of each of `rows`, in one call of :func:`label`. A metric a row lacks
+    (absent or None) counts as label's default for it (``edges`` 0, ``edges_mirror``
+    infinite, a hash 0), an unknown ``edge_threshold`` as NaN, and no ``link`` as ``edge``."""
+    if not rows:
+        return []
     distances = {
-        m: [row[m]] for m in ("edges", "edges_mirror", *_FRAME_HASHES) if row.get(m) is not None
+        m: np.array([np.nan if (v := r.get(m)) is None else v for r in rows], dtype=np.float64)
+        for m in _MISSING
+        if any(r.get(m) is not None for r in rows)
     }
-    distances.setdefault("edges", [0])
-    limit = row.get("edge_threshold")  # unknown (None or NaN): no test against it holds
-    return str(
-        label(distances, [row.get("link") or "edge"], [np.nan if limit is None else limit])[0]
-    )
+    for m, values in distances.items():
+        values[[rows[k].get(m) is None for k in range(len(rows))]] = _MISSING[m]
+    distances.setdefault("edges", np.zeros(len(rows)))
+    limits = [np.nan if (v := r.get("edge_threshold")) is None else v for r in rows]
+    kinds = [r.get("link") or "edge" for r in rows]
+    return [str(x) for x in label(distances, kinds, limits)]
