@@ -373,6 +373,60 @@ def test_numbers_and_neighbour_words_on_the_image_pages():
     assert words == [*expected, "near, but not linked: its edge distance is 1.7× the threshold"]
 
 
+def _forked_with_pid(ks):
+    return {**_RENDER_FORKED(ks), "pid": str(os.getpid())}
+
+
+_RENDER_FORKED = gallery._render_forked
+
+
+def test_a_second_process_renders_the_same_image_pages(monkeypatch):
+    n = 2 * gallery.IMAGES_PER_PAGE + 50  # three image pages
+    members = [
+        gallery.Member(k, f"m{k}.gif", None, None, "x.gif", False, f"thumbs/{k}-0.jpg", 1, 1)
+        for k in range(n)
+    ]
+    for k in range(0, n - 1, 2):
+        members[k].group = members[k + 1].group = k // 2 + 1
+    groups = [
+        gallery.chain(
+            gallery.Group(
+                k // 2 + 1,
+                [members[k], members[k + 1]],
+                star_links(
+                    members[k : k + 2], edges=5, edges_mirror=9, ratio=0.2, edge_threshold=50.0
+                ),
+            ),
+            ["edges"],
+        )
+        for k in range(0, n - 1, 2)
+    ]
+    near = {
+        m.image: [
+            {
+                "image": m.image,
+                "neighbour": f"m{(m.number + 1) % n}.gif",
+                "rank": 1,
+                "neighbour_frame": 0,
+                "edges": 5,
+                "edge_threshold": 50.0,
+                "linked": True,
+                "link": "edge",
+            }
+        ]
+        for m in members
+    }
+    site = gallery.Site("t", members, groups, near, ["edges"], ["edges"], "s", [], [], [])
+    one = gallery.render(site)
+    monkeypatch.setattr(gallery, "_render_forked", _forked_with_pid)
+    two = gallery.render(site, workers=2)
+    assert two.pop("pid") != str(os.getpid())  # the forked process rendered its share
+    assert list(two) == list(one) and two == one
+    assert one["images-3.html"].count('class="entry"') == 50
+    with pytest.raises(ValueError, match="workers must be >= 1"):
+        gallery.render(site, workers=0)
+
+
 @needs_browser
 def test_first_load_budget_at_9442_panels(small_demo_run, browser, tmp_path):
     """A gallery of 9,442 panels (the comic's size), groups of 2-5, real thumbnails."""

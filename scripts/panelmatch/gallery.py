@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import functools
 import math
+import multiprocessing
 import urllib.parse
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -322,14 +324,16 @@ class _Entry(NamedTuple):
     near: list[_Near]
 
 
-def render(site: Site) -> dict[str, str]:
-    """Every page of the gallery: file name -> HTML."""
+def render(site: Site, workers: int = 1) -> dict[str, str]:
+    """Every page of the gallery: file name -> HTML. With `workers` of 2 or more, a forked
+    process renders most of the image pages (the largest part of the work) while this one
+    renders the rest; the pages are the same."""
     if site.groups_per_page < 1:
         raise ValueError(f"groups_per_page must be >= 1, got {site.groups_per_page}")
     if site.order not in ORDERS:
         raise ValueError(f"gallery.order must be one of {list(ORDERS)}, got {site.order!r}")
-    out: dict[str, str] = {}
-    by_image = {m.image: m for m in site.members}
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
     image_pages = _pages(site.members, IMAGES_PER_PAGE)
     for k, chunk in enumerate(image_pages):
         for m in chunk:
@@ -338,10 +342,13 @@ def render(site: Site) -> dict[str, str]:
         for link in g.links:
             reason = link.reason
             link.compare = compare_href(link.earlier, link.later, reason, reason == REASONS[1])
-    # each card once (the orders share them), and where it is in the configured order
-    card_template = _TEMPLATES.get_template("card.html")
-    cards = {g.group: Markup(card_template.render(g=g)) for g in site.groups}
-    card_of: dict[int, str] = {}
+    ordered = {o: _pages(order_groups(site.groups, o), site.groups_per_page) for o in ORDERS}
+    # where each card is in the configured order (the image pages link to it)
+    card_of = {
+        g.group: f"{page_name(site.order, k, site.order)}#g{g.group}"
+        for k, chunk in enumerate(ordered[site.order])
+        for g in chunk
+    }
     common = {
         "title": site.title,
         "orders": ORDERS,
@@ -351,60 +358,45 @@ def render(site: Site) -> dict[str, str]:
         "n_failures": len(site.failures),
         "n_unmatched": sum(1 for m in site.members if m.group is None),
     }
-    for order in ORDERS:
-        ordered = order_groups(site.groups, order)
-        pages = _pages(ordered, site.groups_per_page)
-        names = [page_name(order, k, site.order) for k in range(len(pages))]
-        for k, chunk in enumerate(pages):
-            if order == site.order:
-                for g in chunk:
-                    card_of[g.group] = f"{names[k]}#g{g.group}"
-            out[names[k]] = _TEMPLATES.get_template("groups.html").render(
-                common,
-                order=order,
-                page=k,
-                pages=names,
-                groups=chunk,
-                cards=cards,
-                leakage=site.leakage if k == 0 and order == site.order else [],
-            )
     # the relations of the linked neighbours that have none, in one call (relation.of_rows)
     rows_of = site.neighbours.values()
     unlabelled = [r for rows in rows_of for r in rows if r["linked"] and not r.get("relation")]
     labels = relation.of_rows([_relation_input(r, site.metrics) for r in unlabelled])
     found = {id(r): x for r, x in zip(unlabelled, labels, strict=True)}
-    for k, chunk in enumerate(image_pages):
-        rows = []
-        for m in chunk:
-            near = []
-            for r in site.neighbours.get(m.image, []):
-                other = by_image.get(r["neighbour"])
-                if other is None:
-                    continue
-                words = (
-                    why(r, site.metrics, found.get(id(r)))
-                    if r["linked"]
-                    else not_linked(r, site.edge_metrics)
+    images = _ImagePages(site, image_pages, card_of, common, found)
+    # a share of the image pages for a forked process: it inherits everything above
+    split = round(len(image_pages) * FORKED_SHARE) if workers > 1 and len(image_pages) > 1 else 0
+    forked = None
+    if split:
+        global _FORKED
+        _FORKED = images
+        pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+        forked = pool.submit(_render_forked, range(split))
+    try:
+        out: dict[str, str] = {}
+        # each card once (the orders share them)
+        card_template = _TEMPLATES.get_template("card.html")
+        cards = {g.group: Markup(card_template.render(g=g)) for g in site.groups}
+        for order in ORDERS:
+            pages = ordered[order]
+            names = [page_name(order, k, site.order) for k in range(len(pages))]
+            for k, chunk in enumerate(pages):
+                out[names[k]] = _TEMPLATES.get_template("groups.html").render(
+                    common,
+                    order=order,
+                    page=k,
+                    pages=names,
+                    groups=chunk,
+                    cards=cards,
+                    leakage=site.leakage if k == 0 and order == site.order else [],
                 )
-                mirrored = bool(r["linked"]) and words == REASONS[1]
-                numbers = numbers_table(
-                    {c: r[c] for c in [*site.metrics, "edge_threshold", "link"] if c in r}
-                )
-                frame = int(r["neighbour_frame"])
-                near.append(
-                    _Near(
-                        member=other,
-                        thumb=f"thumbs/{other.number}-{frame}.jpg",
-                        rank=int(r["rank"]),
-                        why=words,
-                        compare=compare_href(m, other, words, mirrored),
-                        numbers=numbers,
-                    )
-                )
-            rows.append(_Entry(member=m, card=card_of.get(m.group), near=near))
-        out[image_page(k)] = _TEMPLATES.get_template("images.html").render(
-            common, page=k, pages=[image_page(j) for j in range(len(image_pages))], rows=rows
-        )
+        mine = images.render(range(split, len(image_pages)))
+        out |= forked.result() if forked else {}
+        out |= mine
+    finally:
+        if forked:
+            pool.shutdown()
+            _FORKED = None
     unmatched = [m for m in site.members if m.group is None]
     out["unmatched.html"] = _TEMPLATES.get_template("unmatched.html").render(
         common, members=unmatched
@@ -420,3 +412,67 @@ def render(site: Site) -> dict[str, str]:
     )
     out["compare.html"] = _TEMPLATES.get_template("compare.html").render(common)
     return out
+
+
+#: The share of the image pages a forked process renders (render with workers >= 2): the
+#: image pages are about two thirds of the work, and this process renders the group pages.
+FORKED_SHARE = 0.65
+
+
+@dataclass
+class _ImagePages:
+    """What the image pages need, computed once by render (and inherited by a fork)."""
+
+    site: Site
+    pages: list[Sequence[Member]]
+    card_of: dict[int, str]
+    common: dict
+    found: dict[int, str]  # id of a linked neighbour row -> its relation
+
+    def render(self, ks: Sequence[int]) -> dict[str, str]:
+        """The image pages numbered `ks` (from 0)."""
+        site, out = self.site, {}
+        by_image = {m.image: m for m in site.members}
+        names = [image_page(j) for j in range(len(self.pages))]
+        for k in ks:
+            rows = []
+            for m in self.pages[k]:
+                near = []
+                for r in site.neighbours.get(m.image, []):
+                    other = by_image.get(r["neighbour"])
+                    if other is None:
+                        continue
+                    words = (
+                        why(r, site.metrics, self.found.get(id(r)))
+                        if r["linked"]
+                        else not_linked(r, site.edge_metrics)
+                    )
+                    mirrored = bool(r["linked"]) and words == REASONS[1]
+                    numbers = numbers_table(
+                        {c: r[c] for c in [*site.metrics, "edge_threshold", "link"] if c in r}
+                    )
+                    frame = int(r["neighbour_frame"])
+                    near.append(
+                        _Near(
+                            member=other,
+                            thumb=f"thumbs/{other.number}-{frame}.jpg",
+                            rank=int(r["rank"]),
+                            why=words,
+                            compare=compare_href(m, other, words, mirrored),
+                            numbers=numbers,
+                        )
+                    )
+                rows.append(_Entry(member=m, card=self.card_of.get(m.group), near=near))
+            out[names[k]] = _TEMPLATES.get_template("images.html").render(
+                self.common, page=k, pages=names, rows=rows
+            )
+        return out
+
+
+#: The image pages a forked process renders (set by render just before it forks).
+_FORKED: _ImagePages | None = None
+
+
+def _render_forked(ks: Sequence[int]) -> dict[str, str]:
+    assert _FORKED is not None, "render sets _FORKED before it forks"
+    return _FORKED.render(ks)

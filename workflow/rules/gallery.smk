@@ -35,6 +35,7 @@ rule gallery:
         "results/benchmarks/gallery.tsv"
     conda:
         ENV
+    threads: GALLERY["threads"]
     params:
         order=GALLERY["order"],
         groups_per_page=GALLERY["groups_per_page"],
