@@ -474,5 +474,6 @@ _FORKED: _ImagePages | None = None
 
 
 def _render_forked(ks: Sequence[int]) -> dict[str, str]:
-    assert _FORKED is not None, "render sets _FORKED before it forks"
+    if _FORKED is None:
+        raise RuntimeError("gallery._render_forked runs only in the process render forks")
     return _FORKED.render(ks)
