@@ -54,6 +54,8 @@ def test_of_rows_is_of_row_of_each_row_in_one_call():
     ]
     expected = ["identical", "mirrored", "recolour", "shifted", "similar", "identical"]
     assert [relation.of_row(r) for r in rows[:6]] == expected
+    # the last row: edges 0 is within CLOSE of the threshold, phash 3 keeps it from identical
+    assert relation.of_rows(rows) == [*expected, "reletter"]
     assert relation.of_rows(rows) == [relation.of_row(r) for r in rows]
     assert relation.of_rows([]) == []
 

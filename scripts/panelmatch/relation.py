@@ -103,14 +103,11 @@ def of_rows(rows: Sequence[Mapping]) -> list[str]:
     infinite, a hash 0), an unknown ``edge_threshold`` as NaN, and no ``link`` as ``edge``."""
     if not rows:
         return []
+    # a default in place of a missing value is what label does for a metric it lacks
     distances = {
-        m: np.array([np.nan if (v := r.get(m)) is None else v for r in rows], dtype=np.float64)
-        for m in _MISSING
-        if any(r.get(m) is not None for r in rows)
+        m: np.array([missing if (v := r.get(m)) is None else v for r in rows], dtype=np.float64)
+        for m, missing in _MISSING.items()
     }
-    for m, values in distances.items():
-        values[[rows[k].get(m) is None for k in range(len(rows))]] = _MISSING[m]
-    distances.setdefault("edges", np.zeros(len(rows)))
     limits = [np.nan if (v := r.get("edge_threshold")) is None else v for r in rows]
     kinds = [r.get("link") or "edge" for r in rows]
     return [str(x) for x in label(distances, kinds, limits)]
