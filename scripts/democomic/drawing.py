@@ -197,6 +197,15 @@ def _figure(rng: random.Random, x: float, floor: float, scale: float) -> list[Sh
     return shapes
 
 
+def figure(rng: random.Random, scale: float = 1.0) -> Image.Image:
+    """A character drawing alone, on a transparent RGBA image cropped to the drawing: the
+    art a comic pastes into other scenes."""
+    side = int(420 * scale) + 40
+    layer = Image.new("RGBA", (side, side), (0, 0, 0, 0))
+    _draw_shapes(ImageDraw.Draw(layer), _figure(rng, side / 2, side - 20, scale))
+    return layer.crop(layer.getbbox())
+
+
 def _room(rng: random.Random, height: int) -> tuple[list[Shape], float]:
     floor = height * rng.uniform(0.62, 0.9)
     ground = rng.choice(PALETTE[13:16] + PALETTE[:2])

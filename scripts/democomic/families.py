@@ -18,7 +18,8 @@ import copy
 import random
 from dataclasses import dataclass
 
-from PIL import Image, ImageDraw
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
 
 from democomic import lettering
 from democomic.drawing import (
@@ -27,6 +28,7 @@ from democomic.drawing import (
     PALETTE,
     TALL,
     WIDTH,
+    figure,
     jitter,
     new_scene,
     recolour,
@@ -54,7 +56,13 @@ REUSE = {
     "mirror": "mirrored",
     LATER_FRAME: "identical",
     HEAVY_LETTERING: "reletter",
+    "zoomed": "zoomed",
+    "cropped": "cropped",
+    "pasted": "partial",
 }
+#: Partial reuse (:func:`partial_reuse`, not on the demo site): a close-up, a crop, a
+#: drawing pasted elsewhere.
+PARTIAL = ("zoomed", "cropped", "pasted")
 ORIGINAL = "original"
 
 
@@ -178,6 +186,84 @@ def panels(seed: int, families_per_relation: int, singles: int) -> list[Panel]:
     ]
     for panel in added:  # each at a random place, earlier panels keeping their order
         out.insert(extra.randrange(len(out) + 1), panel)
+    return out
+
+
+def _edge_count(img: Image.Image) -> int:
+    """Pixels on an edge of `img` (how much there is to see in it)."""
+    return int((np.asarray(img.convert("L").filter(ImageFilter.FIND_EDGES)) > 40).sum())
+
+
+def _close_up(rng: random.Random, base: Image.Image) -> Image.Image:
+    """A region of `base` enlarged 1.5-3x back to the panel's size: of 6 random regions,
+    the one with the most edges (a close-up shows something)."""
+    w, h = base.size
+    zoom = rng.uniform(1.5, 3.0)
+    rw, rh = int(w / zoom), int(h / zoom)
+    boxes = []
+    for _ in range(6):
+        x, y = rng.randint(0, w - rw), rng.randint(0, h - rh)
+        boxes.append((x, y, x + rw, y + rh))
+    box = max(boxes, key=lambda b: _edge_count(base.crop(b)))
+    return base.crop(box).resize((w, h), Image.Resampling.BICUBIC)
+
+
+def _crop(rng: random.Random, base: Image.Image) -> Image.Image:
+    """Half or more of `base` at its own scale: 50-75% of its width or of its height, from
+    one side or the middle."""
+    w, h = base.size
+    keep = rng.uniform(0.5, 0.75)
+    where = rng.choice(["start", "middle", "end"])
+    if rng.random() < 0.6:
+        cw = int(w * keep)
+        x = {"start": 0, "middle": (w - cw) // 2, "end": w - cw}[where]
+        return base.crop((x, 0, x + cw, h))
+    ch = int(h * keep)
+    y = {"start": 0, "middle": (h - ch) // 2, "end": h - ch}[where]
+    return base.crop((0, y, w, y + ch))
+
+
+def _paste(
+    rng: random.Random, scene_img: Image.Image, art: Image.Image, scale: float
+) -> Image.Image:
+    """`art` (RGBA) scaled by `scale` and pasted into `scene_img` at a random place."""
+    art = art.resize(
+        (max(1, int(art.width * scale)), max(1, int(art.height * scale))),
+        Image.Resampling.BICUBIC,
+    )
+    out = scene_img.copy()
+    x = rng.randint(0, max(0, out.width - art.width))
+    y = rng.randint(max(0, out.height - art.height - 60), max(0, out.height - art.height))
+    out.paste(art, (x, y), art)
+    return out
+
+
+def partial_reuse(rng: random.Random, families: int) -> list[Panel]:
+    """`families` families each of partial reuse: close-ups (``zoomed``), crops
+    (``cropped``) and a character drawing pasted into other scenes at another place and
+    scale (``pasted``). The original of each is a whole panel; its reuses show part of it.
+
+    They are not on the demo site: whole-panel matching cannot find them, and the workflow
+    does not match local features. benchmarks/local_features.py draws them to measure
+    local-feature matching (docs/methods.md)."""
+    out = []
+    for relation in PARTIAL:
+        for k in range(families):
+            name = f"{relation}_{k + 1}"
+            size = 3 if k % 3 else 4
+            if relation == "pasted":
+                art = figure(rng, rng.uniform(0.9, 1.2))
+                base = _paste(rng, render(new_scene(rng)), art, 1.0)
+                reuses = [
+                    _paste(rng, render(new_scene(rng)), art, rng.uniform(0.6, 0.85))
+                    for _ in range(size - 1)
+                ]
+            else:
+                base = render(new_scene(rng, TALL if rng.random() < 0.2 else HEIGHT))
+                make = _close_up if relation == "zoomed" else _crop
+                reuses = [make(rng, base) for _ in range(size - 1)]
+            out.append(Panel(to_gif([base]), name, relation, ORIGINAL))
+            out += [Panel(to_gif([img]), name, relation, REUSE[relation]) for img in reuses]
     return out
 
 

@@ -1,0 +1,180 @@
+"""Local features: the transform fit recovers known shifts, scales and mirror flips,
+unrelated busy images do not verify, and the candidate pairs find a reuse."""
+
+import random
+
+import cv2
+import numpy as np
+import pytest
+from democomic.drawing import new_scene, render
+from panelmatch import local
+
+SIZE, FEATURES, RATIO, MIN_MATCHES = 400, 500, 0.8, 8
+MIN_INLIERS, COVER = 8, 0.5
+
+
+def scene(seed: int, busy: bool = False) -> np.ndarray:
+    return np.asarray(render(new_scene(random.Random(seed), busy=busy)))
+
+
+def tolerance(rgb: np.ndarray) -> float:
+    """RANSAC's threshold: 4 pixels at the detection size, in the frame's pixels."""
+    return 4 * max(rgb.shape[:2]) / SIZE
+
+
+def fit(a: np.ndarray, b: np.ndarray, mirror: bool = True) -> local.Match:
+    features_b = local.detect(b, SIZE, FEATURES)
+    if not mirror:  # no keypoints of b's mirror image
+        features_b = features_b._replace(
+            mirror=features_b.plain._replace(xy=NONE, descriptors=NO_BITS)
+        )
+    return local.verify(
+        local.detect(a, SIZE, FEATURES), features_b, RATIO, tolerance(b), MIN_MATCHES
+    )
+
+
+NONE, NO_BITS = np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8)
+
+
+@pytest.fixture(scope="module")
+def base():
+    return scene(7, busy=True)
+
+
+def test_detect_keeps_positions_in_the_frames_pixels(base):
+    found = local.detect(base, SIZE, FEATURES)
+    h, w = base.shape[:2]
+    for k in (found.plain, found.mirror):
+        assert 100 <= len(k.xy) <= FEATURES and k.descriptors.shape == (len(k.xy), 32)
+        assert k.xy.dtype == np.float32 and k.descriptors.dtype == np.uint8
+        assert k.xy[:, 0].max() < w and k.xy[:, 1].max() < h and k.xy.min() >= 0
+        assert k.xy[:, 0].max() > 0.8 * w and k.xy[:, 0].min() < 0.2 * w
+    # the dense copy: DENSE_SIZE on the longest side, drawn pixels near its edges only
+    assert found.colour.shape == (89, 128, 3) and found.drawn.shape == (89, 128)
+    assert found.dense_scale == pytest.approx(128 / 650)
+    assert 0.05 < found.drawn.mean() < 0.9
+
+
+def test_a_copy_reproduces_all_of_both(base):
+    m = fit(base, base.copy())
+    assert m.scale == pytest.approx(1, abs=0.01) and abs(m.shift_x) < 1 and abs(m.shift_y) < 1
+    assert m.cover_a > 0.95 and m.cover_b > 0.95 and local.reuses(m, MIN_INLIERS, COVER)
+
+
+def test_a_shift_is_recovered(base):
+    moved = cv2.warpAffine(
+        base,
+        np.float32([[1, 0, 37], [0, 1, -21]]),
+        base.shape[1::-1],
+        borderMode=cv2.BORDER_REPLICATE,
+    )
+    m = fit(base, moved)
+    assert m.inliers >= 50 and not m.mirror
+    assert m.scale == pytest.approx(1, abs=0.02) and m.rotation == pytest.approx(0, abs=1)
+    assert (m.shift_x, m.shift_y) == (pytest.approx(37, abs=2), pytest.approx(-21, abs=2))
+
+
+def test_a_close_up_is_recovered_with_its_scale_and_place(base):
+    # a quarter of the panel enlarged twice: the close-up maps into the panel at 0.5
+    close_up = cv2.resize(base[100:325, 150:475], (650, 450), interpolation=cv2.INTER_CUBIC)
+    m = fit(close_up, base)
+    assert m.inliers >= 30 and not m.mirror
+    assert m.scale == pytest.approx(0.5, abs=0.03)
+    assert (m.shift_x, m.shift_y) == (pytest.approx(150, abs=4), pytest.approx(100, abs=4))
+    # the close-up is reproduced in the panel, a quarter of the panel in the close-up
+    assert m.cover_a > 0.6 and 0.1 < m.cover_b < 0.45 and local.reuses(m, MIN_INLIERS, COVER)
+    # and the other way round: the panel maps into the close-up at 2
+    back = fit(base, close_up)
+    assert back.scale == pytest.approx(2, abs=0.1) and back.cover_b > back.cover_a
+
+
+def test_a_crop_keeps_scale_1(base):
+    crop = np.ascontiguousarray(base[:, 200:560])
+    m = fit(crop, base)
+    assert m.inliers >= 50 and m.scale == pytest.approx(1, abs=0.02)
+    assert (m.shift_x, m.shift_y) == (pytest.approx(200, abs=2), pytest.approx(0, abs=2))
+    assert m.cover_a > 0.9 and 0.35 < m.cover_b < 0.75
+
+
+def test_a_mirror_image_is_found_through_the_flipped_descriptors(base):
+    flipped = np.ascontiguousarray(base[:, ::-1])
+    m = fit(base, flipped)
+    assert m.mirror and m.inliers >= 50
+    assert m.scale == pytest.approx(1, abs=0.02) and m.rotation == pytest.approx(0, abs=1)
+    assert m.cover_a > 0.9 and m.cover_b > 0.9
+    # without the mirror image's descriptors, far fewer matches agree on any transform
+    assert fit(base, flipped, mirror=False).inliers < m.inliers / 3
+
+
+def test_unrelated_busy_images_do_not_verify():
+    images = [scene(seed, busy=True) for seed in (11, 12, 13, 14)]
+    for i in range(len(images)):
+        for j in range(i + 1, len(images)):
+            m = fit(images[i], images[j])
+            assert m.inliers < 20 and not local.reuses(m, MIN_INLIERS, COVER), (i, j, m)
+
+
+def test_one_template_in_other_colours_shares_corners_not_colours(base):
+    # the same drawing with every colour changed: corners agree, colours do not
+    recoloured = np.ascontiguousarray(255 - base)
+    m = fit(base, recoloured)
+    assert max(m.cover_a, m.cover_b) < 0.2 and not local.reuses(m, MIN_INLIERS, COVER), m
+
+
+def test_a_frame_without_corners_matches_nothing(base):
+    blank = local.detect(np.full((300, 300, 3), 200, np.uint8), SIZE, FEATURES)
+    assert len(blank.plain.xy) == len(blank.mirror.xy) == 0
+    assert blank.plain.descriptors.shape == (0, 32) and not blank.drawn.any()
+    found = local.detect(base, SIZE, FEATURES)
+    assert local.verify(blank, found, RATIO, 4, MIN_MATCHES) == local.NO_MATCH
+    assert local.verify(found, blank, RATIO, 4, MIN_MATCHES) == local.NO_MATCH
+
+
+def test_arguments_are_checked(base):
+    with pytest.raises(ValueError, match="uint8"):
+        local.detect(base.astype(np.float32), SIZE, FEATURES)
+    with pytest.raises(ValueError, match="size"):
+        local.detect(base, 40, FEATURES)
+    k = local.detect(base, SIZE, FEATURES)
+    with pytest.raises(ValueError, match="ratio"):
+        local.verify(k, k, 1.5, 4, MIN_MATCHES)
+    with pytest.raises(ValueError, match="descriptors"):
+        local.words(np.zeros((3, 16), np.uint8), 4)
+
+
+def test_words_are_fixed_bit_groups_and_near_descriptors_share_them():
+    rng = np.random.default_rng(0)
+    d = rng.integers(0, 256, (200, 32), dtype=np.uint8)
+    w = local.words(d, 8)
+    assert w.shape == (200, 8) and np.array_equal(w, local.words(d, 8))
+    for t in range(8):  # each table has words of its own
+        assert (w[:, t] >> local.WORD_BITS == t).all()
+    # flipping 8 of 256 bits keeps a word with probability (1 - 8/256)**16 ~ 0.6
+    near = d.copy()
+    bits = np.unpackbits(near, axis=1)
+    for row in bits:
+        row[rng.choice(256, 8, replace=False)] ^= 1
+    shared = (local.words(np.packbits(bits, axis=1), 8) == w).mean()
+    assert 0.45 < shared < 0.75
+    far = rng.integers(0, 256, (200, 32), dtype=np.uint8)
+    assert (local.words(far, 8) == w).mean() < 0.01
+
+
+def test_candidates_pair_a_reuse_and_never_two_frames_of_one_image(base):
+    close_up = cv2.resize(base[100:325, 150:475], (650, 450), interpolation=cv2.INTER_CUBIC)
+    frames = [base, close_up] + [scene(seed) for seed in range(20, 30)]
+    found = [local.detect(f, SIZE, FEATURES) for f in frames]
+    plain, mirror = local.word_matrices(
+        [local.words(f.plain.descriptors, 8) for f in found],
+        [local.words(f.mirror.descriptors, 8) for f in found],
+        0.5,
+    )
+    group = np.arange(len(frames))
+    group[3] = group[2]  # two frames of one image
+    i, j = local.candidates(plain, mirror, group, 2)
+    pairs = list(zip(i.tolist(), j.tolist(), strict=True))
+    assert (0, 1) in pairs and (2, 3) not in pairs
+    assert all(a < b for a, b in pairs) and pairs == sorted(set(pairs))
+    assert len(pairs) <= 2 * len(frames)
+    with pytest.raises(ValueError, match="k must"):
+        local.candidates(plain, mirror, group, 0)
