@@ -1,7 +1,8 @@
 # panelmatch: find reused art in a large image collection.
 # Data flow: scrape (or ingest a folder) -> features (frames, edges, hashes, ...) ->
-# distances -> groups -> evaluate (with a ground truth) -> summary, neighbours, plots,
-# leakage and the gallery. See README.md and docs/development.md.
+# distances (and, opt-in, verified local features) -> groups -> evaluate (with a ground
+# truth) -> summary, neighbours, plots, leakage and the gallery. See README.md and
+# docs/development.md.
 
 from snakemake.utils import min_version
 
@@ -19,6 +20,7 @@ include: "workflow/rules/demo.smk"
 include: "workflow/rules/scrape.smk"
 include: "workflow/rules/features.smk"
 include: "workflow/rules/embeddings.smk"
+include: "workflow/rules/local.smk"
 include: "workflow/rules/distances.smk"
 include: "workflow/rules/groups.smk"
 include: "workflow/rules/evaluate.smk"

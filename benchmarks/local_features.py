@@ -2,7 +2,7 @@
 
     python benchmarks/local_features.py [--shared DIR] [--size 400] [--features 500]
 
-Measures panelmatch.local (not yet a stage of the workflow) on three collections, on the
+Measures panelmatch.local (the opt-in local features, local.enabled) on three collections, on the
 first frame of each image:
 
 - ``demo``: the demo comic's panels plus its partial-reuse families
@@ -46,7 +46,7 @@ from democomic import families  # noqa: E402
 from panelmatch import local  # noqa: E402
 
 KS = (5, 10, 20)
-TABLES, MAX_SHARE = 16, 0.05
+TABLES, MAX_SHARE = local.WORD_TABLES, local.COMMON_WORDS
 RATIO, MIN_MATCHES, MIN_INLIERS, COVER = 0.8, 8, 8, 0.5
 #: Real panels that must stay alone: the study's controls, and the nearly blank ones.
 ALONE = ("1870_1.gif", "1828_2.gif", "94_1.gif", "96_1.gif")

@@ -10,6 +10,8 @@ snakemake = snakemake  # noqa: F821 - injected by Snakemake
 log = logs.to_file(snakemake.log[0])
 inp, p = snakemake.input, snakemake.params
 hash_bits = dict(p.hash_bits)
+# with local features, their verified pairs are one more shard (as in groups)
+columns = list(p.metrics) + (tables.LOCAL_COLUMNS if p.local else [])
 
 frames, offsets = tables.read_images(inp.edges)
 names, image_of = tables.image_numbers(frames["image"])
@@ -39,14 +41,17 @@ else:
     family = dict(zip(truth["image"], truth["family"], strict=True))
     # one shard at a time, keeping each rule's linked pairs only
     kept = {name: [] for name in rules}
-    for shard in pairs.stream(inp.shards, offsets, list(p.metrics)):
+    for shard in pairs.stream([*inp.shards, *inp.verified], offsets, list(p.metrics), p.local):
         sides = rule.pair_counts(counts, shard.a, shard.b)
         for name, matching in rules.items():
             keep = rule.link(shard.distances, *sides, hash_bits, matching).keep
             kept[name].append(shard.take(keep))
     results = {}
     for name, matching in rules.items():
-        a, b, distances = pairs.concat(kept[name], list(p.metrics))
+        stored_pairs = pairs.concat(kept[name], columns)
+        if p.local:  # a verified pair may be in a distance shard too
+            stored_pairs = pairs.last_copies(stored_pairs)
+        a, b, distances = stored_pairs
         labels, links, pick = grouping.group_images(
             len(names), a, b, distances, counts, hash_bits, matching, image_of
         )
@@ -69,7 +74,7 @@ else:
             # the relation of each linked image pair, as pairs.parquet gives it
             linked = pick[links.keep[pick]]
             found = relation.label(
-                {m: distances[m][linked] for m in p.metrics},
+                {m: distances[m][linked] for m in columns},
                 rule.kind_names(links.kind[linked]),
                 links.limit[linked],
             )

@@ -10,6 +10,9 @@ inp, p = snakemake.input, snakemake.params
 metric_max = dict(p.metric_max)
 matching = dict(p.rule)
 hash_bits = dict(p.hash_bits)
+# with local features, their verified pairs are one more shard, and every pair carries what
+# verification measured (tables.LOCAL_COLUMNS; nothing for the distance shards' pairs)
+columns = list(metric_max) + (tables.LOCAL_COLUMNS if p.local else [])
 
 frames, offsets = tables.read_images(inp.edges)
 names, image_of = tables.image_numbers(frames["image"])
@@ -23,10 +26,12 @@ manifest = manifest[manifest["status"] == tables.OK].set_index("image")
 # one shard at a time, keeping only the pairs the rule links: memory holds one shard and
 # the links, never every stored pair (only linked pairs can join or describe a group)
 kept = []
-for shard in pairs.stream(inp.shards, offsets, list(metric_max)):
+for shard in pairs.stream([*inp.shards, *inp.verified], offsets, list(metric_max), p.local):
     sides = rule.pair_counts(counts, shard.a, shard.b)
     kept.append(shard.take(rule.link(shard.distances, *sides, hash_bits, matching).keep))
-linked = pairs.concat(kept, list(metric_max))
+linked = pairs.concat(kept, columns)
+if p.local:  # a verified pair may be in a distance shard too
+    linked = pairs.last_copies(linked)
 a, b, distances = linked
 labels, links, pick = grouping.group_images(
     n, a, b, distances, counts, hash_bits, matching, image_of
@@ -62,21 +67,23 @@ for m in metric_max:
 out["edge_threshold"] = links.limit[pick].astype(np.float32)
 out["ratio"] = links.ratio[pick].astype(np.float32)
 out["link"] = rule.kind_names(links.kind[pick])
+for m in columns[len(metric_max) :]:
+    out[m] = distances[m][pick]
 out["relation"] = relation.label(
-    {m: out[m].to_numpy() for m in metric_max},
+    {m: out[m].to_numpy() for m in columns},
     out["link"].to_numpy(),
     out["edge_threshold"].to_numpy(),
 )
 out["order"] = ia * n + ib
 out = out.sort_values("order", kind="stable")
-tables.write(out, snakemake.output.pairs, tables.pairs_schema(metric_types))
+tables.write(out, snakemake.output.pairs, tables.pairs_schema(metric_types, p.local))
 
 log.info(
     "%d images (%d frames), %d stored pairs, %d linked (%s; %s), %d groups of 2+ holding %d "
     "images (rule %s)",
     n,
     len(frames),
-    pairs.count(inp.shards),
+    pairs.count([*inp.shards, *inp.verified]),
     len(pick),
     out["link"].value_counts().to_dict(),
     out["relation"].value_counts().to_dict(),

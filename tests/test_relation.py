@@ -67,3 +67,19 @@ def test_a_truth_naming_an_unknown_relation_is_refused(tmp_path):
         tables.read_truth(path)
     path.write_text("image,group,reuse\na,f,original\nb,f,zoomed\n")
     assert tables.read_truth(path)["reuse"].tolist() == ["original", "zoomed"]
+
+
+def test_local_links_say_close_up_crop_or_part():
+    def local(scale, cover_a, cover_b):
+        return one(link="local", edges=3000, scale=scale, cover_a=cover_a, cover_b=cover_b)
+
+    assert local(2.1, 0.3, 0.9) == "zoomed"  # a 2.1x close-up, either way
+    assert local(0.45, 0.9, 0.2) == "zoomed"
+    assert local(1.0, 0.95, 0.5) == "cropped"  # one kept whole, the other in part
+    assert local(1.1, 0.96, 0.9) == "shifted"  # both whole: moved too far for the edges
+    assert local(1.0, 0.6, 0.5) == "partial"  # neither whole
+    # a pair the whole-panel metrics linked keeps their relation, verified or not
+    assert one(edges=0, phash=0, dhash=0, scale=2.0, cover_a=0.9, cover_b=0.2) == "identical"
+    assert (
+        relation.of_row({"edges": 3000, "link": "local", "scale": 1.0, "cover_a": 1.0}) == "cropped"
+    )

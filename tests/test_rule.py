@@ -239,3 +239,26 @@ def test_same_art_and_lines_link_heavy_lettering():
             [1] * 4,
             same_art={"blocks": 4, "fraction": 0.05},
         )
+
+
+def test_a_local_link_joins_only_what_nothing_else_links():
+    local = {"min_inliers": 8, "cover": 0.5}
+    d = {
+        "edges": np.array([3000, 3000, 3000, 3000, 100]),
+        "edges_mirror": np.array([3000] * 5),
+        "inliers": np.array([40, 5, 40, 40, 40]),
+        "cover_a": np.array([0.9, 0.9, 0.3, 0.2, 1.0]),
+        "cover_b": np.array([0.4, 0.9, 0.4, 0.75, 1.0]),
+    }
+    px = [2000] * 5
+    links = link(d, px, px, local=local)
+    # enough inliers and half of one image reproduced; too few inliers; too little of
+    # either; a quarter of one, three quarters of the other; an edge link stays one
+    assert links.keep.tolist() == [True, False, False, True, True]
+    assert rule.kind_names(links.kind).tolist() == ["local", "", "", "local", "edge"]
+    assert links.ratio[0] == pytest.approx((1 - 0.9) / 0.5) and links.ratio[3] == pytest.approx(0.5)
+    assert not links.strong[0]  # local is not among strong_links
+    # no local settings, or no verification: no local link
+    assert not link(d, px, px, local=None).keep[:4].any()
+    plain = {k: v for k, v in d.items() if k in ("edges", "edges_mirror")}
+    assert not link(plain, px, px, local=local).keep[:4].any()

@@ -89,3 +89,17 @@ def test_grown_chunks_keep_previous_chunks():
     assert chunks.grow(files, 7, previous) == chunks.split(files, 7)
     assert chunks.grow(["x.gif"], 5, previous) == [["x.gif"]]
     assert chunks.grow(files, 5, []) == chunks.split(files, 5)
+
+
+def test_last_copies_keeps_the_verified_copy_of_a_stored_pair():
+    import numpy as np
+    from panelmatch import pairs
+
+    shard = pairs.Shard(
+        np.array([0, 1, 2, 3, 1]),
+        np.array([5, 4, 6, 7, 4]),
+        {"edges": np.array([10, 20, 30, 40, 20]), "inliers": np.array([0, 0, 0, 0, 90])},
+    )
+    once = pairs.last_copies(shard)
+    assert once.a.tolist() == [0, 2, 3, 1] and once.b.tolist() == [5, 6, 7, 4]
+    assert once.distances["inliers"].tolist() == [0, 0, 0, 90]

@@ -243,9 +243,9 @@ def partial_reuse(rng: random.Random, families: int) -> list[Panel]:
     (``cropped``) and a character drawing pasted into other scenes at another place and
     scale (``pasted``). The original of each is a whole panel; its reuses show part of it.
 
-    They are not on the demo site: whole-panel matching cannot find them, and the workflow
-    does not match local features. benchmarks/local_features.py draws them to measure
-    local-feature matching (docs/methods.md)."""
+    They are not on the demo site: whole-panel matching, the default, cannot find them.
+    benchmarks/local_features.py and the workflow test of local features (local.enabled)
+    draw them (docs/methods.md)."""
     out = []
     for relation in PARTIAL:
         for k in range(families):

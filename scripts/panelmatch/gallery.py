@@ -50,6 +50,9 @@ REASONS = (
     "similar line art and picture",
     "similar by deep fingerprints",
     "similar line art, with heavier changes (new lettering, edits or a redraw)",
+    "a close-up of part of the drawing",
+    "the same drawing, cropped to part of it",
+    "part of the drawing, reused",
 )
 
 #: The plain words of the relations that need no further telling apart.
@@ -58,6 +61,9 @@ _WORDS = {
     "mirrored": REASONS[1],
     "recolour": REASONS[2],
     "shifted": REASONS[6],
+    "zoomed": REASONS[10],
+    "cropped": REASONS[11],
+    "partial": REASONS[12],
 }
 
 _quote = functools.lru_cache(maxsize=65536)(urllib.parse.quote)

@@ -21,25 +21,36 @@ part of a panel, a crop, or a drawing pasted into another scene. This module loo
   frames times ``k``, not with the pairs.
 
 ORB is OpenCV's (a dependency already); SIFT costs 7 times more per panel and AKAZE is not in
-OpenCV 5's main modules. benchmarks/local_features.py measures what this finds on the demo
-and the real panels (docs/methods.md has the figures); the workflow does not call it yet.
+OpenCV 5's main modules. The ratio test's two nearest descriptors come from a compiled copy
+of OpenCV's brute-force Hamming matcher (0.37 ms instead of 2.3 ms for 500 x 480
+descriptors, which made matching 85% of a verification), checked against
+``cv2.BFMatcher`` on the first pair a process matches; if they differ, OpenCV matches from
+then on. benchmarks/local_features.py measures what this finds on the demo
+and the real panels (docs/methods.md has the figures); the opt-in rules keypoints and
+verify (local.enabled) run it.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
+from numba import njit
 
 #: Bytes of an ORB descriptor (256 bits).
 DESCRIPTOR_BYTES = 32
-#: Bits of a descriptor that make one visual word (:func:`words`).
-WORD_BITS = 16
+#: Bits of a descriptor that make one visual word (:func:`words`), and words per descriptor.
+WORD_BITS = 20
+WORD_TABLES = 8
+#: A word in more than this share of the frames is too common to propose a pair.
+COMMON_WORDS = 0.05
 #: Longest side of the colour copy the dense check compares, in pixels.
 DENSE_SIZE = 128
 #: Largest difference of an RGB channel (0-255, after a 3x3 blur) that is the same colour.
@@ -141,15 +152,9 @@ def _fit(
     (inliers, 2x3 matrix from a's pixels to b's), (0, None) when there is none."""
     if len(a.descriptors) < 2 or len(b.descriptors) < 2:
         return 0, None
-    knn = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(a.descriptors, b.descriptors, k=2)
-    pairs = np.array(
-        [
-            (m[0].queryIdx, m[0].trainIdx)
-            for m in knn
-            if len(m) == 2 and m[0].distance < ratio * m[1].distance
-        ],
-        dtype=np.int64,
-    ).reshape(-1, 2)
+    best, first, second = nearest_two(a.descriptors, b.descriptors)
+    query = np.flatnonzero(first < ratio * second)
+    pairs = np.stack([query, best[query]], axis=1)
     if len(pairs) < max(min_matches, 3):
         return 0, None
     matrix, mask = cv2.estimateAffinePartial2D(
@@ -164,6 +169,95 @@ def _fit(
     if matrix is None:
         return 0, None
     return int(mask.sum()), matrix
+
+
+def nearest_two(
+    a: npt.NDArray[np.uint8], b: npt.NDArray[np.uint8]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """For each descriptor of `a` (n, 32) uint8, its nearest descriptor in `b` (m >= 2, 32)
+    by Hamming distance, that distance and the second nearest's: (best, first, second),
+    each (n,) int64. The same as ``cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(a, b, k=2)``
+    (the first of equally near ones); compiled, and checked against it on the first call
+    of a process (OpenCV answers when they differ)."""
+    global _copy_checked, _copy_trusted
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1:] != (DESCRIPTOR_BYTES,) or b.shape[1] != a.shape[1]:
+        raise ValueError(f"need (n, {DESCRIPTOR_BYTES}) descriptors, got {a.shape} and {b.shape}")
+    if len(b) < 2:
+        raise ValueError(f"need 2 descriptors or more to match against, got {len(b)}")
+    if not _copy_checked:
+        with _check_lock:
+            if not _copy_checked:
+                _copy_trusted = _agree(_nearest_two_copy(a, b), _nearest_two_opencv(a, b))
+                _copy_checked = True
+    return _nearest_two_copy(a, b) if _copy_trusted else _nearest_two_opencv(a, b)
+
+
+_copy_checked = False
+_copy_trusted = True
+_check_lock = threading.Lock()
+
+
+def _agree(copy: tuple, opencv: tuple) -> bool:
+    """Both distances equal, and the nearest where it is nearer than the second (a tie
+    never passes a ratio test, so which of equally near ones is first does not matter)."""
+    (best, first, second), (best_cv, first_cv, second_cv) = copy, opencv
+    unique = first_cv < second_cv
+    return (
+        np.array_equal(first, first_cv)
+        and np.array_equal(second, second_cv)
+        and np.array_equal(best[unique], best_cv[unique])
+    )
+
+
+def _nearest_two_opencv(a, b):
+    knn = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(a, b, k=2)
+    best = np.array([m[0].trainIdx for m in knn], np.int64)
+    first = np.array([m[0].distance for m in knn], np.int64)
+    second = np.array([m[1].distance for m in knn], np.int64)
+    return best, first, second
+
+
+def _nearest_two_copy(a, b):
+    # 4 aligned 64-bit words per descriptor (a buffer read from Parquet may be unaligned)
+    words = [
+        np.ascontiguousarray(x).view(np.uint64)
+        if x.ctypes.data % 8 == 0
+        else x.copy().view(np.uint64)
+        for x in (a, b)
+    ]
+    return _scan_two(*words)
+
+
+@njit(inline="always")
+def _popcount(x):  # pragma: no cover - numba
+    x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
+    x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
+    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+    return np.int64((x * np.uint64(0x0101010101010101)) >> np.uint64(56))
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def _scan_two(a, b):  # pragma: no cover - numba
+    n, m = a.shape[0], b.shape[0]
+    best = np.empty(n, np.int64)
+    first_of = np.empty(n, np.int64)
+    second_of = np.empty(n, np.int64)
+    for i in range(n):
+        first, second, which = 1 << 30, 1 << 30, -1
+        a0, a1, a2, a3 = a[i, 0], a[i, 1], a[i, 2], a[i, 3]
+        for j in range(m):
+            d = (
+                _popcount(a0 ^ b[j, 0])
+                + _popcount(a1 ^ b[j, 1])
+                + _popcount(a2 ^ b[j, 2])
+                + _popcount(a3 ^ b[j, 3])
+            )
+            if d < first:
+                second, first, which = first, d, j
+            elif d < second:
+                second = d
+        best[i], first_of[i], second_of[i] = which, first, second
+    return best, first_of, second_of
 
 
 def _covers(a: Local, b: Local, matrix: npt.NDArray[np.float64], mirror: bool) -> tuple:
@@ -248,37 +342,56 @@ def word_matrices(
     mirror: Sequence[npt.NDArray[np.int64]],
     max_share: float,
 ) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-    """Frames x words tf-idf matrices of each frame's words (`plain`, any shape per frame)
-    and of its mirror image's words (`mirror`), over one vocabulary, with the document
-    frequencies of `plain`; rows L2-normalised. A word in more than `max_share` of the
-    frames tells nothing and is dropped."""
+    """Frames x words tf-idf matrices of each frame's words (`plain`, any shape per frame,
+    :func:`words`) and of its mirror image's words (`mirror`), with the document
+    frequencies of `plain`; rows L2-normalised, one column per word kept, in the order of
+    the word ids. A word in more than `max_share` of the frames tells nothing and is
+    dropped, and so is a word no frame's `plain` words hold."""
     n = len(plain)
     if len(mirror) != n:
         raise ValueError("plain and mirror must hold the words of the same frames")
     if not 0 < max_share <= 1:
         raise ValueError(f"max_share must be in (0, 1], got {max_share}")
-    sides = [plain, mirror]
-    rows = [np.repeat(np.arange(n), [w.size for w in side]) for side in sides]
-    cols = [np.concatenate([w.ravel() for w in side] or [np.zeros(0, np.int64)]) for side in sides]
-    vocabulary, inverse = np.unique(np.concatenate(cols), return_inverse=True)
-    cols = [inverse[: len(cols[0])], inverse[len(cols[0]) :]]
-    counts = [
-        sp.csr_matrix((np.ones(len(c), np.float32), (r, c)), shape=(n, len(vocabulary)))
-        for r, c in zip(rows, cols, strict=True)
-    ]
-    for m in counts:
-        m.sum_duplicates()
-    frequency = np.bincount(counts[0].indices, minlength=len(vocabulary))
+    width = max([int(w.max()) + 1 for side in (plain, mirror) for w in side if w.size] or [1])
+    counts = [_counts(side, width) for side in (plain, mirror)]
+    frequency = np.bincount(counts[0].indices, minlength=width)
     idf = np.log(max(n, 1) / np.maximum(frequency, 1)).astype(np.float32)
     idf[frequency > max(1.0, max_share * n)] = 0
+    # a column per word some frame holds (a mirror image's word no frame holds matches
+    # nothing, but it still counts in the norm of its row)
+    kept = (frequency > 0) & (idf > 0)
+    column = (np.cumsum(kept) - 1).astype(np.int32)
     out = []
     for m in counts:
-        weighted = m.multiply(idf[None, :]).tocsr()
-        weighted.data = np.sqrt(weighted.data)  # damp words repeated within one frame
-        weighted.eliminate_zeros()
-        norms = np.sqrt(np.asarray(weighted.multiply(weighted).sum(axis=1)).ravel())
-        out.append(sp.diags(1 / np.maximum(norms, 1e-12)).dot(weighted).tocsr())
+        # damp words repeated within one frame, weigh by rarity, normalise each row
+        m.data = np.sqrt(m.data) * idf[m.indices]
+        m.eliminate_zeros()
+        norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+        keep = kept[m.indices]
+        row_ends = np.concatenate([[0], np.cumsum(keep)])[m.indptr]
+        m = sp.csr_matrix(
+            (m.data[keep], column[m.indices[keep]], row_ends), shape=(n, int(kept.sum()))
+        )
+        out.append(sp.diags(1 / np.maximum(norms, 1e-12)).dot(m).tocsr())
     return out[0], out[1]
+
+
+def _counts(side: Sequence[npt.NDArray[np.int64]], width: int) -> sp.csr_matrix:
+    """Frames x words counts, built row by row (no sort of every word at once)."""
+    indptr, indices, data = [0], [], []
+    for w in side:
+        found, count = np.unique(w.ravel(), return_counts=True)
+        indices.append(found.astype(np.int32))
+        data.append(count.astype(np.float32))
+        indptr.append(indptr[-1] + len(found))
+    return sp.csr_matrix(
+        (
+            np.concatenate(data or [np.zeros(0, np.float32)]),
+            np.concatenate(indices or [np.zeros(0, np.int32)]),
+            np.asarray(indptr, dtype=np.int64),
+        ),
+        shape=(len(side), width),
+    )
 
 
 def candidates(
@@ -287,29 +400,75 @@ def candidates(
     group: npt.ArrayLike,
     k: int,
     block: int = 512,
+    threads: int = 1,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Pairs (i, j), i < j, of frames to verify: each frame's `k` most similar frames by the
     cosine of their word rows (`plain`, :func:`word_matrices`), the mirror image's words
     (`mirror`) counting as well, never two frames of one `group` (one image) and never a
-    similarity of 0. Sorted, without repeats; `block` frames are scored at a time."""
+    similarity of 0. Sorted, without repeats; `block` frames are scored at a time, by
+    `threads` threads (SciPy's sparse products release the GIL)."""
     n = plain.shape[0]
     group = np.asarray(group)
     if mirror.shape != plain.shape or len(group) != n:
         raise ValueError("plain, mirror and group must describe the same frames")
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
+    if threads < 1:
+        raise ValueError(f"threads must be >= 1, got {threads}")
     take = min(k, n - 1)
-    found_i, found_j = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
-    plain_t, mirror_t = plain.T.tocsc(), mirror.T.tocsc()
-    for start in range(0, n if take > 0 else 0, block):
+    # CSR transposes, made once: a CSC right operand is converted on every product
+    plain_t, mirror_t = plain.T.tocsr(), mirror.T.tocsr()
+
+    def best_of(start: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         rows = plain[start : start + block]
         score = np.maximum((rows @ plain_t).toarray(), (rows @ mirror_t).toarray())
         own = np.arange(start, start + rows.shape[0])
         score[group[own][:, None] == group[None, :]] = 0
         best = np.argpartition(-score, take - 1, axis=1)[:, :take]
         keep = (np.take_along_axis(score, best, axis=1) > 0).ravel()
-        found_i.append(np.repeat(own, take)[keep])
-        found_j.append(best.ravel()[keep])
-    i, j = np.concatenate(found_i), np.concatenate(found_j)
+        return np.repeat(own, take)[keep], best.ravel()[keep]
+
+    starts = range(0, n if take > 0 else 0, block)
+    with ThreadPoolExecutor(threads) as pool:
+        found = list(pool.map(best_of, starts))
+    i = np.concatenate([np.zeros(0, np.int64)] + [f[0] for f in found])
+    j = np.concatenate([np.zeros(0, np.int64)] + [f[1] for f in found])
     key = np.unique(np.minimum(i, j) * n + np.maximum(i, j))
     return key // n, key % n
+
+
+def to_row(found: Local) -> dict:
+    """`found` as a row of tables.KEYPOINTS (without its image and frame)."""
+    h, w = found.drawn.shape
+    return {
+        "xy": found.plain.xy.astype("<f4").tobytes(),
+        "descriptors": found.plain.descriptors.tobytes(),
+        "mirror_xy": found.mirror.xy.astype("<f4").tobytes(),
+        "mirror_descriptors": found.mirror.descriptors.tobytes(),
+        "dense_height": h,
+        "dense_width": w,
+        "dense_scale": float(found.dense_scale),
+        "colour": np.ascontiguousarray(found.colour).tobytes(),
+        "drawn": np.packbits(found.drawn, axis=None).tobytes(),
+    }
+
+
+def from_row(row) -> Local:
+    """The :class:`Local` features of a row of tables.KEYPOINTS (a mapping)."""
+
+    def keypoints(xy: bytes, descriptors: bytes) -> Keypoints:
+        points = np.frombuffer(xy, "<f4").reshape(-1, 2).astype(np.float32)
+        bits = np.frombuffer(descriptors, np.uint8).reshape(-1, DESCRIPTOR_BYTES)
+        if len(points) != len(bits):
+            raise ValueError(f"{len(points)} keypoints with {len(bits)} descriptors")
+        return Keypoints(points, bits)
+
+    h, w = int(row["dense_height"]), int(row["dense_width"])
+    drawn = np.unpackbits(np.frombuffer(row["drawn"], np.uint8), count=h * w).astype(bool)
+    return Local(
+        keypoints(row["xy"], row["descriptors"]),
+        keypoints(row["mirror_xy"], row["mirror_descriptors"]),
+        np.frombuffer(row["colour"], np.uint8).reshape(h, w, 3),
+        drawn.reshape(h, w),
+        float(row["dense_scale"]),
+    )

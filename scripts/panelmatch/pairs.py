@@ -31,13 +31,29 @@ class Shard(NamedTuple):
 
 
 def stream(
-    paths: Iterable[str | os.PathLike], offsets: npt.ArrayLike, metrics: Sequence[str]
+    paths: Iterable[str | os.PathLike],
+    offsets: npt.ArrayLike,
+    metrics: Sequence[str],
+    local: bool = False,
 ) -> Iterator[Shard]:
-    """Each shard's pairs with the distances of `metrics`, one shard at a time, in order."""
+    """Each shard's pairs with the distances of `metrics`, one shard at a time, in order.
+
+    With `local`, the distances also hold what local verification measured
+    (tables.LOCAL_COLUMNS): read from a table that has them (results/verified.parquet),
+    tables.NOT_VERIFIED for a distance shard."""
+    import pyarrow.parquet as pq
+
     for path in paths:
-        table = tables.read(path, [*tables.SHARD_KEYS, *metrics])
+        extra = []
+        if local and set(tables.LOCAL_COLUMNS) <= set(pq.read_schema(path).names):
+            extra = tables.LOCAL_COLUMNS
+        table = tables.read(path, [*tables.SHARD_KEYS, *metrics, *extra])
         a, b = tables.pair_numbers(table, offsets)
-        yield Shard(a, b, {m: table[m].to_numpy() for m in metrics})
+        distances = {m: table[m].to_numpy() for m in [*metrics, *extra]}
+        if local and not extra:
+            for m, value in tables.NOT_VERIFIED.items():
+                distances[m] = np.full(len(a), value)
+        yield Shard(a, b, distances)
         del table
 
 
@@ -51,6 +67,17 @@ def concat(parts: Sequence[Shard], metrics: Sequence[str]) -> Shard:
         np.concatenate([p.b for p in parts]),
         {m: np.concatenate([p.distances[m] for p in parts]) for m in metrics},
     )
+
+
+def last_copies(shard: Shard) -> Shard:
+    """`shard` with each frame pair once, its last copy kept (a verified pair, streamed after
+    the distance shards, over the same pair in a shard), in the order of those copies."""
+    key = np.minimum(shard.a, shard.b) * (
+        int(max(shard.a.max(initial=0), shard.b.max(initial=0))) + 1
+    )
+    key = key + np.maximum(shard.a, shard.b)
+    _, first_of_reversed = np.unique(key[::-1], return_index=True)
+    return shard.take(np.sort(len(key) - 1 - first_of_reversed))
 
 
 def count(paths: Iterable[str | os.PathLike]) -> int:

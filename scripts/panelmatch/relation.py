@@ -13,14 +13,18 @@ Derived from the stored distances and the kind of link (rule.KINDS), in this ord
   small changes, such as new lettering);
 - ``shifted``: linked by a corroborated hash alone (the picture kept while its edges moved
   too far for the edge link: a shift or a slight crop);
-- ``similar``: anything else (a redraw, heavier edits, or similar deep fingerprints).
+- ``similar``: anything else (a redraw, heavier edits, or similar deep fingerprints);
+- for a pair linked by ``local`` features alone (local verification, :mod:`panelmatch.local`:
+  its ``scale``, ``cover_a`` and ``cover_b``): ``zoomed`` when the transform scales by
+  ``ZOOM`` or more either way (a close-up); else ``cropped`` when one image reproduces at
+  least ``KEPT`` of its drawn pixels in the other and the other less (one shows part of the
+  other at its size); ``shifted`` when both do (the whole picture, moved too far for the
+  whole-panel metrics); ``partial`` when neither does.
 
 A redraw whose hash stays close is labelled ``shifted``, and a shift whose edges stay close
 ``reletter``: whole-panel distances do not tell a moved drawing from a redrawn one.
 
-Whole-panel metrics cannot say more: ``zoomed``, ``cropped`` and ``partial`` (a close-up,
-a crop, a drawing pasted into another scene) need local features, which this version does
-not compute; they are in :data:`RELATIONS` so that a ground truth can name them.
+A pair linked by the whole-panel metrics keeps their relation, verified or not.
 """
 
 from __future__ import annotations
@@ -49,6 +53,11 @@ ORIGINAL = "original"
 CLOSE = 0.3
 #: pHash bits (of 64) that a recolouring moves, and new lettering does not.
 RECOLOUR_PHASH = 10
+#: A local link that scales by this much or more, either way, is a close-up.
+ZOOM = 1.25
+#: A local link's image that reproduces at least this share of its drawn pixels in the
+#: other is kept whole in it.
+KEPT = 0.75
 _FRAME_HASHES = ("phash", "dhash", "ahash")
 
 
@@ -60,7 +69,8 @@ def label(
     """The relation of each linked pair, from its `distances` (metric -> one value per
     pair; ``edges`` is needed, the others are used when present), its kind of `link`
     (rule.KINDS names) and its `edge_threshold` (the pair's, as pairs.parquet stores it;
-    NaN where unknown); see the module docstring."""
+    NaN where unknown); a ``local`` link also reads ``scale``, ``cover_a`` and ``cover_b``
+    from `distances`. See the module docstring."""
     kind = np.asarray(link, dtype=object)
     limit = np.asarray(edge_threshold, dtype=np.float64)
     edges = np.asarray(distances["edges"], dtype=np.float64)
@@ -84,6 +94,16 @@ def label(
     for h in _FRAME_HASHES:
         same &= metric(h, 0) == 0
     out[same] = "identical"
+    local = kind == "local"
+    if local.any():
+        scale = metric("scale", 1.0)
+        whole_a, whole_b = metric("cover_a", 0) >= KEPT, metric("cover_b", 0) >= KEPT
+        found = np.where(
+            whole_a & whole_b, "shifted", np.where(whole_a | whole_b, "cropped", "partial")
+        )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            zoom = (scale >= ZOOM) | (scale <= 1 / ZOOM)
+        out[local] = np.where(zoom, "zoomed", found)[local]
     return out
 
 
@@ -94,13 +114,21 @@ def of_row(row: Mapping) -> str:
 
 
 #: What a metric missing from a row counts as in :func:`of_rows` (label's own defaults).
-_MISSING = {"edges": 0.0, "edges_mirror": np.inf, **{h: 0.0 for h in _FRAME_HASHES}}
+_MISSING = {
+    "edges": 0.0,
+    "edges_mirror": np.inf,
+    **{h: 0.0 for h in _FRAME_HASHES},
+    "scale": 1.0,
+    "cover_a": 0.0,
+    "cover_b": 0.0,
+}
 
 
 def of_rows(rows: Sequence[Mapping]) -> list[str]:
     """:func:`of_row` of each of `rows`, in one call of :func:`label`. A metric a row lacks
     (absent or None) counts as label's default for it (``edges`` 0, ``edges_mirror``
-    infinite, a hash 0), an unknown ``edge_threshold`` as NaN, and no ``link`` as ``edge``."""
+    infinite, a hash 0, ``scale`` 1, a cover 0), an unknown ``edge_threshold`` as NaN, and
+    no ``link`` as ``edge``."""
     if not rows:
         return []
     # a default in place of a missing value is what label does for a metric it lacks

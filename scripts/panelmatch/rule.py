@@ -22,7 +22,13 @@ any of its *link kinds* (:data:`KINDS`) says so:
   frames, and they are at least ``same_art.fraction`` of the detailed blocks of the less
   detailed frame (:mod:`panelmatch.art`): the same drawing under new lettering;
 - ``lines``: the text-line colour layouts differ by at most ``lines_max``
-  (:mod:`panelmatch.textlines`): the same chat log, translated.
+  (:mod:`panelmatch.textlines`): the same chat log, translated;
+- ``local`` (with local features, ``local.enabled``): a verified pair
+  (:mod:`panelmatch.local`) with at least ``local.min_inliers`` RANSAC inliers, of which
+  one image has at least ``local.cover`` of its drawn pixels reproduced by the other: a
+  close-up or a crop. Its ratio is ``(1 - cover) / (1 - local.cover)`` of the larger
+  cover, and it links only pairs no other kind links. The distances of a pair that was not
+  verified hold no ``inliers``, or 0.
 
 Two guards apply to every pair:
 
@@ -51,7 +57,7 @@ import numpy.typing as npt
 from panelmatch import metrics
 
 #: The kinds of link, in the order in which a tie of ratios is attributed.
-KINDS = ("edge", "hash", "mixed", "cosine", "same_art", "lines")
+KINDS = ("edge", "hash", "mixed", "cosine", "same_art", "lines", "local")
 #: Edge weight of a link in the graph is WEIGHT_TOP - ratio (in 0.01 .. 1.01).
 WEIGHT_TOP = 1.01
 
@@ -149,7 +155,9 @@ def link(
         guard = _silhouettes_agree(distances, side_a, side_b, rule.get("silhouette_scale"))
         for name, (hit, score) in others:
             hit &= guard
-            better = hit & (score < ratio)
+            # a local link only links what nothing else does: a pair the whole-panel
+            # metrics link keeps their kind (and relation)
+            better = hit & (score < ratio) & (np.isinf(ratio) if name == "local" else True)
             ratio = np.where(better, score, ratio)
             kind = np.where(better, KINDS.index(name), kind).astype(np.int8)
 
@@ -204,6 +212,16 @@ def _other_kinds(distances, side_a, side_b, hash_bits, rule, edge):
         out.append(("same_art", (hit, np.clip((1.0 - share) / spare, 0.0, 1.0))))
     if rule.get("lines_max") is not None:
         out.append(("lines", _at_most(distances, metrics.LINES, rule["lines_max"])))
+    verified = rule.get("local")
+    if verified is not None and "inliers" in distances:
+        inliers = np.asarray(distances["inliers"], dtype=np.int64)
+        cover = np.maximum(
+            np.asarray(distances["cover_a"], dtype=np.float64),
+            np.asarray(distances["cover_b"], dtype=np.float64),
+        )
+        hit = (inliers >= verified["min_inliers"]) & (cover >= verified["cover"])
+        spare = max(1.0 - verified["cover"], 1e-9)
+        out.append(("local", (hit, np.clip((1.0 - cover) / spare, 0.0, 1.0))))
     return out
 
 

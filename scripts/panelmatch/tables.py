@@ -116,19 +116,75 @@ def shard_schema(metric_max: dict[str, int]) -> pa.Schema:
     return pa.schema(fields)
 
 
+#: Local features of each kept frame, per chunk (results/keypoints/NNNN.parquet; rows as
+#: in EDGES; panelmatch.local.detect): keypoint positions (float32 x, y pairs) and ORB
+#: descriptors (32 bytes each) of the frame and of its mirror image, and the dense copy (its
+#: RGB bytes row-major, its drawn pixels bit-packed, its shape and scale).
+KEYPOINTS = pa.schema(
+    [
+        ("image", pa.string()),
+        ("frame", pa.int32()),
+        ("xy", pa.binary()),
+        ("descriptors", pa.binary()),
+        ("mirror_xy", pa.binary()),
+        ("mirror_descriptors", pa.binary()),
+        ("dense_height", pa.int32()),
+        ("dense_width", pa.int32()),
+        ("dense_scale", pa.float64()),
+        ("colour", pa.binary()),
+        ("drawn", pa.binary()),
+    ]
+)
+
+#: What local verification measured of a pair (panelmatch.local.Match): columns of
+#: results/verified.parquet after a shard's, and of pairs.parquet when local.enabled.
+LOCAL_FIELDS = [
+    ("inliers", pa.uint16()),
+    ("scale", pa.float32()),
+    ("rotation", pa.float32()),
+    ("mirror", pa.bool_()),
+    ("shift_x", pa.float32()),
+    ("shift_y", pa.float32()),
+    ("cover_a", pa.float32()),
+    ("cover_b", pa.float32()),
+]
+#: Their names, and their values for a pair that was not verified.
+LOCAL_COLUMNS = [name for name, _ in LOCAL_FIELDS]
+NOT_VERIFIED = {
+    "inliers": 0,
+    "scale": np.nan,
+    "rotation": np.nan,
+    "mirror": False,
+    "shift_x": np.nan,
+    "shift_y": np.nan,
+    "cover_a": 0.0,
+    "cover_b": 0.0,
+}
+
+
+#: The verified candidate pairs (results/verified.parquet): a distance shard's columns for
+#: every metric, then LOCAL_FIELDS.
+def verified_schema(metric_max: dict[str, int]) -> pa.Schema:
+    return pa.schema(list(shard_schema(metric_max)) + [pa.field(n, t) for n, t in LOCAL_FIELDS])
+
+
 #: The graph's edges with all their distances (results/pairs.parquet): per pair of images,
-#: the pair of their frames that matched best (rule.best_pairs) and its distances.
-def pairs_schema(metric_types: dict[str, pa.DataType]) -> pa.Schema:
+#: the pair of their frames that matched best (rule.best_pairs) and its distances; with
+#: local features (`local`), also LOCAL_FIELDS (those of a pair that was not verified:
+#: NOT_VERIFIED).
+def pairs_schema(metric_types: dict[str, pa.DataType], local: bool = False) -> pa.Schema:
     fields = [("image_a", pa.string()), ("image_b", pa.string())]
     fields += [("frame_a", pa.int32()), ("frame_b", pa.int32())]
     fields += [(m, t) for m, t in metric_types.items()]
     fields += [("edge_threshold", pa.float32())]
     # the link's distance over the limit of the kind that linked it (rule.link): 0 = identical
     fields += [("ratio", pa.float32())]
-    # the kind of link (rule.KINDS): edge, hash, mixed, cosine, same_art or lines
+    # the kind of link (rule.KINDS): edge, hash, mixed, cosine, same_art, lines or local
     fields += [("link", pa.string())]
     # how the two frames are related (relation.RELATIONS): identical, recolour, ...
     fields += [("relation", pa.string())]
+    if local:
+        fields += LOCAL_FIELDS
     return pa.schema(fields)
 
 

@@ -92,6 +92,7 @@ HASHES = config["hashes"]
 CAPS = config["distances"]["caps"]
 MATCHING = config["matching"]
 EMBED = config["embeddings"]
+LOCAL = config["local"]
 DEMO_SITE = pm_config.DEMO_SITE
 DEMO_TRUTH = pm_config.DEMO_TRUTH
 
@@ -244,6 +245,11 @@ def embedding_files(side):
     """Input function: a shard side's embeddings, when an embeddings model is configured."""
     files = group_files("results/embeddings/{chunk}.parquet", side)
     return files if EMBED["model"] else []
+
+
+def verified_input(wildcards):
+    """The verified pairs of local features, when local.enabled."""
+    return ["results/verified.parquet"] if LOCAL["enabled"] else []
 
 
 def expand_chunks(pattern):

@@ -5,6 +5,7 @@
 rule evaluate:
     input:
         shards=expand_shards("results/distances/{a}_{b}.parquet"),
+        verified=verified_input,
         edges=expand_chunks("results/edges/{chunk}.parquet"),
         truth=truth_input,
         code=core_of("evaluate"),
@@ -20,6 +21,7 @@ rule evaluate:
         metrics=METRICS,
         hash_bits=HASH_BITS,
         rule=MATCHING,
+        local=LOCAL["enabled"],
         compare=COMPARE,
         dont_care=config["evaluation"]["dont_care"],
     script:

@@ -4,6 +4,7 @@
 rule groups:
     input:
         shards=expand_shards("results/distances/{a}_{b}.parquet"),
+        verified=verified_input,
         edges=expand_chunks("results/edges/{chunk}.parquet"),
         manifests=expand_chunks("results/manifest/{chunk}.parquet"),
         code=core_of("groups"),
@@ -21,5 +22,6 @@ rule groups:
         metric_max=METRIC_MAX,
         hash_bits=HASH_BITS,
         rule=MATCHING,
+        local=LOCAL["enabled"],
     script:
         "../../scripts/groups.py"

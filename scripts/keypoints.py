@@ -1,0 +1,46 @@
+"""Rule keypoints: the local features of each kept frame (ORB keypoints of the frame and of
+its mirror image, and the dense copy), per chunk."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import cv2
+import pandas as pd
+from panelmatch import frames, local, logs, tables
+
+snakemake = snakemake  # noqa: F821 - injected by Snakemake
+log = logs.to_file(snakemake.log[0])
+p = snakemake.params
+kept = tables.read(snakemake.input.edges, ["image", "frame"])
+manifest = tables.read(snakemake.input.manifest, ["image", "path"])
+paths = dict(zip(manifest["image"], manifest["path"], strict=True))
+progress = logs.Progress(log, "keypoints", len(kept))
+cv2.setNumThreads(1)  # one frame per thread instead
+
+
+def features(item):
+    image, frame, rgb = item
+    progress.step()
+    return {"image": image, "frame": frame, **local.to_row(local.detect(rgb, p.size, p.features))}
+
+
+# OpenCV releases the GIL: the threads detect, a batch of decoded frames at a time (a batch
+# bounds the memory: each decoded frame is a full-size RGB array)
+rows = []
+batch = []
+with ThreadPoolExecutor(snakemake.threads) as pool:
+    for item in frames.stored_frames(kept, paths, p.frames):
+        batch.append(item)
+        if len(batch) == 16 * snakemake.threads:
+            rows += pool.map(features, batch)
+            batch = []
+    rows += pool.map(features, batch)
+table = pd.DataFrame(rows) if rows else tables.empty(tables.KEYPOINTS)
+tables.write(table, snakemake.output[0], tables.KEYPOINTS)
+log.info(
+    "%d frames: %d keypoints (%d of mirror images), size %d, at most %d per image",
+    len(table),
+    sum(len(b) // local.DESCRIPTOR_BYTES for b in table["descriptors"]),
+    sum(len(b) // local.DESCRIPTOR_BYTES for b in table["mirror_descriptors"]),
+    p.size,
+    p.features,
+)
