@@ -100,8 +100,8 @@ def measure(frames, names, true, same, all_pairs, size, features) -> dict:
     n = len(frames)
     start = time.perf_counter()
     plain, mirror = local.word_matrices(
-        [local.words(f.plain.descriptors, TABLES) for f in found],
-        [local.words(f.mirror.descriptors, TABLES) for f in found],
+        local.word_counts([local.words(f.plain.descriptors, TABLES) for f in found]),
+        local.word_counts([local.words(f.mirror.descriptors, TABLES) for f in found]),
         MAX_SHARE,
     )
     chosen = {}

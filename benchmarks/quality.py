@@ -11,12 +11,15 @@ Runs the real workflow once per collection, each in a directory of its own (defa
 - ``homestuck``: ``<shared>/data/homestuck/panels`` (real panels) as a folder, against
   ``groups.csv`` beside it;
 - ``sprites``: ``<shared>/data/sprites`` (real regular/shiny sprite pairs) as a folder,
-  against its ``groups.csv``, with the ``species`` column as "don't care".
+  against its ``groups.csv``, with the ``species`` column as "don't care", and a ``reuse``
+  column added (in the work directory): each shiny sprite is a ``recolour`` of its regular
+  one, so the relations are scored too.
 
 A collection whose folder is absent is skipped with a message. Every rule of
 ``evaluation.compare`` is scored with the configured one (``matching``) from the same stored
 distances. Prints one table (rule x collection: precision, recall, F1, largest group, and
-each rule's worst F1 over the collections), then one JSON line. Extra configuration files
+each rule's worst F1 over the collections), the accuracy of the relation of the linked true
+pairs where the truth says how they are related, then one JSON line. Extra configuration files
 (--configfile, repeatable) are applied to every collection, after its own settings.
 Not part of the test suite: it measures quality on data we did not draw.
 """
@@ -24,6 +27,7 @@ Not part of the test suite: it measures quality on data we did not draw.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import subprocess
 import sys
@@ -53,9 +57,27 @@ def collections(shared: Path) -> dict[str, dict | None]:
     }
 
 
+def with_reuse(truth: Path, out: Path) -> Path:
+    """The sprites' truth with a ``reuse`` column: ``original`` for a regular sprite,
+    ``recolour`` for its shiny version (the collection's README says they are)."""
+    with open(truth, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        shiny = Path(row["image"]).name.startswith("shiny_")
+        row["reuse"] = ("recolour" if shiny else "original") if row["group"] else ""
+    with open(out, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return out
+
+
 def run(name: str, cfg: dict, workdir: Path, cores: int, extra: list[Path]) -> dict:
     """Run the workflow on one collection; returns its evaluation.json."""
     workdir.mkdir(parents=True, exist_ok=True)
+    if name == "sprites":
+        truth = with_reuse(Path(cfg["evaluation"]["truth"]), workdir / "truth.csv")
+        cfg = {**cfg, "evaluation": {**cfg["evaluation"], "truth": str(truth)}}
     (workdir / "collection.yaml").write_text(json.dumps(cfg), encoding="utf-8")
     cmd = [
         sys.executable,
@@ -97,9 +119,17 @@ def main() -> None:
             print(f"{name}: skipped, its data is not in {args.shared / 'data'}")
             continue
         found = run(name, cfg, args.workdir / name, args.cores, args.configfile)
+        relations = found.get("relations") or {}
         scores[name] = {
             "images": found["run_images"],
             "covered": found["covered"],
+            "relations": {
+                "scored": relations.get("scored", 0),
+                "accuracy": None
+                if relations.get("accuracy") is None
+                else round(relations["accuracy"], 3),
+                "confusion": relations.get("confusion", {}),
+            },
             "rules": {
                 rule: {
                     "precision": round(r["precision"], 3),
@@ -132,6 +162,16 @@ def main() -> None:
         print(f"{rule:<{width}} " + " ".join(f"{c:>30}" for c in cells) + f" {worst[rule]:>9.3f}")
     covered = ", ".join(f"{n}: {s['covered']} of {s['images']} images" for n, s in scores.items())
     print(f"truth covers {covered}")
+    for n, s in scores.items():
+        r = s["relations"]
+        if r["scored"]:
+            wrong = {
+                f"{true}->{got}": count
+                for true, row in r["confusion"].items()
+                for got, count in row.items()
+                if got != true
+            }
+            print(f"{n}: relation accuracy {r['accuracy']:.3f} of {r['scored']} pairs; {wrong}")
     print(json.dumps({"collections": scores, "worst_f1": worst}))
 
 

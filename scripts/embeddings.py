@@ -5,9 +5,7 @@ from panelmatch import embeddings, frames, logs, tables
 snakemake = snakemake  # noqa: F821 - injected by Snakemake
 log = logs.to_file(snakemake.log[0])
 p = snakemake.params
-kept = tables.read(snakemake.input.edges, ["image", "frame"])
-manifest = tables.read(snakemake.input.manifest, ["image", "path"])
-paths = dict(zip(manifest["image"], manifest["path"], strict=True))
+kept, paths = tables.kept_frames(snakemake.input.edges, snakemake.input.manifest)
 model = embeddings.Model(
     snakemake.input.model, p.output or None, list(p.providers), snakemake.threads
 )

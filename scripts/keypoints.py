@@ -10,9 +10,7 @@ from panelmatch import frames, local, logs, tables
 snakemake = snakemake  # noqa: F821 - injected by Snakemake
 log = logs.to_file(snakemake.log[0])
 p = snakemake.params
-kept = tables.read(snakemake.input.edges, ["image", "frame"])
-manifest = tables.read(snakemake.input.manifest, ["image", "path"])
-paths = dict(zip(manifest["image"], manifest["path"], strict=True))
+kept, paths = tables.kept_frames(snakemake.input.edges, snakemake.input.manifest)
 progress = logs.Progress(log, "keypoints", len(kept))
 cv2.setNumThreads(1)  # one frame per thread instead
 

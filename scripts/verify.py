@@ -1,12 +1,18 @@
 """Rule verify: each frame's candidate pairs (shared visual words) verified by local
-features, with every distance of the pairs kept (results/verified.parquet)."""
+features, with every distance of the pairs kept (results/verified.parquet).
+
+The stored keypoint rows of every frame stay as Arrow tables (no Python object per value);
+the words come from them one chunk at a time, and a block of candidate pairs at a time has
+its frames' features decoded (local.VERIFY_BLOCK)."""
 
 from concurrent.futures import ThreadPoolExecutor
 
 import cv2
 import numpy as np
 import pandas as pd
-from panelmatch import local, logs, stored, tables
+import pyarrow as pa
+import scipy.sparse as sp
+from panelmatch import bits, local, logs, stored, tables
 
 snakemake = snakemake  # noqa: F821 - injected by Snakemake
 log = logs.to_file(snakemake.log[0])
@@ -14,12 +20,9 @@ inp, p = snakemake.input, snakemake.params
 metric_names = list(p.metric_max)
 cv2.setNumThreads(1)  # one pair per thread instead
 
-found, names, frame_numbers = [], [], []
-for path in inp.keypoints:
-    table = tables.read(path)
-    found += [local.from_row(row) for row in table.to_dict("records")]
-    names += table["image"].tolist()
-    frame_numbers += table["frame"].tolist()
+rows = pa.concat_tables([tables.read_arrow(path) for path in inp.keypoints])
+pa.default_memory_pool().release_unused()  # the pages the Parquet reads decompressed
+names, frame_numbers = rows.column("image").to_pylist(), rows.column("frame").to_pylist()
 edge_tables = [tables.read_arrow(path) for path in inp.edges]
 side = stored.side(
     edge_tables,
@@ -38,27 +41,54 @@ if inp.embeddings:
     if len(vector_names) != len(side):
         raise ValueError(f"{list(inp.embeddings)} hold {len(vector_names)} vectors for {len(side)}")
 
+
+def counts(column: str) -> sp.csr_matrix:
+    return sp.vstack(
+        [
+            local.word_counts(
+                [
+                    local.words(local.descriptors_of(blob), local.WORD_TABLES)
+                    for blob in part.column(column).to_pylist()
+                ]
+            )
+            for part in rows.to_batches(max_chunksize=2000)
+        ]
+        or [local.word_counts([])],
+        format="csr",
+    )
+
+
 plain, mirror = local.word_matrices(
-    [local.words(f.plain.descriptors, local.WORD_TABLES) for f in found],
-    [local.words(f.mirror.descriptors, local.WORD_TABLES) for f in found],
-    local.COMMON_WORDS,
+    counts("descriptors"), counts("mirror_descriptors"), local.COMMON_WORDS
 )
 i, j = local.candidates(plain, mirror, side.image_of, p.candidates, threads=snakemake.threads)
-log.info("%d frames, %d candidate pairs (%d per frame)", len(found), len(i), p.candidates)
+del plain, mirror
+log.info("%d frames, %d candidate pairs (%d per frame)", len(names), len(i), p.candidates)
 progress = logs.Progress(log, "verify", len(i))
 
 
-def verify(pair):
-    a, b = found[pair[0]], found[pair[1]]
-    # RANSAC's tolerance is in pixels at the keypoints' size: in frame b's pixels here
-    longest = max(b.drawn.shape) / b.dense_scale
-    match = local.verify(a, b, p.ratio, p.tolerance * longest / p.size, p.min_matches)
-    progress.step()
-    return match
+def verify_block(pool, a: np.ndarray, b: np.ndarray) -> list[local.Match]:
+    frames = bits.unique(np.concatenate([a, b]))
+    found = dict(
+        zip(frames.tolist(), map(local.from_row, rows.take(frames).to_pylist()), strict=True)
+    )
+
+    def verify(pair):
+        fa, fb = found[pair[0]], found[pair[1]]
+        # RANSAC's tolerance is in pixels at the keypoints' size: in frame b's pixels here
+        longest = max(fb.drawn.shape) / fb.dense_scale
+        match = local.verify(fa, fb, p.ratio, p.tolerance * longest / p.size, p.min_matches)
+        progress.step()
+        return match
+
+    return list(pool.map(verify, zip(a.tolist(), b.tolist(), strict=True)))
 
 
+matches = []
 with ThreadPoolExecutor(snakemake.threads) as pool:
-    matches = list(pool.map(verify, zip(i.tolist(), j.tolist(), strict=True)))
+    for start in range(0, len(i), local.VERIFY_BLOCK):
+        end = start + local.VERIFY_BLOCK
+        matches += verify_block(pool, i[start:end], j[start:end])
 keep = np.array([m.inliers > 0 for m in matches], dtype=bool)
 i, j = i[keep], j[keep]
 matches = [m for m, k in zip(matches, keep, strict=True) if k]

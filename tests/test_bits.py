@@ -245,6 +245,16 @@ def test_reverse_rows_flips_bitmaps_left_to_right(width, height):
         bits.reverse_rows(bits.pack(maps), width + 64, height)
 
 
+def test_pair_key_is_one_key_per_unordered_pair():
+    a, b = np.array([3, 0, 7, 2]), np.array([1, 5, 7, 9])
+    key = bits.pair_key(a, b)
+    assert key.tolist() == bits.pair_key(b, a).tolist()
+    width = 10  # the largest index plus one
+    assert (key // width).tolist() == [1, 0, 7, 2] and (key % width).tolist() == [3, 5, 7, 9]
+    assert bits.pair_key(a, b, 100).tolist() == [103, 5, 707, 209]
+    assert len(set(bits.pair_key(*np.triu_indices(50, 1)).tolist())) == 50 * 49 // 2
+
+
 def test_unique_is_numpys_unique():
     rng = np.random.default_rng(7)
     runs = [np.sort(rng.integers(0, 500, n)) for n in (0, 1, 40, 300)]

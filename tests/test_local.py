@@ -6,6 +6,7 @@ import random
 import cv2
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from democomic.drawing import new_scene, render
 from panelmatch import local
 
@@ -165,8 +166,8 @@ def test_candidates_pair_a_reuse_and_never_two_frames_of_one_image(base):
     frames = [base, close_up] + [scene(seed) for seed in range(20, 30)]
     found = [local.detect(f, SIZE, FEATURES) for f in frames]
     plain, mirror = local.word_matrices(
-        [local.words(f.plain.descriptors, 8) for f in found],
-        [local.words(f.mirror.descriptors, 8) for f in found],
+        local.word_counts([local.words(f.plain.descriptors, 8) for f in found]),
+        local.word_counts([local.words(f.mirror.descriptors, 8) for f in found]),
         0.5,
     )
     group = np.arange(len(frames))
@@ -240,7 +241,16 @@ def test_nearest_two_falls_back_to_opencv_when_the_copy_differs(base, monkeypatc
 def test_word_matrices_drop_words_only_a_mirror_image_holds():
     plain = [np.array([1, 2, 3]), np.array([2, 3, 9]), np.array([7])]
     mirror = [np.array([9, 40]), np.array([50]), np.array([1, 1, 60])]
-    p, m = local.word_matrices(plain, mirror, 1.0)
+    p, m = local.word_matrices(local.word_counts(plain, 61), local.word_counts(mirror, 61), 1.0)
+    # one chunk's counts at a time give the same matrices
+    chunked = [
+        sp.vstack([local.word_counts(side[:1], 61), local.word_counts(side[1:], 61)])
+        for side in (plain, mirror)
+    ]
+    for got, want in zip(local.word_matrices(*chunked, 1.0), (p, m), strict=True):
+        assert (got != want).nnz == 0
+    with pytest.raises(ValueError, match="words must be in"):
+        local.word_counts(plain, 9)
     # kept: the words some frame holds and not every frame (1, 2, 3, 7, 9), in id order
     assert p.shape == m.shape == (3, 5)
     assert m[0].indices.tolist() == [4] and m[1].nnz == 0 and m[2].indices.tolist() == [0]

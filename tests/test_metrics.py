@@ -111,6 +111,7 @@ def test_names_and_errors():
         "silhouette",
         "same_art",
         "lines",
+        "hue",
     ]
     with pytest.raises(ValueError, match="must include edges"):
         metrics.names(["bw"], [], [])
@@ -120,3 +121,4 @@ def test_names_and_errors():
         metrics.coded("phash", np.zeros((1, 1), np.uint64), None, 8, 8, 1)
     assert metrics.max_distance("edges_tolerant", 100, 100, 0) == 20000
     assert metrics.max_distance("phash", 100, 100, 64) == 64
+    assert metrics.max_distance("hue", 100, 100, 0) == 1.0

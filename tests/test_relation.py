@@ -17,6 +17,11 @@ def test_each_relation_on_a_hand_made_pair():
     assert one(edges=1800, edges_mirror=1500) != "mirrored"  # nearer, but not a match
     assert one(edges=150, phash=20) == "recolour"  # line art kept, grey levels moved
     assert one(edges=150, phash=4) == "reletter"  # the drawing kept, small changes
+    # hues changed at the same grey levels (a shiny sprite): only the hue distance sees it
+    assert one(edges=150, phash=2, hue=0.6) == "recolour"
+    assert one(edges=150, phash=2, hue=0.1) == "reletter"
+    assert one(edges=0, phash=0, dhash=0, hue=0.5) == "recolour"
+    assert one(edges=1200, phash=2, hue=0.6) == "similar"  # the line art changed too
     assert one(link="same_art", edges=1500, phash=8) == "reletter"
     assert one(link="lines", edges=2000, phash=20) == "reletter"  # a chat log translated
     assert one(link="hash", edges=1200, phash=4) == "shifted"

@@ -17,6 +17,7 @@ def edges_table(names, frames=None):
             "detail": [b"\0" * 8] * len(names),
             "grey": [b"\0" * 64] * len(names),
             "lines": [b""] * len(names),
+            "hue": [b"\0" * 64] * len(names),
         }
     )
 
@@ -103,3 +104,24 @@ def test_last_copies_keeps_the_verified_copy_of_a_stored_pair():
     once = pairs.last_copies(shard)
     assert once.a.tolist() == [0, 2, 3, 1] and once.b.tolist() == [5, 6, 7, 4]
     assert once.distances["inliers"].tolist() == [0, 0, 0, 90]
+
+
+def test_kept_frames_pairs_each_kept_frame_with_its_file(tmp_path):
+    tables.write(edges_table(["b.gif", "a.gif", "a.gif"], [0, 0, 2]), tmp_path / "e", tables.EDGES)
+    manifest = pd.DataFrame(
+        {
+            "page": [None, None],
+            "index": [0, 0],
+            "image": ["a.gif", "b.gif"],
+            "url": ["", ""],
+            "path": ["/x/a.gif", "/x/b.gif"],
+            "bytes": [1, 2],
+            "sha256": ["", ""],
+            "status": ["ok", "ok"],
+        }
+    )
+    tables.write(manifest, tmp_path / "m", tables.MANIFEST)
+    kept, paths = tables.kept_frames(tmp_path / "e", tmp_path / "m")
+    assert list(kept.columns) == ["image", "frame"]
+    assert kept.values.tolist() == [["b.gif", 0], ["a.gif", 0], ["a.gif", 2]]
+    assert paths == {"a.gif": "/x/a.gif", "b.gif": "/x/b.gif"}

@@ -52,8 +52,11 @@ def test_demo_outputs_account_for_every_input(small_demo_run):
     assert set(manifest.loc[manifest["page"] == 7, "status"]) == {"http_404"}
     assert set(manifest.loc[manifest["page"] == 12, "status"]) == {"no_images"}
     pairs = pd.read_parquet(res / "pairs.parquet")
-    assert {"image_a", "image_b", "edges", "edges_mirror", "phash", "dhash"} <= set(pairs.columns)
+    assert {"image_a", "image_b", "edges", "edges_mirror", "phash", "dhash", "hue"} <= set(
+        pairs.columns
+    )
     assert str(pairs["edges"].dtype) == "uint16" and str(pairs["phash"].dtype) == "uint8"
+    assert str(pairs["hue"].dtype) == "float32" and pairs["hue"].between(0, 1).all()
     same = pairs["image_a"].map(dict(zip(groups["image"], groups["group"], strict=True)))
     # each link says what linked it: min(edges, edges_mirror) under the pair's threshold,
     # dhash <= 8 (corroborated), same art or the same text lines
@@ -68,7 +71,12 @@ def test_demo_outputs_account_for_every_input(small_demo_run):
     assert pairs["relation"].notna().all()
     assert (pairs.loc[pairs["link"] == "lines", "relation"] == "reletter").all()
     exact = (pairs["edges"] == 0) & (pairs["phash"] == 0) & (pairs["dhash"] == 0)
-    assert (pairs.loc[exact, "relation"] == "identical").all()
+    assert (pairs.loc[exact & (pairs["hue"] == 0), "relation"] == "identical").all()
+    # the line art kept and the hues moved: a recolour (or a mirror image), whatever the
+    # pHash says
+    hues = (pairs["edges"] <= pairs["edge_threshold"]) & (pairs["hue"] >= 0.15)
+    recoloured = pairs.loc[hues & (pairs["link"] != "lines"), "relation"]
+    assert set(recoloured) <= {"recolour", "mirrored"}
     assert len(same) == len(pairs)
     text = (res / "summary.txt").read_text()
     assert f"images processed:           {len(groups)}" in text

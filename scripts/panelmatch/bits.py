@@ -41,6 +41,17 @@ def unique(values: npt.ArrayLike) -> npt.NDArray:
     return out[keep]
 
 
+def pair_key(a: npt.ArrayLike, b: npt.ArrayLike, width: int | None = None) -> npt.NDArray:
+    """One int64 key per unordered pair (a[k], b[k]) of non-negative indices:
+    ``min * width + max``, the same for (a, b) and (b, a). `width` is more than every index
+    (by default the largest index plus one); ``key // width`` and ``key % width`` give the
+    pair back, the smaller index first."""
+    a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+    if width is None:
+        width = int(max(a.max(initial=0), b.max(initial=0))) + 1
+    return np.minimum(a, b) * np.int64(width) + np.maximum(a, b)
+
+
 def words_for(bits: int) -> int:
     """Number of 64-bit words that hold `bits` bits."""
     if bits < 0:

@@ -2,7 +2,8 @@
 
 Resize, then Canny (the order matters; see edges), the black-and-white image and the grey
 image of the same resized frame, the silhouette (the resized alpha), the perceptual hashes
-of the full frame (and of the edge map), and the colour layout of its text lines.
+of the full frame (and of the edge map), the colour layout of its text lines, and its hue
+histogram.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from panelmatch import art, bits, edges, frames, hashes, resampling, tables, textlines
+from panelmatch import art, bits, colour, edges, frames, hashes, resampling, tables, textlines
 
 
 class Features(NamedTuple):
@@ -27,6 +28,7 @@ class Features(NamedTuple):
     grey: npt.NDArray[np.uint8]  # the resized frame in grey (the same_art metric)
     hashes: dict[str, npt.NDArray[np.bool_]]  # metric name -> flat boolean row
     lines: textlines.Signature  # text-line colours (lines, 3); empty when uninformative
+    hue: npt.NDArray[np.float32]  # colour.histogram: (colour.BINS,), all 0 without a hue
     thumbnail: tuple[bytes, int, int] | None = None  # (JPEG, width, height), when asked for
 
 
@@ -45,16 +47,18 @@ def describe(
     small = edges.resize(rgb, size, e["resample"])
     edge_map = edges.canny(small, e["canny_low"], e["canny_high"], e["channels"])
     bw = edges.black_and_white(small, e["bw_threshold"])
+    silhouette = edges.silhouette(alpha, size)
     values = hashes.perceptual_hashes(rgb, h["methods"], h["hash_size"])
     if h.get("edge_methods"):
         values |= hashes.edge_map_hashes(edge_map, h["edge_methods"], h["hash_size"])
     return Features(
         edge_map,
         bw,
-        edges.silhouette(alpha, size),
+        silhouette,
         resampling.grey(small),
         values,
         textlines.signature(rgb),
+        colour.histogram(small, silhouette),
         frames.thumbnail(rgb, thumbnail_size) if thumbnail_size else None,
     )
 
@@ -154,6 +158,7 @@ def tables_of(
     edge_table["detail"] = bits.to_bytes(bits.pack(detail))
     edge_table["grey"] = [np.ascontiguousarray(f.grey, dtype=np.uint8).tobytes() for f in found]
     edge_table["lines"] = [textlines.to_bytes(f.lines) for f in found]
+    edge_table["hue"] = [colour.to_bytes(f.hue) for f in found]
     hash_table = pd.DataFrame(keys)
     for name, size in hash_bits.items():
         matrix = np.array([f.hashes[name] for f in found], dtype=bool).reshape(n, size)

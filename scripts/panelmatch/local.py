@@ -14,11 +14,11 @@ part of a panel, a crop, or a drawing pasted into another scene. This module loo
   the share of each frame's drawn pixels that the other reproduces in the same colour
   (``cover_a``, ``cover_b``). Two drawings of one template in other colours share corners,
   not colours; a close-up reproduces most of itself and a small part of its original;
-- :func:`words`, :func:`word_matrices`, :func:`candidates`: which pairs to verify. Each
-  descriptor's *visual words* are groups of its bits at fixed positions (a locality-
-  sensitive hash: descriptors a few bits apart share some), and each frame's candidates
-  are the ``k`` frames sharing most words (tf-idf cosine), so the cost grows with the
-  frames times ``k``, not with the pairs.
+- :func:`words`, :func:`word_counts`, :func:`word_matrices`, :func:`candidates`: which
+  pairs to verify. Each descriptor's *visual words* are groups of its bits at fixed
+  positions (a locality-sensitive hash: descriptors a few bits apart share some), and each
+  frame's candidates are the ``k`` frames sharing most words (tf-idf cosine), so the cost
+  grows with the frames times ``k``, not with the pairs.
 
 ORB is OpenCV's (a dependency already); SIFT costs 7 times more per panel and AKAZE is not in
 OpenCV 5's main modules. The ratio test's two nearest descriptors come from a compiled copy
@@ -44,6 +44,8 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from numba import njit
 
+from panelmatch import bits
+
 #: Bytes of an ORB descriptor (256 bits).
 DESCRIPTOR_BYTES = 32
 #: Bits of a descriptor that make one visual word (:func:`words`), and words per descriptor.
@@ -55,6 +57,10 @@ COMMON_WORDS = 0.05
 DENSE_SIZE = 128
 #: Largest difference of an RGB channel (0-255, after a 3x3 blur) that is the same colour.
 COLOUR_TOLERANCE = 40
+#: Candidate pairs verified at a time: the frames of one such block are decoded from their
+#: stored rows (about 80 KB each), then dropped, so verification holds the stored rows of
+#: every frame but the features of a block's frames only.
+VERIFY_BLOCK = 4096
 #: A transform that scales by more than this (or less than its inverse) is not a reuse.
 MAX_SCALE = 4.0
 #: ORB's border and patch size at the detection size: no keypoint lies nearer the border.
@@ -337,50 +343,17 @@ def words(descriptors: npt.NDArray[np.uint8], tables: int, seed: int = 0) -> npt
     return out
 
 
-def word_matrices(
-    plain: Sequence[npt.NDArray[np.int64]],
-    mirror: Sequence[npt.NDArray[np.int64]],
-    max_share: float,
-) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-    """Frames x words tf-idf matrices of each frame's words (`plain`, any shape per frame,
-    :func:`words`) and of its mirror image's words (`mirror`), with the document
-    frequencies of `plain`; rows L2-normalised, one column per word kept, in the order of
-    the word ids. A word in more than `max_share` of the frames tells nothing and is
-    dropped, and so is a word no frame's `plain` words hold."""
-    n = len(plain)
-    if len(mirror) != n:
-        raise ValueError("plain and mirror must hold the words of the same frames")
-    if not 0 < max_share <= 1:
-        raise ValueError(f"max_share must be in (0, 1], got {max_share}")
-    width = max([int(w.max()) + 1 for side in (plain, mirror) for w in side if w.size] or [1])
-    counts = [_counts(side, width) for side in (plain, mirror)]
-    frequency = np.bincount(counts[0].indices, minlength=width)
-    idf = np.log(max(n, 1) / np.maximum(frequency, 1)).astype(np.float32)
-    idf[frequency > max(1.0, max_share * n)] = 0
-    # a column per word some frame holds (a mirror image's word no frame holds matches
-    # nothing, but it still counts in the norm of its row)
-    kept = (frequency > 0) & (idf > 0)
-    column = (np.cumsum(kept) - 1).astype(np.int32)
-    out = []
-    for m in counts:
-        # damp words repeated within one frame, weigh by rarity, normalise each row
-        m.data = np.sqrt(m.data) * idf[m.indices]
-        m.eliminate_zeros()
-        norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
-        keep = kept[m.indices]
-        row_ends = np.concatenate([[0], np.cumsum(keep)])[m.indptr]
-        m = sp.csr_matrix(
-            (m.data[keep], column[m.indices[keep]], row_ends), shape=(n, int(kept.sum()))
-        )
-        out.append(sp.diags(1 / np.maximum(norms, 1e-12)).dot(m).tocsr())
-    return out[0], out[1]
-
-
-def _counts(side: Sequence[npt.NDArray[np.int64]], width: int) -> sp.csr_matrix:
-    """Frames x words counts, built row by row (no sort of every word at once)."""
+def word_counts(
+    words_of: Sequence[npt.NDArray[np.int64]], width: int = WORD_TABLES << WORD_BITS
+) -> sp.csr_matrix:
+    """Frames x words counts (float32) of each frame's words (any shape per frame,
+    :func:`words`), every word below `width`: one chunk's rows at a time, which
+    ``scipy.sparse.vstack`` joins (no frame's words need stay in memory)."""
     indptr, indices, data = [0], [], []
-    for w in side:
+    for w in words_of:
         found, count = np.unique(w.ravel(), return_counts=True)
+        if found.size and not 0 <= found[0] <= found[-1] < width:
+            raise ValueError(f"words must be in [0, {width}), got {found[0]}..{found[-1]}")
         indices.append(found.astype(np.int32))
         data.append(count.astype(np.float32))
         indptr.append(indptr[-1] + len(found))
@@ -390,8 +363,45 @@ def _counts(side: Sequence[npt.NDArray[np.int64]], width: int) -> sp.csr_matrix:
             np.concatenate(indices or [np.zeros(0, np.int32)]),
             np.asarray(indptr, dtype=np.int64),
         ),
-        shape=(len(side), width),
+        shape=(len(words_of), width),
     )
+
+
+def word_matrices(
+    plain: sp.csr_matrix, mirror: sp.csr_matrix, max_share: float
+) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """Frames x words tf-idf matrices of each frame's word counts (`plain`,
+    :func:`word_counts`) and of its mirror image's (`mirror`), with the document
+    frequencies of `plain`; rows L2-normalised, one column per word kept, in the order of
+    the word ids. A word in more than `max_share` of the frames tells nothing and is
+    dropped, and so is a word no frame's `plain` words hold."""
+    n, width = plain.shape
+    if mirror.shape != plain.shape:
+        raise ValueError(
+            f"plain {plain.shape} and mirror {mirror.shape} must be of the same frames"
+        )
+    if not 0 < max_share <= 1:
+        raise ValueError(f"max_share must be in (0, 1], got {max_share}")
+    frequency = np.bincount(plain.indices, minlength=width)
+    idf = np.log(max(n, 1) / np.maximum(frequency, 1)).astype(np.float32)
+    idf[frequency > max(1.0, max_share * n)] = 0
+    # a column per word some frame holds (a mirror image's word no frame holds matches
+    # nothing, but it still counts in the norm of its row)
+    kept = (frequency > 0) & (idf > 0)
+    column = (np.cumsum(kept) - 1).astype(np.int32)
+    out = []
+    for m in (plain, mirror):
+        # damp words repeated within one frame, weigh by rarity, normalise each row
+        m = sp.csr_matrix((np.sqrt(m.data) * idf[m.indices], m.indices, m.indptr), shape=m.shape)
+        m.eliminate_zeros()
+        norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+        keep = kept[m.indices]
+        row_ends = np.concatenate([[0], np.cumsum(keep)])[m.indptr]
+        m = sp.csr_matrix(
+            (m.data[keep], column[m.indices[keep]], row_ends), shape=(n, int(kept.sum()))
+        )
+        out.append(sp.diags(1 / np.maximum(norms, 1e-12)).dot(m).tocsr())
+    return out[0], out[1]
 
 
 def candidates(
@@ -433,7 +443,7 @@ def candidates(
         found = list(pool.map(best_of, starts))
     i = np.concatenate([np.zeros(0, np.int64)] + [f[0] for f in found])
     j = np.concatenate([np.zeros(0, np.int64)] + [f[1] for f in found])
-    key = np.unique(np.minimum(i, j) * n + np.maximum(i, j))
+    key = bits.unique(bits.pair_key(i, j, n))
     return key // n, key % n
 
 
@@ -453,12 +463,20 @@ def to_row(found: Local) -> dict:
     }
 
 
+def descriptors_of(blob: bytes) -> npt.NDArray[np.uint8]:
+    """The descriptors (n, 32) uint8 stored in a `descriptors` or `mirror_descriptors` value
+    of tables.KEYPOINTS (a read-only view of `blob`)."""
+    if len(blob) % DESCRIPTOR_BYTES:
+        raise ValueError(f"{len(blob)} bytes are not a whole number of descriptors")
+    return np.frombuffer(blob, np.uint8).reshape(-1, DESCRIPTOR_BYTES)
+
+
 def from_row(row) -> Local:
     """The :class:`Local` features of a row of tables.KEYPOINTS (a mapping)."""
 
     def keypoints(xy: bytes, descriptors: bytes) -> Keypoints:
         points = np.frombuffer(xy, "<f4").reshape(-1, 2).astype(np.float32)
-        bits = np.frombuffer(descriptors, np.uint8).reshape(-1, DESCRIPTOR_BYTES)
+        bits = descriptors_of(descriptors)
         if len(points) != len(bits):
             raise ValueError(f"{len(points)} keypoints with {len(bits)} descriptors")
         return Keypoints(points, bits)

@@ -21,7 +21,7 @@ Hash metrics are the methods of ``hashes.methods`` (hashes of the frame) and
 ``edges_<method>`` for ``hashes.edge_methods`` (hashes of the edge map drawn as an image).
 With an embeddings model, ``cosine`` is the cosine distance of the deep fingerprints.
 
-Every run also computes three metrics that no cap of the bitmaps or hashes would find:
+Every run also computes four metrics that no cap of the bitmaps or hashes would find:
 
 - ``silhouette``: Hamming distance of the silhouettes (the opaque pixels at the comparison
   size; 0 between two opaque frames). Computed for the stored pairs only.
@@ -30,6 +30,9 @@ Every run also computes three metrics that no cap of the bitmaps or hashes would
 - ``lines``: the edit distance of the text-line colour layouts (:mod:`panelmatch.textlines`),
   0..1, 1.0 when either frame has none. Searched among the frames that have a layout, so a
   pair within ``distances.caps.lines`` is stored whatever its other distances.
+- ``hue``: the total variation distance of the hue histograms (:mod:`panelmatch.colour`),
+  0..1. Computed for the stored pairs only; it tells a recolouring (relation), and links
+  nothing.
 """
 
 from __future__ import annotations
@@ -47,8 +50,8 @@ EDGE_BITMAPS = ("edges", "edges_mirror", "edges_tolerant")
 #: Prefix of the hashes of the edge maps.
 EDGE_HASH = "edges_"
 #: The metrics every run computes besides the bitmaps and hashes (see the module docstring).
-SILHOUETTE, SAME_ART, LINES = "silhouette", "same_art", "lines"
-ALWAYS = (SILHOUETTE, SAME_ART, LINES)
+SILHOUETTE, SAME_ART, LINES, HUE = "silhouette", "same_art", "lines", "hue"
+ALWAYS = (SILHOUETTE, SAME_ART, LINES, HUE)
 
 
 def names(
@@ -74,7 +77,7 @@ def max_distance(metric: str, width: int, height: int, hash_bits: int) -> int | 
     integer, or float32 for the cosine and lines distances)."""
     if metric == COSINE:
         return 2.0
-    if metric == LINES:
+    if metric in (LINES, HUE):
         return 1.0
     if metric == SAME_ART:
         return art.blocks(width, height)
@@ -159,8 +162,8 @@ def codes(
 ) -> dict[str, bits.Coded]:
     """The codes of every Hamming metric in `names` for one side's images: bitmap metrics
     from the packed edge maps and black-and-white images (:func:`coded`), hash metrics from
-    `hash_codes` (metric -> codes), ``silhouette`` from `silhouettes`. The cosine, same_art
-    and lines metrics are not Hamming distances and are skipped."""
+    `hash_codes` (metric -> codes), ``silhouette`` from `silhouettes`. The cosine, same_art,
+    lines and hue metrics are not Hamming distances and are skipped."""
     out = {}
     for m in names:
         if m in BITMAPS:
@@ -169,6 +172,6 @@ def codes(
             if silhouettes is None:
                 raise ValueError("the silhouette metric needs the silhouettes")
             out[m] = bits.plain(silhouettes)
-        elif m not in (COSINE, SAME_ART, LINES):
+        elif m not in (COSINE, SAME_ART, LINES, HUE):
             out[m] = bits.plain(hash_codes[m])
     return out

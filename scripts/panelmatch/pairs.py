@@ -16,7 +16,7 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from panelmatch import tables
+from panelmatch import bits, tables
 
 
 class Shard(NamedTuple):
@@ -72,10 +72,7 @@ def concat(parts: Sequence[Shard], metrics: Sequence[str]) -> Shard:
 def last_copies(shard: Shard) -> Shard:
     """`shard` with each frame pair once, its last copy kept (a verified pair, streamed after
     the distance shards, over the same pair in a shard), in the order of those copies."""
-    key = np.minimum(shard.a, shard.b) * (
-        int(max(shard.a.max(initial=0), shard.b.max(initial=0))) + 1
-    )
-    key = key + np.maximum(shard.a, shard.b)
+    key = bits.pair_key(shard.a, shard.b)
     _, first_of_reversed = np.unique(key[::-1], return_index=True)
     return shard.take(np.sort(len(key) - 1 - first_of_reversed))
 

@@ -2,12 +2,14 @@
 
 Derived from the stored distances and the kind of link (rule.KINDS), in this order:
 
-- ``identical``: edge distance 0 and every frame hash (phash, dhash, ahash) distance 0;
+- ``identical``: edge distance 0, every frame hash (phash, dhash, ahash) distance 0, and
+  the hue distance below ``RECOLOUR_HUE``;
 - ``mirrored``: the mirrored edge map is nearer than the edge map (``edges_mirror`` below
   ``edges``) and within the pair's edge threshold;
 - ``reletter``: linked by ``lines`` (the same chat log, translated);
 - ``recolour``: the edge distance within the pair's edge threshold while the pHash moved
-  by ``RECOLOUR_PHASH`` bits or more (the line art kept, its grey levels changed);
+  by ``RECOLOUR_PHASH`` bits or more, or the hue histograms by ``RECOLOUR_HUE`` or more
+  (the line art kept, its grey levels or its hues changed: :mod:`panelmatch.colour`);
 - ``reletter``: linked by ``same_art`` (identical detailed art under new lettering), or an
   edge distance at most ``CLOSE`` times the pair's edge threshold (the drawing kept with
   small changes, such as new lettering);
@@ -53,6 +55,9 @@ ORIGINAL = "original"
 CLOSE = 0.3
 #: pHash bits (of 64) that a recolouring moves, and new lettering does not.
 RECOLOUR_PHASH = 10
+#: The hue distance (colour.distances, 0..1) of a recolouring that keeps grey levels, such
+#: as a sprite's shiny version; new lettering moves it less.
+RECOLOUR_HUE = 0.15
 #: A local link that scales by this much or more, either way, is a close-up.
 ZOOM = 1.25
 #: A local link's image that reproduces at least this share of its drawn pixels in the
@@ -86,13 +91,15 @@ def label(
     # from the weakest evidence to the strongest: each later test overrides
     out[kind == "hash"] = "shifted"
     out[(kind == "same_art") | (edges <= CLOSE * limit)] = "reletter"
-    out[(metric("phash", 0) >= RECOLOUR_PHASH) & (edges <= limit)] = "recolour"
+    recoloured = (metric("phash", 0) >= RECOLOUR_PHASH) | (metric("hue", 0) >= RECOLOUR_HUE)
+    out[recoloured & (edges <= limit)] = "recolour"
     out[kind == "lines"] = "reletter"
     mirror = metric("edges_mirror", np.inf)
     out[(mirror < edges) & (mirror <= limit)] = "mirrored"
     same = edges == 0
     for h in _FRAME_HASHES:
         same &= metric(h, 0) == 0
+    same &= metric("hue", 0) < RECOLOUR_HUE
     out[same] = "identical"
     local = kind == "local"
     if local.any():
@@ -118,6 +125,7 @@ _MISSING = {
     "edges": 0.0,
     "edges_mirror": np.inf,
     **{h: 0.0 for h in _FRAME_HASHES},
+    "hue": 0.0,
     "scale": 1.0,
     "cover_a": 0.0,
     "cover_b": 0.0,
@@ -127,8 +135,8 @@ _MISSING = {
 def of_rows(rows: Sequence[Mapping]) -> list[str]:
     """:func:`of_row` of each of `rows`, in one call of :func:`label`. A metric a row lacks
     (absent or None) counts as label's default for it (``edges`` 0, ``edges_mirror``
-    infinite, a hash 0, ``scale`` 1, a cover 0), an unknown ``edge_threshold`` as NaN, and
-    no ``link`` as ``edge``."""
+    infinite, a hash or ``hue`` 0, ``scale`` 1, a cover 0), an unknown ``edge_threshold``
+    as NaN, and no ``link`` as ``edge``."""
     if not rows:
         return []
     # a default in place of a missing value is what label does for a metric it lacks

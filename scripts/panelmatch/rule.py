@@ -54,7 +54,7 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from panelmatch import metrics
+from panelmatch import bits, metrics
 
 #: The kinds of link, in the order in which a tie of ratios is attributed.
 KINDS = ("edge", "hash", "mixed", "cosine", "same_art", "lines", "local")
@@ -253,7 +253,7 @@ def best_pairs(image_of: npt.ArrayLike, a: npt.ArrayLike, b: npt.ArrayLike, link
     image_of = np.asarray(image_of, dtype=np.int64)
     ia = image_of[np.asarray(a, dtype=np.int64)]
     ib = image_of[np.asarray(b, dtype=np.int64)]
-    key = np.minimum(ia, ib) * (int(image_of.max(initial=0)) + 1) + np.maximum(ia, ib)
+    key = bits.pair_key(ia, ib, int(image_of.max(initial=0)) + 1)
     order = np.lexsort((np.arange(len(key)), links.edge, links.ratio, ~links.keep, key))
     first = np.ones(len(order), dtype=bool)
     first[1:] = key[order][1:] != key[order][:-1]

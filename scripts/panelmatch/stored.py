@@ -3,9 +3,9 @@
 A *side* is the frames of some feature chunks (one side of a distance shard, or a finished
 run's every frame for a query) with everything a comparison needs: the codes of every
 Hamming metric, the grey images and detailed blocks (same_art), the text-line signatures
-(lines), the embeddings, and the per-frame counts the matching rule reads. The distance
-stage and the query both load sides here and compute pair distances with
-:func:`pair_distances`, so the two can never disagree.
+(lines), the hue histograms (hue), the embeddings, and the per-frame counts the matching
+rule reads. The distance stage and the query both load sides here and compute pair
+distances with :func:`pair_distances`, so the two can never disagree.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 
-from panelmatch import art, bits, embeddings, metrics, tables, textlines
+from panelmatch import art, bits, colour, embeddings, metrics, tables, textlines
 
 
 @dataclass
@@ -35,6 +35,7 @@ class Side:
     grey: npt.NDArray[np.uint8]  # (frames, height * width)
     detail: npt.NDArray[np.bool_]  # (frames, blocks)
     lines: list[textlines.Signature]
+    hue: npt.NDArray[np.float32]  # (frames, colour.BINS)
     keys: art.Keys  # the keys of the detailed blocks
     vectors: npt.NDArray[np.float32] | None = None
     common: npt.NDArray[np.uint64] = field(default_factory=lambda: np.zeros(0, np.uint64))
@@ -103,6 +104,7 @@ def side(
         grey=tables.fixed_binary(edges, "grey", nbits),
         detail=detail,
         lines=[textlines.from_bytes(blob) for blob in edges.column("lines").to_pylist()],
+        hue=tables.fixed_binary(edges, "hue", 4 * colour.BINS).view("<f4").astype(np.float32),
         keys=art.block_keys(edge_codes, detail, width),
     )
 
@@ -186,6 +188,8 @@ def pair_distances(
             out[m] = art.same_art(a.grey, b.grey, a.detail, b.detail, i, j, width, art_tolerance)
         elif m == metrics.LINES:
             out[m] = textlines.distances(a.lines, b.lines, i, j)
+        elif m == metrics.HUE:
+            out[m] = colour.distances(a.hue, b.hue, i, j)
         elif m == metrics.COSINE:
             if a.vectors is None or b.vectors is None:
                 raise ValueError("the cosine metric needs the embeddings")

@@ -57,7 +57,8 @@ FAILURES = pa.schema(
 #: the black-and-white image, the silhouette and the detailed blocks of art.detailed) are
 #: bit-packed little-endian into 64-bit words (see bits.pack), each with its count of set
 #: bits; `grey` is the resized frame's grey levels (height x width bytes, row-major);
-#: `lines` the text-line colours (textlines.signature: int8 triples, empty for none).
+#: `lines` the text-line colours (textlines.signature: int8 triples, empty for none);
+#: `hue` the hue histogram (colour.histogram: colour.BINS little-endian float32).
 EDGES = pa.schema(
     [
         ("image", pa.string()),
@@ -71,6 +72,7 @@ EDGES = pa.schema(
         ("detail", pa.binary()),
         ("grey", pa.binary()),
         ("lines", pa.binary()),
+        ("hue", pa.binary()),
     ]
 )
 
@@ -340,6 +342,17 @@ def write_bytes(data: bytes, path: str | os.PathLike) -> None:
     """Write a binary file (an image, say), atomically."""
     with _atomic(path) as tmp:
         Path(tmp).write_bytes(data)
+
+
+def kept_frames(
+    edges: str | os.PathLike, manifest: str | os.PathLike
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The frames a features chunk kept (the `image` and `frame` columns of its EDGES
+    table) and the file of each image (from its MANIFEST table): what
+    frames.stored_frames decodes again."""
+    kept = read(edges, ["image", "frame"])
+    files = read(manifest, ["image", "path"])
+    return kept, dict(zip(files["image"], files["path"], strict=True))
 
 
 def read(path: str | os.PathLike, columns: Iterable[str] | None = None) -> pd.DataFrame:

@@ -1,0 +1,77 @@
+"""Hue: what a recolouring changes and new lettering does not (the ``hue`` metric).
+
+The grey-level metrics (edges, the hashes) see a recolouring only when it moves grey
+levels: a shiny sprite whose green became blue at the same brightness keeps its pHash. The
+*hue histogram* of a frame is the share of its hued pixels (saturated and bright enough to
+have a hue) in each of :data:`BINS` hue bins, on the frame as the edges stage resized it
+(edges.width x edges.height, 100 x 100 by default), its transparent pixels left out. The
+``hue`` distance of two frames is the total variation distance of their histograms: 0 for
+the same colours, 1 for colours that share no bin. Lettering is black on white or grey,
+so it barely moves it.
+
+Its only use is the ``recolour`` relation (panelmatch.relation); it links nothing.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+#: Hue bins of a histogram (OpenCV's hue, 0-179, in equal parts).
+BINS = 16
+#: A pixel has a hue when both its saturation and its value (OpenCV's HSV, 0-255) are at
+#: least this: greys, black and white have none.
+MIN_SATURATION = 40
+MIN_VALUE = 40
+#: A frame with hued pixels on less than this share of its opaque pixels has no hue (an
+#: empty histogram): a few tinted pixels of line art say nothing about its colours.
+MIN_HUED = 0.005
+
+
+def histogram(
+    rgb: npt.NDArray[np.uint8], opaque: npt.NDArray[np.bool_] | None = None
+) -> npt.NDArray[np.float32]:
+    """The hue histogram (BINS,) float32 of an RGB frame (h, w, 3) uint8 (a small one: the
+    frame resized for its edge map), with its `opaque` pixels (h, w) bool when it has
+    transparency (edges.silhouette): each bin's share of the hued opaque pixels, summing
+    to 1, or all zero when the frame has no hue."""
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+        raise ValueError(f"expected an (H, W, 3) uint8 frame, got {rgb.shape} {rgb.dtype}")
+    if opaque is not None and opaque.shape != rgb.shape[:2]:
+        raise ValueError(f"opaque {opaque.shape} does not fit the frame {rgb.shape[:2]}")
+    hsv = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2HSV).reshape(-1, 3)
+    opaque = np.ones(len(hsv), dtype=bool) if opaque is None else opaque.ravel()
+    hued = opaque & (hsv[:, 1] >= MIN_SATURATION) & (hsv[:, 2] >= MIN_VALUE)
+    out = np.zeros(BINS, dtype=np.float32)
+    if hued.sum() < max(1.0, MIN_HUED * opaque.sum()):
+        return out
+    counts = np.bincount(hsv[hued, 0].astype(np.int64) * BINS // 180, minlength=BINS)
+    return (counts / counts.sum()).astype(np.float32)
+
+
+def to_bytes(hist: npt.NDArray[np.float32]) -> bytes:
+    """A histogram as stored in the edges table's ``hue`` column (BINS little-endian
+    float32)."""
+    hist = np.asarray(hist, dtype="<f4")
+    if hist.shape != (BINS,):
+        raise ValueError(f"a hue histogram has {BINS} bins, got shape {hist.shape}")
+    return hist.tobytes()
+
+
+def distances(
+    a: npt.NDArray[np.float32],
+    b: npt.NDArray[np.float32],
+    i: npt.ArrayLike,
+    j: npt.ArrayLike,
+) -> npt.NDArray[np.float32]:
+    """The hue distance of each pair (a[i[k]], b[j[k]]) of histograms (frames, BINS): half
+    the sum of the bins' absolute differences (0..1); 0 when neither frame has a hue, 1
+    when one has and the other has none (a colour and a grey version of one drawing)."""
+    i, j = np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64)
+    ha, hb = a[i], b[j]
+    d = 0.5 * np.abs(ha - hb).sum(axis=1)
+    none_a, none_b = ha.sum(axis=1) == 0, hb.sum(axis=1) == 0
+    d[none_a != none_b] = 1.0
+    d[none_a & none_b] = 0.0
+    return np.clip(d, 0, 1).astype(np.float32)
