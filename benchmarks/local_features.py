@@ -103,6 +103,7 @@ def measure(frames, names, true, same, all_pairs, size, features) -> dict:
         local.word_counts([local.words(f.plain.descriptors, TABLES) for f in found]),
         local.word_counts([local.words(f.mirror.descriptors, TABLES) for f in found]),
         MAX_SHARE,
+        local.COMMON_FRAMES,
     )
     chosen = {}
     for k in KS:

@@ -28,7 +28,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 
-from panelmatch import edges, features, frames, hashes, textlines  # noqa: E402
+from panelmatch import colour, edges, features, frames, hashes, textlines  # noqa: E402
 
 
 def best_ms(fn, items, repeat: int) -> float:
@@ -72,6 +72,7 @@ def main() -> None:
             rgbs,
         ),
         "text lines": (textlines.signature, rgbs),
+        "hue histogram": (colour.histogram, smalls),
         "thumbnail": (lambda r: frames.thumbnail(r, thumb), rgbs),
         "describe (all on a frame)": (lambda r: features.describe(r, e, h, None, thumb), rgbs),
         "from_file (all of it)": (lambda p: features.from_file(p, f, e, h, thumb), paths),

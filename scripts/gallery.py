@@ -93,8 +93,18 @@ for group in sorted(in_group):
     g = gallery.Group(int(group), [by_image[i] for i in in_group[group]], joined, float(ratio))
     groups.append(gallery.chain(g, metrics))
 
+# a linked neighbour says how the two are related as pairs.parquet does (with local
+# features that also reads the verification, which neighbours.parquet does not hold)
+said = {
+    frozenset(two): found
+    for two, found in zip(
+        zip(pairs["image_a"], pairs["image_b"], strict=True), pairs["relation"], strict=True
+    )
+}
 nearest = {}
 for r in neigh.to_dict("records"):  # in rank order per image
+    if r["linked"] and (found := said.get(frozenset((r["image"], r["neighbour"])))):
+        r["relation"] = found
     nearest.setdefault(r["image"], []).append(r)
 site = gallery.Site(
     title=p.title,

@@ -59,7 +59,7 @@ def counts(column: str) -> sp.csr_matrix:
 
 
 plain, mirror = local.word_matrices(
-    counts("descriptors"), counts("mirror_descriptors"), local.COMMON_WORDS
+    counts("descriptors"), counts("mirror_descriptors"), local.COMMON_WORDS, local.COMMON_FRAMES
 )
 i, j = local.candidates(plain, mirror, side.image_of, p.candidates, threads=snakemake.threads)
 del plain, mirror

@@ -73,6 +73,9 @@ def test_a_shift_is_recovered(base):
     assert m.inliers >= 50 and not m.mirror
     assert m.scale == pytest.approx(1, abs=0.02) and m.rotation == pytest.approx(0, abs=1)
     assert (m.shift_x, m.shift_y) == (pytest.approx(37, abs=2), pytest.approx(-21, abs=2))
+    # how far it moved, as a share of the frame's longer side (650 pixels)
+    assert m.moved == pytest.approx(np.hypot(37, -21) / 650, abs=0.004)
+    assert fit(base, base.copy()).moved < 0.002
 
 
 def test_a_close_up_is_recovered_with_its_scale_and_place(base):
@@ -249,6 +252,13 @@ def test_word_matrices_drop_words_only_a_mirror_image_holds():
     ]
     for got, want in zip(local.word_matrices(*chunked, 1.0), (p, m), strict=True):
         assert (got != want).nnz == 0
+    # a word in more than max_frames frames is dropped like one in more than max_share
+    capped = local.word_matrices(
+        local.word_counts(plain, 61), local.word_counts(mirror, 61), 1.0, 1
+    )
+    assert capped[0].shape == (3, 3)  # 2 and 3 are in two frames: dropped
+    with pytest.raises(ValueError, match="max_frames"):
+        local.word_matrices(*chunked, 1.0, 0)
     with pytest.raises(ValueError, match="words must be in"):
         local.word_counts(plain, 9)
     # kept: the words some frame holds and not every frame (1, 2, 3, 7, 9), in id order

@@ -88,3 +88,32 @@ def test_local_links_say_close_up_crop_or_part():
     assert (
         relation.of_row({"edges": 3000, "link": "local", "scale": 1.0, "cover_a": 1.0}) == "cropped"
     )
+
+
+def test_a_trusted_transform_tells_how_a_whole_panel_link_moved():
+    def verified(link="hash", edges=1200, inliers=200, cover=0.8, moved=0.0, **more):
+        measured = {"scale": 1.0, "cover_a": cover, "cover_b": cover, "mirror": False}
+        return one(link=link, edges=edges, inliers=inliers, moved=moved, **(measured | more))
+
+    # a hash link whose drawing stayed in place is a redraw; one that moved, a shift
+    assert one(link="hash", edges=1200) == "shifted"
+    assert verified(moved=0.002) == "similar"
+    assert verified(moved=0.03) == "shifted"
+    # a drawing kept close by its edges but moved by 8 pixels of 650
+    assert one(edges=150) == "reletter" and verified(link="edge", edges=150, moved=0.012) == (
+        "shifted"
+    )
+    assert verified(link="edge", edges=150, moved=0.001) == "reletter"
+    # a nearly symmetric drawing whose mirror image the transform found
+    assert one(edges=300, edges_mirror=350, phash=30) == "recolour"
+    assert verified(link="edge", edges=300, edges_mirror=350, phash=30, mirror=True) == ("mirrored")
+    # untrusted: too few inliers, too little reproduced, another scale
+    assert verified(inliers=5, moved=0.002) == "shifted"
+    assert verified(cover=0.3, moved=0.002) == "shifted"
+    assert verified(scale=1.2, moved=0.002) == "shifted"
+    # identical copies and translated chat logs keep theirs
+    assert verified(link="edge", edges=0, phash=0, dhash=0, mirror=True) == "identical"
+    assert verified(link="lines", edges=2000, mirror=True) == "reletter"
+    row = {"edges": 1200, "link": "hash", "edge_threshold": 1000.0, "inliers": 200}
+    assert relation.of_row(row | {"cover_a": 0.8, "cover_b": 0.8, "scale": 1.0}) == "similar"
+    assert relation.of_row(row) == "shifted"  # no covers: not trusted

@@ -51,8 +51,11 @@ DESCRIPTOR_BYTES = 32
 #: Bits of a descriptor that make one visual word (:func:`words`), and words per descriptor.
 WORD_BITS = 20
 WORD_TABLES = 8
-#: A word in more than this share of the frames is too common to propose a pair.
+#: A word in more than this share of the frames, or in more than COMMON_FRAMES frames, is
+#: too common to propose a pair. The count bounds the candidates' sparse products, which
+#: grow with the square of the frames a word's share allows.
 COMMON_WORDS = 0.05
+COMMON_FRAMES = 500
 #: Longest side of the colour copy the dense check compares, in pixels.
 DENSE_SIZE = 128
 #: Largest difference of an RGB channel (0-255, after a 3x3 blur) that is the same colour.
@@ -92,8 +95,10 @@ class Local(NamedTuple):
 class Match(NamedTuple):
     """The verified transform from frame a to frame b: ``b ~ scale * R(rotation) * a +
     shift`` in the frames' pixels, with b's pixels counted from its right border when
-    ``mirror``; the ``inliers`` that agree on it; and the share of each frame's drawn
-    pixels the other reproduces in the same colour under it (``cover_a``, ``cover_b``)."""
+    ``mirror``; the ``inliers`` that agree on it; the share of each frame's drawn pixels
+    the other reproduces in the same colour under it (``cover_a``, ``cover_b``); and how
+    far it moves the drawing, ``moved``: the length of its shift over frame b's longer
+    side."""
 
     inliers: int
     scale: float
@@ -103,10 +108,11 @@ class Match(NamedTuple):
     shift_y: float
     cover_a: float
     cover_b: float
+    moved: float
 
 
 #: No match: too few matches for a transform, or no plausible transform.
-NO_MATCH = Match(0, math.nan, math.nan, False, math.nan, math.nan, 0.0, 0.0)
+NO_MATCH = Match(0, math.nan, math.nan, False, math.nan, math.nan, 0.0, 0.0, math.nan)
 
 
 def _resized(rgb: npt.NDArray[np.uint8], side: int) -> tuple[npt.NDArray[np.uint8], float]:
@@ -308,7 +314,8 @@ def verify(a: Local, b: Local, ratio: float, tolerance: float, min_matches: int)
             continue
         rotation = math.degrees(math.atan2(matrix[1, 0], matrix[0, 0]))
         shift = (float(matrix[0, 2]), float(matrix[1, 2]))
-        best = Match(inliers, scale, rotation, mirror, *shift, 0.0, 0.0)
+        moved = math.hypot(*shift) / (max(b.drawn.shape) / b.dense_scale)
+        best = Match(inliers, scale, rotation, mirror, *shift, 0.0, 0.0, moved)
         best_matrix = matrix
     if best_matrix is None:
         return NO_MATCH
@@ -368,13 +375,17 @@ def word_counts(
 
 
 def word_matrices(
-    plain: sp.csr_matrix, mirror: sp.csr_matrix, max_share: float
+    plain: sp.csr_matrix,
+    mirror: sp.csr_matrix,
+    max_share: float,
+    max_frames: int | None = None,
 ) -> tuple[sp.csr_matrix, sp.csr_matrix]:
     """Frames x words tf-idf matrices of each frame's word counts (`plain`,
     :func:`word_counts`) and of its mirror image's (`mirror`), with the document
     frequencies of `plain`; rows L2-normalised, one column per word kept, in the order of
-    the word ids. A word in more than `max_share` of the frames tells nothing and is
-    dropped, and so is a word no frame's `plain` words hold."""
+    the word ids. A word in more than `max_share` of the frames (or more than `max_frames`
+    frames) tells nothing and is dropped, and so is a word no frame's `plain` words
+    hold."""
     n, width = plain.shape
     if mirror.shape != plain.shape:
         raise ValueError(
@@ -384,7 +395,10 @@ def word_matrices(
         raise ValueError(f"max_share must be in (0, 1], got {max_share}")
     frequency = np.bincount(plain.indices, minlength=width)
     idf = np.log(max(n, 1) / np.maximum(frequency, 1)).astype(np.float32)
-    idf[frequency > max(1.0, max_share * n)] = 0
+    if max_frames is not None and max_frames < 1:
+        raise ValueError(f"max_frames must be >= 1, got {max_frames}")
+    most = max(1.0, max_share * n)
+    idf[frequency > (most if max_frames is None else min(most, max_frames))] = 0
     # a column per word some frame holds (a mirror image's word no frame holds matches
     # nothing, but it still counts in the norm of its row)
     kept = (frequency > 0) & (idf > 0)

@@ -26,7 +26,15 @@ Derived from the stored distances and the kind of link (rule.KINDS), in this ord
 A redraw whose hash stays close is labelled ``shifted``, and a shift whose edges stay close
 ``reletter``: whole-panel distances do not tell a moved drawing from a redrawn one.
 
-A pair linked by the whole-panel metrics keeps their relation, verified or not.
+With local features, a pair the whole-panel metrics link and verification measured keeps
+their relation unless it has a *trusted* transform: at least ``TRUSTED_INLIERS`` inliers,
+at least ``TRUSTED_COVER`` of both frames' drawn pixels reproduced, a scale within
+``1 / SAME_SCALE .. SAME_SCALE``; ``identical`` and a ``lines`` link keep theirs all the
+same. A mirrored transform makes it ``mirrored`` (a nearly symmetric drawing, whose
+mirrored edge map is not nearer, mirrored and maybe recoloured). For a ``shifted``,
+``reletter`` or ``similar`` pair, a shift of at least ``MOVED`` of the frame's longer side
+makes it ``shifted``, and a ``shifted`` pair that moved less becomes ``similar`` (the
+hash kept while the drawing stayed in place: a redraw).
 """
 
 from __future__ import annotations
@@ -63,6 +71,15 @@ ZOOM = 1.25
 #: A local link's image that reproduces at least this share of its drawn pixels in the
 #: other is kept whole in it.
 KEPT = 0.75
+#: A verified transform tells how a whole-panel link's drawing moved when this many
+#: inliers agree on it, it reproduces this share of both frames' drawn pixels, and it
+#: scales by less than this either way.
+TRUSTED_INLIERS = 8
+TRUSTED_COVER = 0.5
+SAME_SCALE = 1.05
+#: A trusted transform whose shift is at least this share of the frame's longer side
+#: (local.Match.moved) moved the drawing: 4 pixels of a 650-pixel panel.
+MOVED = 0.006
 _FRAME_HASHES = ("phash", "dhash", "ahash")
 
 
@@ -102,6 +119,25 @@ def label(
     same &= metric("hue", 0) < RECOLOUR_HUE
     out[same] = "identical"
     local = kind == "local"
+    cover = np.minimum(metric("cover_a", 0), metric("cover_b", 0))
+    with np.errstate(invalid="ignore"):
+        scale = metric("scale", np.nan)
+        trusted = (
+            ~local
+            & (metric("inliers", 0) >= TRUSTED_INLIERS)
+            & (cover >= TRUSTED_COVER)
+            & (scale <= SAME_SCALE)
+            & (scale >= 1 / SAME_SCALE)
+            & (kind != "lines")
+            & (out != "identical")
+        )
+        flipped = trusted & (metric("mirror", 0) > 0)
+        placed = trusted & ~flipped & np.isin(out, ["shifted", "reletter", "similar"])
+        moved = metric("moved", 0) >= MOVED
+    stayed = placed & ~moved & (out == "shifted")
+    out[placed & moved] = "shifted"
+    out[stayed] = "similar"
+    out[flipped] = "mirrored"
     if local.any():
         scale = metric("scale", 1.0)
         whole_a, whole_b = metric("cover_a", 0) >= KEPT, metric("cover_b", 0) >= KEPT
@@ -129,6 +165,9 @@ _MISSING = {
     "scale": 1.0,
     "cover_a": 0.0,
     "cover_b": 0.0,
+    "inliers": 0.0,
+    "mirror": 0.0,
+    "moved": np.nan,
 }
 
 

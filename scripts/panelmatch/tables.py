@@ -149,6 +149,7 @@ LOCAL_FIELDS = [
     ("shift_y", pa.float32()),
     ("cover_a", pa.float32()),
     ("cover_b", pa.float32()),
+    ("moved", pa.float32()),
 ]
 #: Their names, and their values for a pair that was not verified.
 LOCAL_COLUMNS = [name for name, _ in LOCAL_FIELDS]
@@ -161,6 +162,7 @@ NOT_VERIFIED = {
     "shift_y": np.nan,
     "cover_a": 0.0,
     "cover_b": 0.0,
+    "moved": np.nan,
 }
 
 
