@@ -1,9 +1,9 @@
 """Rule verify: each frame's candidate pairs (shared visual words) verified by local
 features, with every distance of the pairs kept (results/verified.parquet).
 
-The stored keypoint rows of every frame stay as Arrow tables (no Python object per value);
-the words come from them one chunk at a time, and a block of candidate pairs at a time has
-its frames' features decoded (local.VERIFY_BLOCK)."""
+The stored keypoint rows of every frame stay as Arrow tables, one per chunk (no Python
+object per value); the words come from them a batch at a time, and a block of candidate
+pairs at a time has its frames' features decoded (local.VERIFY_BLOCK)."""
 
 from concurrent.futures import ThreadPoolExecutor
 
@@ -20,9 +20,10 @@ inp, p = snakemake.input, snakemake.params
 metric_names = list(p.metric_max)
 cv2.setNumThreads(1)  # one pair per thread instead
 
-rows = pa.concat_tables([tables.read_arrow(path) for path in inp.keypoints])
+parts = [tables.read_arrow(path) for path in inp.keypoints]
 pa.default_memory_pool().release_unused()  # the pages the Parquet reads decompressed
-names, frame_numbers = rows.column("image").to_pylist(), rows.column("frame").to_pylist()
+names = [name for part in parts for name in part.column("image").to_pylist()]
+frame_numbers = [frame for part in parts for frame in part.column("frame").to_pylist()]
 edge_tables = [tables.read_arrow(path) for path in inp.edges]
 side = stored.side(
     edge_tables,
@@ -48,10 +49,11 @@ def counts(column: str) -> sp.csr_matrix:
             local.word_counts(
                 [
                     local.words(local.descriptors_of(blob), local.WORD_TABLES)
-                    for blob in part.column(column).to_pylist()
+                    for blob in batch.column(column).to_pylist()
                 ]
             )
-            for part in rows.to_batches(max_chunksize=2000)
+            for part in parts
+            for batch in part.to_batches(max_chunksize=2000)
         ]
         or [local.word_counts([])],
         format="csr",
@@ -70,7 +72,7 @@ progress = logs.Progress(log, "verify", len(i))
 def verify_block(pool, a: np.ndarray, b: np.ndarray) -> list[local.Match]:
     frames = bits.unique(np.concatenate([a, b]))
     found = dict(
-        zip(frames.tolist(), map(local.from_row, rows.take(frames).to_pylist()), strict=True)
+        zip(frames.tolist(), map(local.from_row, tables.take_rows(parts, frames)), strict=True)
     )
 
     def verify(pair):
