@@ -142,3 +142,20 @@ def test_take_rows_takes_from_each_table_on_its_own():
     for bad in ([2, 1], [6], [-1]):
         with pytest.raises(ValueError, match="index must increase"):
             tables.take_rows(parts, bad)
+
+
+def test_fixed_binary_reads_each_chunk_of_a_column():
+    import numpy as np
+    import pyarrow as pa
+
+    one = pa.table({"c": [b"ab", b"cd"]})
+    two = pa.concat_tables([one, pa.table({"c": [b"ef"]})])
+    assert two.column("c").num_chunks == 2
+    assert tables.fixed_binary(two, "c", 2).tobytes() == b"abcdef"
+    assert tables.fixed_binary(one, "c", 2).shape == (2, 2)
+    assert tables.fixed_binary(one.slice(0, 0), "c", 2).shape == (0, 2)
+    assert np.array_equal(tables.fixed_binary(two.slice(1), "c", 2), [[99, 100], [101, 102]])
+    with pytest.raises(ValueError, match="not 3 bytes long"):
+        tables.fixed_binary(two, "c", 3)
+    with pytest.raises(ValueError, match="missing values"):
+        tables.fixed_binary(pa.table({"c": [b"ab", None]}), "c", 2)

@@ -398,8 +398,16 @@ def arrow(frame: pd.DataFrame | pa.Table, schema: pa.Schema) -> pa.Table:
 
 def fixed_binary(table: pa.Table, column: str, width: int) -> np.ndarray:
     """A binary column whose every value is `width` bytes, as a uint8 array (rows, width),
-    read straight from the Arrow buffers. Raises ValueError naming the column otherwise."""
-    values = table.column(column).combine_chunks()
+    read straight from the Arrow buffers, a chunk at a time (joining the chunks first fails
+    past 2 GB of values: Arrow's 32-bit offsets). Raises ValueError naming the column
+    otherwise."""
+    chunks = [_fixed(c, column, width) for c in table.column(column).chunks]
+    if len(chunks) == 1:
+        return chunks[0]
+    return np.concatenate(chunks) if chunks else np.zeros((0, width), dtype=np.uint8)
+
+
+def _fixed(values: pa.Array, column: str, width: int) -> np.ndarray:
     n = len(values)
     if values.null_count:
         raise ValueError(f"column {column!r} has missing values")
