@@ -78,8 +78,8 @@ def verify_block(pool, a: np.ndarray, b: np.ndarray) -> list[local.Match]:
     def verify(pair):
         fa, fb = found[pair[0]], found[pair[1]]
         # RANSAC's tolerance is in pixels at the keypoints' size: in frame b's pixels here
-        longest = max(fb.drawn.shape) / fb.dense_scale
-        match = local.verify(fa, fb, p.ratio, p.tolerance * longest / p.size, p.min_matches)
+        tolerance = p.tolerance * fb.longest / p.size
+        match = local.verify(fa, fb, p.ratio, tolerance, p.min_matches)
         progress.step()
         return match
 

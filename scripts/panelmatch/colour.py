@@ -73,5 +73,4 @@ def distances(
     d = 0.5 * np.abs(ha - hb).sum(axis=1)
     none_a, none_b = ha.sum(axis=1) == 0, hb.sum(axis=1) == 0
     d[none_a != none_b] = 1.0
-    d[none_a & none_b] = 0.0
     return np.clip(d, 0, 1).astype(np.float32)

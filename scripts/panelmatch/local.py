@@ -91,6 +91,11 @@ class Local(NamedTuple):
     drawn: npt.NDArray[np.bool_]
     dense_scale: float
 
+    @property
+    def longest(self) -> float:
+        """The frame's longer side, in its own pixels (from the dense copy's)."""
+        return max(self.drawn.shape) / self.dense_scale
+
 
 class Match(NamedTuple):
     """The verified transform from frame a to frame b: ``b ~ scale * R(rotation) * a +
@@ -314,7 +319,7 @@ def verify(a: Local, b: Local, ratio: float, tolerance: float, min_matches: int)
             continue
         rotation = math.degrees(math.atan2(matrix[1, 0], matrix[0, 0]))
         shift = (float(matrix[0, 2]), float(matrix[1, 2]))
-        moved = math.hypot(*shift) / (max(b.drawn.shape) / b.dense_scale)
+        moved = math.hypot(*shift) / b.longest
         best = Match(inliers, scale, rotation, mirror, *shift, 0.0, 0.0, moved)
         best_matrix = matrix
     if best_matrix is None:
@@ -393,10 +398,10 @@ def word_matrices(
         )
     if not 0 < max_share <= 1:
         raise ValueError(f"max_share must be in (0, 1], got {max_share}")
-    frequency = np.bincount(plain.indices, minlength=width)
-    idf = np.log(max(n, 1) / np.maximum(frequency, 1)).astype(np.float32)
     if max_frames is not None and max_frames < 1:
         raise ValueError(f"max_frames must be >= 1, got {max_frames}")
+    frequency = np.bincount(plain.indices, minlength=width)
+    idf = np.log(max(n, 1) / np.maximum(frequency, 1)).astype(np.float32)
     most = max(1.0, max_share * n)
     idf[frequency > (most if max_frames is None else min(most, max_frames))] = 0
     # a column per word some frame holds (a mirror image's word no frame holds matches

@@ -119,21 +119,19 @@ def label(
     same &= metric("hue", 0) < RECOLOUR_HUE
     out[same] = "identical"
     local = kind == "local"
-    cover = np.minimum(metric("cover_a", 0), metric("cover_b", 0))
-    with np.errstate(invalid="ignore"):
-        scale = metric("scale", np.nan)
-        trusted = (
-            ~local
-            & (metric("inliers", 0) >= TRUSTED_INLIERS)
-            & (cover >= TRUSTED_COVER)
-            & (scale <= SAME_SCALE)
-            & (scale >= 1 / SAME_SCALE)
-            & (kind != "lines")
-            & (out != "identical")
-        )
-        flipped = trusted & (metric("mirror", 0) > 0)
-        placed = trusted & ~flipped & np.isin(out, ["shifted", "reletter", "similar"])
-        moved = metric("moved", 0) >= MOVED
+    scale = metric("scale", np.nan)  # NaN where not verified: no comparison holds
+    trusted = (
+        ~local
+        & (metric("inliers", 0) >= TRUSTED_INLIERS)
+        & (np.minimum(metric("cover_a", 0), metric("cover_b", 0)) >= TRUSTED_COVER)
+        & (scale <= SAME_SCALE)
+        & (scale >= 1 / SAME_SCALE)
+        & (kind != "lines")
+        & (out != "identical")
+    )
+    flipped = trusted & (metric("mirror", 0) > 0)
+    placed = trusted & ~flipped & np.isin(out, ["shifted", "reletter", "similar"])
+    moved = metric("moved", 0) >= MOVED
     stayed = placed & ~moved & (out == "shifted")
     out[placed & moved] = "shifted"
     out[stayed] = "similar"
