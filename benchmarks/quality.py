@@ -13,7 +13,15 @@ Runs the real workflow once per collection, each in a directory of its own (defa
 - ``sprites``: ``<shared>/data/sprites`` (real regular/shiny sprite pairs) as a folder,
   against its ``groups.csv``, with the ``species`` column as "don't care", and a ``reuse``
   column added (in the work directory): each shiny sprite is a ``recolour`` of its regular
-  one, so the relations are scored too.
+  one, so the relations are scored too;
+- ``emoji``: ``<shared>/data/emoji`` (real emoji in up to six skin tones among thousands of
+  drawings that share a template) as a folder, against its ``groups.csv``, with
+  ``subcategory`` as "don't care". As its README says, recall is taken over the
+  ``skin_tones`` pairs only (the multi-person ``skin_tones_multi`` pairs are reported on
+  their own), precision over every predicted pair that is not "don't care".
+
+Besides precision, recall, F1 and the largest group, each collection gets a *strict*
+precision, in which a predicted "don't care" pair counts as false.
 
 A collection whose folder is absent is skipped with a message. Every rule of
 ``evaluation.compare`` is scored with the configured one (``matching``) from the same stored
@@ -40,6 +48,7 @@ def collections(shared: Path) -> dict[str, dict | None]:
     """Each collection's configuration, or None when its data is absent."""
     panels = shared / "data" / "homestuck"
     sprites = shared / "data" / "sprites"
+    emoji = shared / "data" / "emoji"
     return {
         "demo": {},
         "homestuck": {
@@ -54,6 +63,43 @@ def collections(shared: Path) -> dict[str, dict | None]:
         }
         if (sprites / "groups.csv").is_file()
         else None,
+        "emoji": {
+            "source": {"folder": str(emoji)},
+            "evaluation": {"truth": str(emoji / "groups.csv"), "dont_care": "subcategory"},
+        }
+        if (emoji / "groups.csv").is_file()
+        else None,
+    }
+
+
+#: The truth relation whose pairs a collection's recall is taken over (its README's
+#: scoring rule), where it is not every true pair.
+RECALL_OVER = {"emoji": "skin_tones"}
+
+
+def scored(name: str, r: dict) -> dict:
+    """One rule's figures on one collection from its evaluation.json entry `r`: the
+    collection's own scoring rule (RECALL_OVER), the strict precision, the largest group."""
+    by = r.get("by_relation") or {}
+    recall = r["recall"]
+    if name in RECALL_OVER:
+        recall = by[RECALL_OVER[name]]["recall"]
+    precision = r["precision"]
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    predicted = r["tp"] + r["fp"] + r["dont_care_predicted"]
+    return {
+        "precision": round(precision, 3),
+        "recall": round(recall, 3),
+        "f1": round(f1, 3),
+        "strict_precision": round(r["tp"] / predicted if predicted else 1.0, 3),
+        "largest_group": r["largest_group"],
+        "tp": r["tp"],
+        "fp": r["fp"],
+        "fn": r["fn"],
+        "dont_care_predicted": r["dont_care_predicted"],
+        "by_relation": {
+            k: {m: round(v[m], 3) for m in ("precision", "recall", "f1")} for k, v in by.items()
+        },
     }
 
 
@@ -130,26 +176,16 @@ def main() -> None:
                 else round(relations["accuracy"], 3),
                 "confusion": relations.get("confusion", {}),
             },
-            "rules": {
-                rule: {
-                    "precision": round(r["precision"], 3),
-                    "recall": round(r["recall"], 3),
-                    "f1": round(r["f1"], 3),
-                    "largest_group": r["largest_group"],
-                    "tp": r["tp"],
-                    "fp": r["fp"],
-                    "fn": r["fn"],
-                    "dont_care_predicted": r["dont_care_predicted"],
-                }
-                for rule, r in found["results"].items()
-            },
+            "rules": {rule: scored(name, r) for rule, r in found["results"].items()},
         }
     if not scores:
         sys.exit("no collection was run")
     names = list(scores)
     rules = list(next(iter(scores.values()))["rules"])
     width = max(len(r) for r in rules)
-    header = f"{'rule':<{width}} " + " ".join(f"{n + ' P/R/F1 (largest)':>30}" for n in names)
+    header = f"{'rule':<{width}} " + " ".join(
+        f"{n + ' P/R/F1 (largest) strict P':>38}" for n in names
+    )
     print(header + f" {'worst F1':>9}")
     worst = {}
     for rule in rules:
@@ -157,11 +193,16 @@ def main() -> None:
         for n in names:
             s = scores[n]["rules"][rule]
             prf = f"{s['precision']:.3f} / {s['recall']:.3f} / {s['f1']:.3f}"
-            cells.append(f"{prf} ({s['largest_group']:>3})")
+            cells.append(f"{prf} ({s['largest_group']:>3}) {s['strict_precision']:.3f}")
         worst[rule] = min(scores[n]["rules"][rule]["f1"] for n in names)
-        print(f"{rule:<{width}} " + " ".join(f"{c:>30}" for c in cells) + f" {worst[rule]:>9.3f}")
+        print(f"{rule:<{width}} " + " ".join(f"{c:>38}" for c in cells) + f" {worst[rule]:>9.3f}")
     covered = ", ".join(f"{n}: {s['covered']} of {s['images']} images" for n, s in scores.items())
     print(f"truth covers {covered}")
+    for n in names:
+        by = scores[n]["rules"]["configured"]["by_relation"]
+        if n in RECALL_OVER and by:
+            each = ", ".join(f"{k} {v['recall']:.3f}" for k, v in by.items())
+            print(f"{n}: recall by truth relation (configured rule): {each}")
     for n, s in scores.items():
         r = s["relations"]
         if r["scored"]:

@@ -52,7 +52,7 @@ else:
         if p.local:  # a verified pair may be in a distance shard too
             stored_pairs = pairs.last_copies(stored_pairs)
         a, b, distances = stored_pairs
-        labels, links, pick = grouping.group_images(
+        labels, links, pick, _ = grouping.group_images(
             len(names), a, b, distances, counts, hash_bits, matching, image_of
         )
         sizes = grouping.sizes(labels)

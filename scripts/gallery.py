@@ -37,6 +37,7 @@ for image, frame in zip(thumbs["image"], thumbs["frame"], strict=True):
     first_frame.setdefault(image, int(frame))
     kept[image] = kept.get(image, 0) + 1
 label = dict(zip(table["image"], table["group"], strict=True))
+family = dict(zip(table["group"], table["family"], strict=False))
 pairs["group"] = pairs["image_a"].map(label)
 linking = {}  # group -> its linked pairs (both images in it), in pairs.parquet's order
 for r in pairs[pairs["group"] == pairs["image_b"].map(label)].to_dict("records"):
@@ -90,7 +91,13 @@ groups = []
 for group in sorted(in_group):
     joined = linking.get(group, [])
     ratio = sum(r["ratio"] for r in joined) / len(joined) if joined else 1.0
-    g = gallery.Group(int(group), [by_image[i] for i in in_group[group]], joined, float(ratio))
+    g = gallery.Group(
+        int(group),
+        [by_image[i] for i in in_group[group]],
+        joined,
+        float(ratio),
+        family=int(family[group]),
+    )
     groups.append(gallery.chain(g, metrics))
 
 # a linked neighbour says how the two are related as pairs.parquet does (with local

@@ -33,7 +33,7 @@ linked = pairs.concat(kept, columns)
 if p.local:  # a verified pair may be in a distance shard too
     linked = pairs.last_copies(linked)
 a, b, distances = linked
-labels, links, pick = grouping.group_images(
+labels, links, pick, families = grouping.group_images(
     n, a, b, distances, counts, hash_bits, matching, image_of
 )
 sizes = grouping.sizes(labels)
@@ -52,6 +52,8 @@ groups = pd.DataFrame(
         "group": labels,
         "group_size": sizes,
         "medoid": medoid,
+        "family": families,
+        "family_size": grouping.sizes(families),
         "order": np.arange(n),
     }
 ).sort_values(["group", "order"], kind="stable")

@@ -32,6 +32,7 @@ def write_config(path: Path, cfg: dict) -> Path:
 
 
 def snakemake_cmd(workdir: Path, *args: str, configfile: Path | None = None) -> list[str]:
+    require_workflow_mark()
     cmd = [
         sys.executable,
         "-m",
@@ -48,6 +49,44 @@ def snakemake_cmd(workdir: Path, *args: str, configfile: Path | None = None) -> 
     if configfile is not None:
         cmd += ["--configfile", str(configfile)]
     return cmd
+
+
+#: The test being run (set by the autouse fixture below), so that the helpers can check
+#: that a test which runs Snakemake is marked ``workflow``: ``pytest -m "not workflow"``
+#: is the fast loop, and one unmarked Snakemake run would slow it by a minute.
+_CURRENT: list[pytest.Item] = []
+WORKFLOW = "workflow"
+
+
+@pytest.fixture(autouse=True)
+def _current_test(request):
+    _CURRENT.append(request.node)
+    yield
+    _CURRENT.pop()
+
+
+def require_workflow_mark() -> None:
+    """Fail the running test unless it is marked ``workflow`` (it is about to run Snakemake)."""
+    if _CURRENT and _CURRENT[-1].get_closest_marker(WORKFLOW) is None:
+        pytest.fail(
+            f"{_CURRENT[-1].nodeid} runs Snakemake but is not marked @pytest.mark.workflow",
+            pytrace=False,
+        )
+
+
+def pytest_collection_modifyitems(config, items):
+    """A test that reads the session's demo run needs Snakemake: it must be marked."""
+    unmarked = [
+        item.nodeid
+        for item in items
+        if "small_demo_run" in getattr(item, "fixturenames", ())
+        and item.get_closest_marker(WORKFLOW) is None
+    ]
+    if unmarked:
+        raise pytest.UsageError(
+            "these tests use small_demo_run (a real Snakemake run) without the workflow mark: "
+            + ", ".join(unmarked)
+        )
 
 
 def snakemake(

@@ -58,6 +58,7 @@ def test_requests_are_spaced_and_identify_the_tool(fault_server):
     assert all(b - a >= 0.19 for a, b in zip(times, times[1:], strict=False))
 
 
+@pytest.mark.workflow
 def test_workflow_completes_and_counts_every_fault(fault_server, tmp_path):
     cfg = {
         "source": {

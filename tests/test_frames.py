@@ -106,6 +106,7 @@ def cluster_of(res):
     return groups
 
 
+@pytest.mark.workflow
 def test_reuse_in_a_third_frame_is_found_in_all_mode_only(animated_folder):
     root, folder = animated_folder
     first = run(root, folder, "first", "first")

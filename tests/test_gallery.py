@@ -73,6 +73,7 @@ def star_links(members, **columns) -> list[dict]:
     ]
 
 
+@pytest.mark.workflow
 @needs_browser
 def test_gallery_in_a_browser(small_demo_run, browser, tmp_path):
     site = small_demo_run / "results/gallery"
@@ -147,6 +148,7 @@ def test_gallery_in_a_browser(small_demo_run, browser, tmp_path):
     assert first_load < 2_000_000
 
 
+@pytest.mark.workflow
 @needs_browser
 def test_compare_view(small_demo_run, browser, tmp_path):
     site = small_demo_run / "results/gallery"
@@ -185,6 +187,7 @@ def test_compare_view(small_demo_run, browser, tmp_path):
     assert browser.find_elements("css selector", "section.entry a.compare")
 
 
+@pytest.mark.workflow
 @needs_browser
 def test_search_finds_a_page_and_a_file(small_demo_run, browser):
     site = small_demo_run / "results/gallery"
@@ -308,6 +311,40 @@ def test_groups_are_ordered_chained_and_paginated():
     } <= set(pages)
     assert pages["index.html"].count('class="card"') == 2
     assert pages["page-2.html"].count('class="card"') == 1
+    assert 'class="family"' not in pages["index.html"]  # no family spans two groups
+
+
+def test_a_family_of_groups_links_each_card_to_the_others():
+    """Groups split from one family (grouping.split_families) point at each other, on
+    every page that shows their cards; a group alone in its family says nothing."""
+
+    def group(label, family, pages):
+        ms = [
+            gallery.Member(10 * label + i, f"{p}_1", p, None, "x.gif", i == 0, "t.jpg", 1, 1)
+            for i, p in enumerate(pages)
+        ]
+        for m in ms:
+            m.group = label
+        pairs = star_links(ms, ratio=0.1, edges=5, edges_mirror=9)
+        return gallery.chain(gallery.Group(label, ms, pairs, 0.1, family=family), ["edges"])
+
+    gs = [group(1, 7, [1, 2, 3]), group(2, 7, [4, 5]), group(3, 8, [6, 9]), group(4, 7, [10, 11])]
+    members = [m for g in gs for m in g.members]
+    site = gallery.Site(
+        "t", members, gs, {}, ["edges"], ["edges"], "s", [], [], [], groups_per_page=2
+    )
+    pages = gallery.render(site)
+    cards = {
+        g.group: html.split(f'id="g{g.group}"', 1)[1].split("</section>", 1)[0]
+        for html in pages.values()
+        for g in gs
+        if f'id="g{g.group}"' in html
+    }
+    assert [n for n, _ in gs[0].related] == [2, 4]
+    assert 'href="index.html#g2">group 2</a>' in cards[1]
+    assert 'href="page-2.html#g4">group 4</a>' in cards[1]
+    assert "group 1</a>" in cards[2] and "group 4</a>" in cards[2]
+    assert 'class="family"' not in cards[3] and gs[2].related == []
 
 
 def test_plain_words():
@@ -427,6 +464,7 @@ def test_a_second_process_renders_the_same_image_pages(monkeypatch):
         gallery.render(site, workers=0)
 
 
+@pytest.mark.workflow
 @needs_browser
 def test_first_load_budget_at_9442_panels(small_demo_run, browser, tmp_path):
     """A gallery of 9,442 panels (the comic's size), groups of 2-5, real thumbnails."""
@@ -472,6 +510,7 @@ def test_first_load_budget_at_9442_panels(small_demo_run, browser, tmp_path):
     assert len(srcs) > 100 and first_load < 2_000_000
 
 
+@pytest.mark.workflow
 def test_snakemake_report_zip(small_demo_run):
     snakemake(small_demo_run, "--report", "report.zip")
     with zipfile.ZipFile(small_demo_run / "report.zip") as z:
@@ -486,6 +525,7 @@ def test_snakemake_report_zip(small_demo_run):
     assert any(n.endswith("summary.txt") for n in names)
 
 
+@pytest.mark.workflow
 def test_group_folders_and_leakage(small_demo_run, tmp_path):
     images = sorted((small_demo_run / "results/images").glob("*.gif"))
     folder = tmp_path / "in"
@@ -521,6 +561,7 @@ def test_group_folders_and_leakage(small_demo_run, tmp_path):
     assert "Groups spanning folds (1)" in (run / "results/gallery/index.html").read_text()
 
 
+@pytest.mark.workflow
 def test_thumbnails_come_from_the_features_pass(small_demo_run):
     """Intended difference from the former thumbnails rule: the thumbnails are JPEGs made
     by the features pass from the frames it decoded (no second decode); each equals a

@@ -145,7 +145,7 @@ def test_cluster_links_groups_and_guards():
         "dhash": np.array([30] * 8),
     }
     matching = {**RULE, "method": "greedy_modularity"}
-    labels, links, _ = grouping.group_images(
+    labels, links, _, _ = grouping.group_images(
         6, a, b, d, {"edge_pixels": pixels}, HASH_BITS, matching
     )
     assert links.keep.tolist() == [True, True, True, True, True, True, False, False]
@@ -172,3 +172,83 @@ def test_sensitivity_counts_groups_per_threshold():
     )
     assert counts["groups"] == [0, 1, 1, 1]
     assert counts["grouped_images"] == [0, 2, 3, 4]
+
+
+def template_family(drawings=9, tones=6, pairs_elsewhere=400):
+    """`drawings` drawings in `tones` skin tones each: a tone links to the other tones of its
+    drawing tightly (ratio 0.15) and to every image of the other drawings loosely (ratio
+    0.65: the same bust, another profession). Then `pairs_elsewhere` unrelated linked
+    pairs make the graph large, as a real collection's is."""
+    a, b, ratio = [], [], []
+    n = drawings * tones
+    for i in range(n):
+        for j in range(i + 1, n):
+            a.append(i)
+            b.append(j)
+            ratio.append(0.15 if i // tones == j // tones else 0.65)
+    for k in range(pairs_elsewhere):
+        a.append(n + 2 * k)
+        b.append(n + 2 * k + 1)
+        ratio.append(0.1)
+    n += 2 * pairs_elsewhere
+    weight = rule.WEIGHT_TOP - np.array(ratio)
+    return n, np.array(a), np.array(b), weight
+
+
+def test_modularity_alone_merges_the_drawings_of_one_template():
+    """The resolution limit: in a large graph, tight groups joined by many looser links are
+    one community."""
+    n, a, b, w = template_family()
+    labels = grouping.groups(n, a, b, w, "greedy_modularity")
+    assert len(set(labels[:54].tolist())) == 1
+
+
+@pytest.mark.parametrize("method", ["greedy_modularity", "louvain"])
+def test_split_families_finds_each_drawing(method):
+    n, a, b, w = template_family()
+    families = grouping.groups(n, a, b, w, method)
+    labels = grouping.split_families(families, a, b, w, 6, method)
+    drawings = [labels[k * 6 : k * 6 + 6] for k in range(9)]
+    assert all(len(set(d.tolist())) == 1 for d in drawings)  # each drawing whole
+    assert len({int(d[0]) for d in drawings}) == 9  # and apart from the others
+    # the pairs elsewhere are untouched
+    assert (labels[54::2] == labels[55::2]).all()
+    assert (grouping.sizes(labels)[54:] == 2).all()
+
+
+def test_split_families_keeps_a_clique_and_small_groups_whole():
+    # a clique of 10 copies, and a chain of 4 (which modularity alone would cut in two)
+    a = [i for i in range(10) for j in range(i + 1, 10)] + [10, 11, 12]
+    b = [j for i in range(10) for j in range(i + 1, 10)] + [11, 12, 13]
+    w = np.ones(len(a))
+    labels = grouping.groups(14, a, b, w, "greedy_modularity")
+    out = grouping.split_families(labels, a, b, w, 3, "greedy_modularity")
+    assert len(set(out[:10].tolist())) == 1
+    out = grouping.split_families(labels, a, b, w, 4, "greedy_modularity")
+    assert len(set(out[10:].tolist())) == 1  # a group of max_size is never split
+
+
+def test_split_families_leaves_components_and_sequential_alone():
+    n, a, b, w = template_family(pairs_elsewhere=0)
+    for method in ("connected_components", "sequential"):
+        labels = grouping.groups(n, a, b, w, method)
+        out = grouping.split_families(labels, a, b, w, 6, method)
+        assert (out == grouping.number(labels)).all()
+    with pytest.raises(ValueError, match="max_size must be >= 2"):
+        grouping.split_families(labels, a, b, w, 1, "greedy_modularity")
+
+
+def test_group_images_gives_groups_within_families():
+    n, a, b, w = template_family()
+    ratio = rule.WEIGHT_TOP - w
+    frames = {"edges": (ratio * 100).astype(np.int64), "edges_mirror": np.full(len(a), 10**4)}
+    counts = {
+        "edge_pixels": np.full(n, 1000 / 0.95 / 10, dtype=np.int64) * 10,
+        "silhouette_pixels": np.zeros(n, np.int64),
+        "detail_blocks": np.zeros(n, np.int64),
+    }
+    matching = {**RULE, "edge_cap": 100, "edge_scale": 1.0, "max_group_size": 6}
+    labels, links, _, families = grouping.group_images(n, a, b, frames, counts, HASH_BITS, matching)
+    assert links.keep.all()
+    assert len(set(families[:54].tolist())) == 1  # one family: the template
+    assert len(set(labels[:54].tolist())) == 9  # nine groups: the drawings

@@ -40,7 +40,16 @@ def test_demo_outputs_account_for_every_input(small_demo_run):
     ]
     manifest = pd.concat(pd.read_parquet(p) for p in sorted((res / "manifest").glob("*.parquet")))
     groups = pd.read_parquet(res / "groups.parquet")
-    assert list(groups.columns) == ["image", "path", "page", "group", "group_size", "medoid"]
+    assert list(groups.columns) == [
+        "image",
+        "path",
+        "page",
+        "group",
+        "group_size",
+        "medoid",
+        "family",
+        "family_size",
+    ]
     assert (groups.groupby("group")["medoid"].sum() == 1).all()  # one per group
     ok = manifest[manifest["status"] == "ok"]
     assert sorted(groups["image"]) == sorted(ok["image"])

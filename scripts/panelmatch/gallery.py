@@ -175,6 +175,9 @@ class Group:
     tightness: float = 0.0  # mean ratio of its links (lower is tighter)
     links: list[Link] = field(default_factory=list)  # the chain: one per callback
     reason: str = ""  # the most common reason of its chain
+    family: int = 0  # its family (groups.parquet): groups sharing a template or background
+    # the other groups of its family: (group number, its card's address), set by render
+    related: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def span(self) -> int:
@@ -355,6 +358,17 @@ def render(site: Site, workers: int = 1) -> dict[str, str]:
         for k, chunk in enumerate(ordered[site.order])
         for g in chunk
     }
+    # a family's groups point at each other: one template, background or pose, other
+    # drawings (grouping.split_families)
+    family_of: dict[int, list[Group]] = {}
+    for g in site.groups:
+        family_of.setdefault(g.family, []).append(g)
+    for g in site.groups:
+        g.related = [
+            (o.group, card_of[o.group])
+            for o in sorted(family_of[g.family], key=lambda o: o.group)
+            if o is not g and g.family
+        ]
     common = {
         "title": site.title,
         "orders": ORDERS,

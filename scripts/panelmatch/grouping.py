@@ -1,10 +1,14 @@
 """From linked pairs to groups: community detection, the chaining guard, and numbering.
 
 Groups are found by :func:`groups` (one of :data:`METHODS`) on the graph of linked image
-pairs, whose edge weights are ``rule.WEIGHT_TOP - ratio``; then the chaining guard
-(:func:`split_chains`) keeps a group from growing beyond ``max_group_size`` except through
-strong links. :func:`group_images` runs the whole matching rule, from stored frame pairs to
-image labels.
+pairs, whose edge weights are ``rule.WEIGHT_TOP - ratio``. Every community larger than
+``max_group_size`` is then a *family*: community detection runs again on its own links
+(:func:`split_families`), because in a graph of thousands of images modularity cannot see
+tight sub-groups (one drawing in six skin tones) joined by many looser links (other
+drawings on the same template). Last, the chaining guard (:func:`split_chains`) keeps a
+group from growing beyond ``max_group_size`` except through strong links.
+:func:`group_images` runs the whole matching rule, from stored frame pairs to image labels
+and families.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ def groups(
     Labels are numbered deterministically: larger groups first, ties by their smallest
     member; singletons (no edges) get their own labels after all larger groups.
     `weight` (larger = stronger link) is used by greedy_modularity and louvain (seeded,
-    deterministic) and by sequential: the method of the seeds' pHash notebook, in which
+    deterministic) and by sequential: the method of the train/test notebook, in which
     images are taken in order (0..n-1) and each joins the group of its strongest link to an
     earlier image (ties: the earlier group), or starts a new group when it has none.
     """
@@ -273,8 +277,8 @@ def _cnm(n, a, b, w):  # pragma: no cover - numba
 def _sequential(
     n: int, a: npt.NDArray[np.int64], b: npt.NDArray[np.int64], w: npt.NDArray[np.float64]
 ) -> list[list[int]]:
-    """The seeds' sequential nearest-group rule. A group is named by its first image, so
-    group names increase in creation order."""
+    """The train/test notebook's sequential nearest-group rule. A group is named by its
+    first image, so group names increase in creation order."""
     lo, hi = np.minimum(a, b), np.maximum(a, b)
     # by the later image, so an earlier image's group is final when it is read
     order = np.lexsort((lo, -w, hi))
@@ -337,13 +341,68 @@ def split_chains(
     return number([root(v) if big[v] else -1 - int(labels[v]) for v in range(n)])
 
 
+def split_families(
+    labels: npt.ArrayLike,
+    a: npt.ArrayLike,
+    b: npt.ArrayLike,
+    weight: npt.ArrayLike,
+    max_size: int,
+    method: str,
+) -> npt.NDArray[np.int32]:
+    """Community detection again inside every group larger than `max_size`, on that group's
+    own links (a[k], b[k]) with their `weight`, and again inside each part still larger,
+    until no part splits. Returns the new labels (numbered as :func:`number`).
+
+    Modularity compares a group's links with what the whole graph would give it by chance,
+    so in a large graph two tight sub-groups joined by many looser links (the skin tones of
+    two professions drawn on one bust) score as one community: its resolution limit. On the
+    group's own links they are two. A group that is one tight cluster (a clique of copies)
+    stays whole. Only the community methods split (greedy_modularity, louvain); for the
+    others the labels are returned renumbered.
+    """
+    labels = np.asarray(labels)
+    if max_size < 2:
+        raise ValueError(f"max_size must be >= 2, got {max_size}")
+    a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+    w = np.asarray(weight, dtype=np.float64)
+    out = labels.astype(np.int64)
+    if method not in ("greedy_modularity", "louvain") or not len(out):
+        return number(out)
+    todo = sorted(np.nonzero(np.bincount(out) > max_size)[0].tolist(), reverse=True)
+    fresh = int(out.max()) + 1
+    while todo:
+        label = todo.pop()
+        inside = (out[a] == label) & (out[b] == label)
+        if method == "louvain":
+            nodes = np.unique(np.concatenate([a[inside], b[inside]]))
+            local = groups(
+                len(nodes), *np.searchsorted(nodes, (a[inside], b[inside])), w[inside], method
+            )
+            parts = [nodes[local == k].tolist() for k in np.unique(local)]
+        else:
+            parts = greedy_modularity(a[inside], b[inside], w[inside])
+        if len(parts) < 2:
+            continue
+        for part in parts[1:]:
+            out[part] = fresh
+            if len(part) > max_size:
+                todo.append(fresh)
+            fresh += 1
+        if len(parts[0]) > max_size:
+            todo.append(label)
+    return number(out)
+
+
 class Grouping(NamedTuple):
     """The result of :func:`group_images`: image labels, the rule applied to every frame pair,
-    and the index of each image pair's best frame pair (rule.best_pairs)."""
+    the index of each image pair's best frame pair (rule.best_pairs), and each image's
+    family (the community before :func:`split_families` and the chaining guard: groups
+    that share a template, a background or a pose)."""
 
     labels: npt.NDArray[np.int32]
     links: rule.Links
     pairs: npt.NDArray[np.int64]
+    families: npt.NDArray[np.int32]
 
 
 def group_images(
@@ -358,8 +417,8 @@ def group_images(
 ) -> Grouping:
     """Groups of `n` images from their stored frame pairs (a[k], b[k]) under a matching
     rule (the ``matching`` section, `matching`): rule.link on every frame pair, each image
-    pair's best frame pair (rule.best_pairs), then :func:`groups` with its ``method`` and
-    the chaining guard :func:`split_chains`.
+    pair's best frame pair (rule.best_pairs), then :func:`groups` with its ``method``
+    (the families), :func:`split_families` and the chaining guard :func:`split_chains`.
 
     `counts` holds the per-frame counts (tables.FRAME_COUNTS; at least ``edge_pixels``) and
     `image_of` gives each frame's image (by default frame k is image k: one frame per image).
@@ -373,9 +432,12 @@ def group_images(
     keep = links.keep[pick]
     ratio = links.ratio[pick][keep]
     strong = links.strong[pick][keep]
-    labels = groups(n, ia[keep], ib[keep], rule.WEIGHT_TOP - ratio, matching["method"])
-    labels = split_chains(labels, ia[keep], ib[keep], ratio, strong, matching["max_group_size"])
-    return Grouping(labels, links, pick)
+    weight = rule.WEIGHT_TOP - ratio
+    families = groups(n, ia[keep], ib[keep], weight, matching["method"])
+    largest = matching["max_group_size"]
+    labels = split_families(families, ia[keep], ib[keep], weight, largest, matching["method"])
+    labels = split_chains(labels, ia[keep], ib[keep], ratio, strong, largest)
+    return Grouping(labels, links, pick, families)
 
 
 def sizes(labels: npt.ArrayLike) -> npt.NDArray[np.int32]:

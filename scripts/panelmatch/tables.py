@@ -217,6 +217,10 @@ GROUPS = pa.schema(
         ("group_size", pa.int32()),
         # the group's representative: the member with the strongest links to the others
         ("medoid", pa.bool_()),
+        # groups that share a template, a background or a pose (grouping.split_families)
+        # share a family, numbered from 1 like groups; a group on its own is a family
+        ("family", pa.int32()),
+        ("family_size", pa.int32()),
     ]
 )
 
