@@ -4,7 +4,7 @@ against the ground truth (results/evaluation.json)."""
 import json
 
 import numpy as np
-from panelmatch import evaluate, grouping, logs, pairs, relation, rule, tables
+from panelmatch import evaluate, grouping, logs, pairs, relation, rule, tables, templates
 
 snakemake = snakemake  # noqa: F821 - injected by Snakemake
 log = logs.to_file(snakemake.log[0])
@@ -39,13 +39,22 @@ else:
     true_group = dict(zip(truth["image"], truth["group"], strict=True))
     kind_of = dict(zip(truth["image"], truth["relation"], strict=True))
     family = dict(zip(truth["image"], truth["family"], strict=True))
+    # the edge maps without their templates, once per value of template_frames the rules use
+    width, height = p.edge_size
+    codes = tables.read_edge_codes(inp.edges, width * height)
+    cleared = {
+        bound: templates.of(codes, width, height, bound)
+        for bound in {m["template_frames"] for m in rules.values()}
+    }
     # one shard at a time, keeping each rule's linked pairs only
     kept = {name: [] for name in rules}
     for shard in pairs.stream([*inp.shards, *inp.verified], offsets, list(p.metrics), p.local):
-        sides = rule.pair_counts(counts, shard.a, shard.b)
         for name, matching in rules.items():
-            keep = rule.link(shard.distances, *sides, hash_bits, matching).keep
-            kept[name].append(shard.take(keep))
+            found = cleared[matching["template_frames"]]
+            seen = found.rescore(shard.a, shard.b, shard.distances, p.tolerance)
+            sides = rule.pair_counts(found.counts(counts), shard.a, shard.b)
+            keep = rule.link(seen, *sides, hash_bits, matching).keep
+            kept[name].append(pairs.Shard(shard.a, shard.b, seen).take(keep))
     results = {}
     for name, matching in rules.items():
         stored_pairs = pairs.concat(kept[name], columns)
@@ -53,7 +62,14 @@ else:
             stored_pairs = pairs.last_copies(stored_pairs)
         a, b, distances = stored_pairs
         labels, links, pick, _ = grouping.group_images(
-            len(names), a, b, distances, counts, hash_bits, matching, image_of
+            len(names),
+            a,
+            b,
+            distances,
+            cleared[matching["template_frames"]].counts(counts),
+            hash_bits,
+            matching,
+            image_of,
         )
         sizes = grouping.sizes(labels)
         scores = evaluate.pair_scores(

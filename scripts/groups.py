@@ -2,7 +2,7 @@
 
 import numpy as np
 import pandas as pd
-from panelmatch import grouping, logs, nearest, pairs, relation, rule, tables
+from panelmatch import grouping, logs, nearest, pairs, relation, rule, tables, templates
 
 snakemake = snakemake  # noqa: F821 - injected by Snakemake
 log = logs.to_file(snakemake.log[0])
@@ -17,7 +17,12 @@ columns = list(metric_max) + (tables.LOCAL_COLUMNS if p.local else [])
 frames, offsets = tables.read_images(inp.edges)
 names, image_of = tables.image_numbers(frames["image"])
 n = len(names)
-counts = {k: frames[k].to_numpy(np.int64) for k in tables.FRAME_COUNTS}
+width, height = p.edge_size
+# the edge rule compares the edge maps without the run's templates (panelmatch.templates)
+found = templates.of(
+    tables.read_edge_codes(inp.edges, width * height), width, height, matching["template_frames"]
+)
+counts = found.counts({k: frames[k].to_numpy(np.int64) for k in tables.FRAME_COUNTS})
 frame_number = frames["frame"].to_numpy(np.int64)
 
 manifest = tables.read_many(inp.manifests, ["page", "image", "path", "status"])
@@ -27,6 +32,7 @@ manifest = manifest[manifest["status"] == tables.OK].set_index("image")
 # the links, never every stored pair (only linked pairs can join or describe a group)
 kept = []
 for shard in pairs.stream([*inp.shards, *inp.verified], offsets, list(metric_max), p.local):
+    shard = shard._replace(distances=found.rescore(shard.a, shard.b, shard.distances, p.tolerance))
     sides = rule.pair_counts(counts, shard.a, shard.b)
     kept.append(shard.take(rule.link(shard.distances, *sides, hash_bits, matching).keep))
 linked = pairs.concat(kept, columns)
@@ -81,10 +87,11 @@ out = out.sort_values("order", kind="stable")
 tables.write(out, snakemake.output.pairs, tables.pairs_schema(metric_types, p.local))
 
 log.info(
-    "%d images (%d frames), %d stored pairs, %d linked (%s; %s), %d groups of 2+ holding %d "
-    "images (rule %s)",
+    "%d images (%d frames, %d holding a template), %d stored pairs, %d linked (%s; %s), %d "
+    "groups of 2+ holding %d images (rule %s)",
     n,
     len(frames),
+    int(found.touched.sum()),
     pairs.count([*inp.shards, *inp.verified]),
     len(pick),
     out["link"].value_counts().to_dict(),

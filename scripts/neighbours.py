@@ -2,7 +2,7 @@
 
 import numpy as np
 import pandas as pd
-from panelmatch import logs, nearest, pairs, rule, tables
+from panelmatch import logs, nearest, pairs, rule, tables, templates
 
 snakemake = snakemake  # noqa: F821 - injected by Snakemake
 log = logs.to_file(snakemake.log[0])
@@ -13,13 +13,19 @@ matching = dict(p.rule)
 frames, offsets = tables.read_images(inp.edges)
 names, image_of = tables.image_numbers(frames["image"])
 frame_number = frames["frame"].to_numpy(np.int64)
-counts = {k: frames[k].to_numpy(np.int64) for k in tables.FRAME_COUNTS}
+width, height = p.edge_size
+# the edge rule compares the edge maps without the run's templates, as in groups
+found = templates.of(
+    tables.read_edge_codes(inp.edges, width * height), width, height, matching["template_frames"]
+)
+counts = found.counts({k: frames[k].to_numpy(np.int64) for k in tables.FRAME_COUNTS})
 
 # one shard at a time: each image pair through its best pair of frames (all frames of an
 # image are in one chunk, so all frame pairs of two images are in one shard), ranked by
 # the matching rule's edge distance; only pairs among some image's k nearest are kept
 best = nearest.Nearest(len(names), p.k)
 for shard in pairs.stream(inp.shards, offsets, list(metric_max)):
+    shard = shard._replace(distances=found.rescore(shard.a, shard.b, shard.distances, p.tolerance))
     links = rule.link(
         shard.distances, *rule.pair_counts(counts, shard.a, shard.b), dict(p.hash_bits), matching
     )

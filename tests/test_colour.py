@@ -55,3 +55,35 @@ def test_distances_tell_a_recolouring_from_new_lettering():
     assert np.array_equal(stored, hists[1])
     with pytest.raises(ValueError, match="bins"):
         colour.to_bytes(np.zeros(3))
+
+
+def grey_of(rgb):
+    small = edges.resize(rgb, (100, 100), "box")
+    return cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).reshape(1, -1)
+
+
+def test_tone_tells_a_skin_tone_from_new_lettering():
+    """A light and a dark skin tone: the tone distance sees it; new lettering moves it
+    less than relation.RECOLOUR_TONE."""
+    light = drawing([(247, 222, 206), (247, 222, 206), (60, 60, 60)])
+    dark = drawing([(124, 83, 62), (124, 83, 62), (60, 60, 60)])
+    relettered = drawing([(247, 222, 206), (247, 222, 206), (60, 60, 60)], "BYE NOW!")
+    grey = np.vstack([grey_of(x) for x in (light, dark, relettered)])
+    opaque = np.ones(grey.shape, bool)
+    tones = colour.tone_histograms(grey, opaque)
+    assert tones.shape == (3, colour.TONE_BINS) and tones.dtype == np.float32
+    assert np.allclose(tones.sum(axis=1), 1)
+    d = colour.distances(tones, tones, [0, 0, 0], [0, 1, 2])
+    assert d[0] == 0 and d[1] >= relation.RECOLOUR_TONE > d[2]
+
+
+def test_tone_histograms_count_opaque_pixels_only():
+    grey = np.array([[0, 0, 255, 255], [10, 20, 30, 40]], np.uint8)
+    opaque = np.array([[True, True, True, False], [False] * 4])
+    tones = colour.tone_histograms(grey, opaque)
+    assert tones[0, 0] == pytest.approx(2 / 3) and tones[0, -1] == pytest.approx(1 / 3)
+    assert not tones[1].any()  # a frame with no opaque pixel
+    with pytest.raises(ValueError, match="expected grey"):
+        colour.tone_histograms(grey.astype(np.int16), opaque)
+    with pytest.raises(ValueError, match="expected grey"):
+        colour.tone_histograms(grey, opaque[:1])

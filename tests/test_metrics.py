@@ -112,6 +112,7 @@ def test_names_and_errors():
         "same_art",
         "lines",
         "hue",
+        "tone",
     ]
     with pytest.raises(ValueError, match="must include edges"):
         metrics.names(["bw"], [], [])
@@ -122,3 +123,4 @@ def test_names_and_errors():
     assert metrics.max_distance("edges_tolerant", 100, 100, 0) == 20000
     assert metrics.max_distance("phash", 100, 100, 64) == 64
     assert metrics.max_distance("hue", 100, 100, 0) == 1.0
+    assert metrics.max_distance("tone", 100, 100, 0) == 1.0

@@ -22,6 +22,13 @@ def test_each_relation_on_a_hand_made_pair():
     assert one(edges=150, phash=2, hue=0.1) == "reletter"
     assert one(edges=0, phash=0, dhash=0, hue=0.5) == "recolour"
     assert one(edges=1200, phash=2, hue=0.6) == "similar"  # the line art changed too
+    # a skin tone: the same hue and line art, a region's grey levels moved
+    assert one(edges=150, phash=4, hue=0.02, tone=0.2) == "recolour"
+    assert one(edges=150, phash=4, tone=0.01) == "reletter"  # lettering moves few pixels
+    assert one(link="same_art", edges=1500, phash=8, tone=0.2) == "recolour"
+    assert one(link="lines", edges=2000, phash=20, tone=0.2) == "reletter"
+    assert one(edges=600, phash=4, tone=0.2) == "similar"  # not close: a redraw
+    assert one(edges=0, phash=0, dhash=0, tone=0.1) == "recolour"
     assert one(link="same_art", edges=1500, phash=8) == "reletter"
     assert one(link="lines", edges=2000, phash=20) == "reletter"  # a chat log translated
     assert one(link="hash", edges=1200, phash=4) == "shifted"

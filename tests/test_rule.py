@@ -262,3 +262,26 @@ def test_a_local_link_joins_only_what_nothing_else_links():
     assert not link(d, px, px, local=None).keep[:4].any()
     plain = {k: v for k, v in d.items() if k in ("edges", "edges_mirror")}
     assert not link(plain, px, px, local=local).keep[:4].any()
+
+
+def test_template_guard_keeps_frames_that_are_mostly_template_to_the_edge_rule():
+    """A hash of a frame that is mostly template measures the template: with the counts of
+    panelmatch.templates (template_pixels), a hash link needs both frames to have at most
+    TEMPLATE_SHARE of their edge pixels in templates; the edge rule is not guarded."""
+    d = {"edges": np.array([600, 600, 100]), "dhash": np.array([2, 2, 2])}
+    d["edges_mirror"] = np.full(3, 5000)
+    changes = {"hash_max": {"dhash": 8}}
+    plain = link(d, [600, 600, 600], [600, 600, 600], **changes)
+    assert plain.keep.tolist() == [True, True, True]
+    assert rule.kind_names(plain.kind).tolist() == ["hash", "hash", "edge"]
+    side = {
+        "edge_pixels": np.array([600, 600, 600]),
+        "silhouette_pixels": np.full(3, 10000),
+        "detail_blocks": np.full(3, 100),
+    }
+    held_a = dict(side, template_pixels=np.array([100, 700, 700]))  # 14%, 54%, 54%
+    held_b = dict(side, template_pixels=np.array([100, 100, 100]))
+    got = rule.link(d, held_a, held_b, HASH_BITS, {**RULE, **changes})
+    assert got.keep.tolist() == [True, False, True]
+    assert rule.kind_names(got.kind).tolist() == ["hash", "", "edge"]
+    assert rule.TEMPLATE_SHARE == 0.5

@@ -1,4 +1,5 @@
-"""Hue: what a recolouring changes and new lettering does not (the ``hue`` metric).
+"""Hue and tone: what a recolouring changes and new lettering does not (the ``hue`` and
+``tone`` metrics).
 
 The grey-level metrics (edges, the hashes) see a recolouring only when it moves grey
 levels: a shiny sprite whose green became blue at the same brightness keeps its pHash. The
@@ -9,7 +10,13 @@ have a hue) in each of :data:`BINS` hue bins, on the frame as the edges stage re
 the same colours, 1 for colours that share no bin. Lettering is black on white or grey,
 so it barely moves it.
 
-Its only use is the ``recolour`` relation (panelmatch.relation); it links nothing.
+A recolouring may also keep hues and move grey levels: the skin tones of one emoji are one
+hue, light to dark. The *tone histogram* of a frame is the share of its opaque pixels in
+each of :data:`TONE_BINS` grey-level bins, on the same resized frame; the ``tone``
+distance is again the total variation distance. New lettering changes the grey level of
+the few pixels it covers; a recolouring moves a whole region's.
+
+Their only use is the ``recolour`` relation (panelmatch.relation); they link nothing.
 """
 
 from __future__ import annotations
@@ -48,6 +55,33 @@ def histogram(
         return out
     counts = np.bincount(hsv[hued, 0].astype(np.int64) * BINS // 180, minlength=BINS)
     return (counts / counts.sum()).astype(np.float32)
+
+
+#: Grey-level bins of a tone histogram (0-255 in equal parts).
+TONE_BINS = 16
+
+
+def tone_histograms(
+    grey: npt.NDArray[np.uint8], opaque: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.float32]:
+    """The tone histograms (frames, TONE_BINS) float32 of frames given as grey levels
+    (frames, pixels) uint8 (the edges table's ``grey``) and their opaque pixels (frames,
+    pixels) bool (the silhouettes): each bin's share of the frame's opaque pixels, summing
+    to 1, or all zero for a frame with no opaque pixel."""
+    grey = np.asarray(grey)
+    opaque = np.asarray(opaque, dtype=bool)
+    if grey.dtype != np.uint8 or grey.ndim != 2 or opaque.shape != grey.shape:
+        raise ValueError(
+            f"expected grey (frames, pixels) uint8 and opaque of that shape, got"
+            f" {grey.shape} {grey.dtype} and {opaque.shape}"
+        )
+    n = len(grey)
+    rows = np.broadcast_to(np.arange(n)[:, None], grey.shape)[opaque]
+    bins = (grey[opaque].astype(np.int64) * TONE_BINS) >> 8
+    counts = np.bincount(rows * TONE_BINS + bins, minlength=n * TONE_BINS)
+    counts = counts.reshape(n, TONE_BINS).astype(np.float64)
+    total = counts.sum(axis=1, keepdims=True)
+    return np.divide(counts, total, out=np.zeros_like(counts), where=total > 0).astype(np.float32)
 
 
 def to_bytes(hist: npt.NDArray[np.float32]) -> bytes:

@@ -21,7 +21,7 @@ Hash metrics are the methods of ``hashes.methods`` (hashes of the frame) and
 ``edges_<method>`` for ``hashes.edge_methods`` (hashes of the edge map drawn as an image).
 With an embeddings model, ``cosine`` is the cosine distance of the deep fingerprints.
 
-Every run also computes four metrics that no cap of the bitmaps or hashes would find:
+Every run also computes five metrics that no cap of the bitmaps or hashes would find:
 
 - ``silhouette``: Hamming distance of the silhouettes (the opaque pixels at the comparison
   size; 0 between two opaque frames). Computed for the stored pairs only.
@@ -33,6 +33,9 @@ Every run also computes four metrics that no cap of the bitmaps or hashes would 
 - ``hue``: the total variation distance of the hue histograms (:mod:`panelmatch.colour`),
   0..1. Computed for the stored pairs only; it tells a recolouring (relation), and links
   nothing.
+- ``tone``: the same of the grey-level histograms of the opaque pixels
+  (:mod:`panelmatch.colour`), 0..1, for the stored pairs only: a recolouring that keeps
+  hues (a skin tone), for the relation; it links nothing.
 """
 
 from __future__ import annotations
@@ -50,8 +53,8 @@ EDGE_BITMAPS = ("edges", "edges_mirror", "edges_tolerant")
 #: Prefix of the hashes of the edge maps.
 EDGE_HASH = "edges_"
 #: The metrics every run computes besides the bitmaps and hashes (see the module docstring).
-SILHOUETTE, SAME_ART, LINES, HUE = "silhouette", "same_art", "lines", "hue"
-ALWAYS = (SILHOUETTE, SAME_ART, LINES, HUE)
+SILHOUETTE, SAME_ART, LINES, HUE, TONE = "silhouette", "same_art", "lines", "hue", "tone"
+ALWAYS = (SILHOUETTE, SAME_ART, LINES, HUE, TONE)
 
 
 def names(
@@ -77,7 +80,7 @@ def max_distance(metric: str, width: int, height: int, hash_bits: int) -> int | 
     integer, or float32 for the cosine and lines distances)."""
     if metric == COSINE:
         return 2.0
-    if metric in (LINES, HUE):
+    if metric in (LINES, HUE, TONE):
         return 1.0
     if metric == SAME_ART:
         return art.blocks(width, height)
@@ -163,7 +166,7 @@ def codes(
     """The codes of every Hamming metric in `names` for one side's images: bitmap metrics
     from the packed edge maps and black-and-white images (:func:`coded`), hash metrics from
     `hash_codes` (metric -> codes), ``silhouette`` from `silhouettes`. The cosine, same_art,
-    lines and hue metrics are not Hamming distances and are skipped."""
+    lines, hue and tone metrics are not Hamming distances and are skipped."""
     out = {}
     for m in names:
         if m in BITMAPS:
@@ -172,6 +175,6 @@ def codes(
             if silhouettes is None:
                 raise ValueError("the silhouette metric needs the silhouettes")
             out[m] = bits.plain(silhouettes)
-        elif m not in (COSINE, SAME_ART, LINES, HUE):
+        elif m not in (COSINE, SAME_ART, LINES, HUE, TONE):
             out[m] = bits.plain(hash_codes[m])
     return out

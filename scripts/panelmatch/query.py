@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from panelmatch import features, frames, metrics, rule, stored, tables
+from panelmatch import features, frames, metrics, rule, stored, tables, templates
 
 
 @dataclass
@@ -112,10 +112,24 @@ def nearest(
     flat = stored.pair_distances(
         query_side, index.side, a, b, names, e["width"], settings["art_tolerance"]
     )
+    # the edge rule compares the edge maps without the run's templates (the blocks more than
+    # template_frames stored frames hold: the query does not count), as the run did
+    stored_codes = index.side.codes["edges"].probe
+    drop = templates.common(
+        stored_codes, e["width"], e["height"], settings["rule"].get("template_frames")
+    )
+    both = np.vstack([query_side.codes["edges"].probe, stored_codes])
+    found = templates.cleared(both, drop, e["width"], e["height"])
+    flat = found.rescore(a, b + len(query_frames), flat, settings["tolerance"])
+    counts = {
+        key: np.concatenate([query_side.counts[key], index.side.counts[key]])
+        for key in tables.FRAME_COUNTS
+    }
+    counts = found.counts(counts)
     links = rule.link(
         flat,
-        {key: query_side.counts[key][a] for key in tables.FRAME_COUNTS},
-        {key: index.side.counts[key][b] for key in tables.FRAME_COUNTS},
+        {key: value[a] for key, value in counts.items()},
+        {key: value[b + len(query_frames)] for key, value in counts.items()},
         settings["hash_bits"],
         settings["rule"],
     )

@@ -2,8 +2,8 @@
 
 Derived from the stored distances and the kind of link (rule.KINDS), in this order:
 
-- ``identical``: edge distance 0, every frame hash (phash, dhash, ahash) distance 0, and
-  the hue distance below ``RECOLOUR_HUE``;
+- ``identical``: edge distance 0, every frame hash (phash, dhash, ahash) distance 0, the
+  hue distance below ``RECOLOUR_HUE`` and the tone distance below ``RECOLOUR_TONE``;
 - ``mirrored``: the mirrored edge map is nearer than the edge map (``edges_mirror`` below
   ``edges``) and within the pair's edge threshold;
 - ``reletter``: linked by ``lines`` (the same chat log, translated);
@@ -12,7 +12,9 @@ Derived from the stored distances and the kind of link (rule.KINDS), in this ord
   (the line art kept, its grey levels or its hues changed: :mod:`panelmatch.colour`);
 - ``reletter``: linked by ``same_art`` (identical detailed art under new lettering), or an
   edge distance at most ``CLOSE`` times the pair's edge threshold (the drawing kept with
-  small changes, such as new lettering);
+  small changes, such as new lettering); but ``recolour`` when the tone histograms moved
+  by ``RECOLOUR_TONE`` or more (new lettering changes the grey levels of the few pixels
+  it covers, a recolouring a region's: a skin tone keeps its hue and line art);
 - ``shifted``: linked by a corroborated hash alone (the picture kept while its edges moved
   too far for the edge link: a shift or a slight crop);
 - ``similar``: anything else (a redraw, heavier edits, or similar deep fingerprints);
@@ -66,6 +68,11 @@ RECOLOUR_PHASH = 10
 #: The hue distance (colour.distances, 0..1) of a recolouring that keeps grey levels, such
 #: as a sprite's shiny version; new lettering moves it less.
 RECOLOUR_HUE = 0.15
+#: The tone distance (colour.tone_histograms, 0..1) of a recolouring that keeps hues and
+#: line art, such as another skin tone: on the real emoji, skin-tone pairs that the other
+#: tests call ``reletter`` move it by 0.037 (median); the demo's re-letterings by at most
+#: 0.015.
+RECOLOUR_TONE = 0.03
 #: A local link that scales by this much or more, either way, is a close-up.
 ZOOM = 1.25
 #: A local link's image that reproduces at least this share of its drawn pixels in the
@@ -110,13 +117,15 @@ def label(
     out[(kind == "same_art") | (edges <= CLOSE * limit)] = "reletter"
     recoloured = (metric("phash", 0) >= RECOLOUR_PHASH) | (metric("hue", 0) >= RECOLOUR_HUE)
     out[recoloured & (edges <= limit)] = "recolour"
+    tone = metric("tone", 0)
+    out[(out == "reletter") & (tone >= RECOLOUR_TONE)] = "recolour"
     out[kind == "lines"] = "reletter"
     mirror = metric("edges_mirror", np.inf)
     out[(mirror < edges) & (mirror <= limit)] = "mirrored"
     same = edges == 0
     for h in _FRAME_HASHES:
         same &= metric(h, 0) == 0
-    same &= metric("hue", 0) < RECOLOUR_HUE
+    same &= (metric("hue", 0) < RECOLOUR_HUE) & (tone < RECOLOUR_TONE)
     out[same] = "identical"
     local = kind == "local"
     scale = metric("scale", np.nan)  # NaN where not verified: no comparison holds
@@ -160,6 +169,7 @@ _MISSING = {
     "edges_mirror": np.inf,
     **{h: 0.0 for h in _FRAME_HASHES},
     "hue": 0.0,
+    "tone": 0.0,
     "scale": 1.0,
     "cover_a": 0.0,
     "cover_b": 0.0,
@@ -172,8 +182,8 @@ _MISSING = {
 def of_rows(rows: Sequence[Mapping]) -> list[str]:
     """:func:`of_row` of each of `rows`, in one call of :func:`label`. A metric a row lacks
     (absent or None) counts as label's default for it (``edges`` 0, ``edges_mirror``
-    infinite, a hash or ``hue`` 0, ``scale`` 1, a cover 0), an unknown ``edge_threshold``
-    as NaN, and no ``link`` as ``edge``."""
+    infinite, a hash, ``hue`` or ``tone`` 0, ``scale`` 1, a cover 0), an unknown
+    ``edge_threshold`` as NaN, and no ``link`` as ``edge``."""
     if not rows:
         return []
     # a default in place of a missing value is what label does for a metric it lacks

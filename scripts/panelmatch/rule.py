@@ -30,8 +30,13 @@ any of its *link kinds* (:data:`KINDS`) says so:
   cover, and it links only pairs no other kind links. The distances of a pair that was not
   verified hold no ``inliers``, or 0.
 
-Two guards apply to every pair:
+Three guards apply to every pair:
 
+- the *template* guard: a link of any kind but ``edge`` needs both frames to have at most
+  ``TEMPLATE_SHARE`` of their edge pixels in templates (:mod:`panelmatch.templates`; the
+  counts then hold ``template_pixels`` beside the ``edge_pixels`` left). A hash, a share
+  of identical blocks or a fingerprint of a frame that is mostly template measures the
+  template, not the drawing; the edge rule compares what is left;
 - the *silhouette* guard: a link of any kind but ``edge`` needs the frames' silhouettes
   (their opaque pixels) to differ by at most ``silhouette_scale`` times the smaller one.
   Two opaque frames always pass; a sprite recoloured keeps its silhouette exactly, two
@@ -60,6 +65,9 @@ from panelmatch import bits, metrics
 KINDS = ("edge", "hash", "mixed", "cosine", "same_art", "lines", "local")
 #: Edge weight of a link in the graph is WEIGHT_TOP - ratio (in 0.01 .. 1.01).
 WEIGHT_TOP = 1.01
+#: The template guard: a link of any kind but ``edge`` needs both frames to have at most
+#: this share of their edge pixels in templates (panelmatch.templates).
+TEMPLATE_SHARE = 0.5
 
 
 def edge_thresholds(
@@ -153,6 +161,7 @@ def link(
     others = _other_kinds(distances, side_a, side_b, hash_bits, rule, edge)
     if others:
         guard = _silhouettes_agree(distances, side_a, side_b, rule.get("silhouette_scale"))
+        guard = guard & _mostly_drawn(side_a, side_b)
         for name, (hit, score) in others:
             hit &= guard
             # a local link only links what nothing else does: a pair the whole-panel
@@ -231,6 +240,18 @@ def _at_most(distances: Mapping, metric: str, value: float) -> tuple:
         raise ValueError(f"the rule needs the {metric} distances, which were not computed")
     d = np.asarray(distances[metric], dtype=np.float64)
     return d <= value, d / value if value > 0 else np.zeros_like(d)
+
+
+def _mostly_drawn(side_a, side_b):
+    """The template guard (every pair passes without ``template_pixels`` counts)."""
+    if "template_pixels" not in side_a or "template_pixels" not in side_b:
+        return True
+    out = True
+    for side in (side_a, side_b):
+        left = np.asarray(side["edge_pixels"], dtype=np.float64)
+        held = np.asarray(side["template_pixels"], dtype=np.float64)
+        out = out & (held <= TEMPLATE_SHARE * (left + held))
+    return out
 
 
 def _silhouettes_agree(distances, side_a, side_b, scale):

@@ -3,8 +3,8 @@
 A *side* is the frames of some feature chunks (one side of a distance shard, or a finished
 run's every frame for a query) with everything a comparison needs: the codes of every
 Hamming metric, the grey images and detailed blocks (same_art), the text-line signatures
-(lines), the hue histograms (hue), the embeddings, and the per-frame counts the matching
-rule reads. The distance stage and the query both load sides here and compute pair
+(lines), the hue and tone histograms (hue, tone), the embeddings, and the per-frame counts
+the matching rule reads. The distance stage and the query both load sides here and compute pair
 distances with :func:`pair_distances`, so the two can never disagree.
 """
 
@@ -36,6 +36,7 @@ class Side:
     detail: npt.NDArray[np.bool_]  # (frames, blocks)
     lines: list[textlines.Signature]
     hue: npt.NDArray[np.float32]  # (frames, colour.BINS)
+    tone: npt.NDArray[np.float32]  # (frames, colour.TONE_BINS)
     keys: art.Keys  # the keys of the detailed blocks
     vectors: npt.NDArray[np.float32] | None = None
     common: npt.NDArray[np.uint64] = field(default_factory=lambda: np.zeros(0, np.uint64))
@@ -88,6 +89,8 @@ def side(
         codes_of(edges, "silhouette", nbits),
     )
     detail = bits.unpack(codes_of(edges, "detail", blocks), blocks)
+    grey = tables.fixed_binary(edges, "grey", nbits)
+    opaque = bits.unpack(codes_of(edges, "silhouette", nbits), nbits)
     images = edges.column("image").to_numpy(zero_copy_only=False)
     _, image_of = tables.image_numbers(pd.Series(images))
     sizes = [t.num_rows if isinstance(t, pa.Table) else len(t) for t in edge_tables]
@@ -101,10 +104,11 @@ def side(
         ),
         counts={k: edges.column(k).to_numpy().astype(np.int64) for k in tables.FRAME_COUNTS},
         codes=codes,
-        grey=tables.fixed_binary(edges, "grey", nbits),
+        grey=grey,
         detail=detail,
         lines=[textlines.from_bytes(blob) for blob in edges.column("lines").to_pylist()],
         hue=tables.fixed_binary(edges, "hue", 4 * colour.BINS).view("<f4").astype(np.float32),
+        tone=colour.tone_histograms(grey, opaque),
         keys=art.block_keys(edge_codes, detail, width),
     )
 
@@ -190,6 +194,8 @@ def pair_distances(
             out[m] = textlines.distances(a.lines, b.lines, i, j)
         elif m == metrics.HUE:
             out[m] = colour.distances(a.hue, b.hue, i, j)
+        elif m == metrics.TONE:
+            out[m] = colour.distances(a.tone, b.tone, i, j)
         elif m == metrics.COSINE:
             if a.vectors is None or b.vectors is None:
                 raise ValueError("the cosine metric needs the embeddings")

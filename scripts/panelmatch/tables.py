@@ -492,6 +492,15 @@ def read_images(
     return pd.concat(parts, ignore_index=True), offsets
 
 
+def read_edge_codes(edges_paths: Iterable[str | os.PathLike], nbits: int) -> np.ndarray:
+    """Every kept frame's bit-packed edge map (frames, words) uint64, in the order of
+    :func:`read_images`, from the edge tables' ``edges`` column (nbits: width x height)."""
+    width = -(-nbits // 64) * 8
+    parts = [fixed_binary(read_arrow(p, ["edges"]), "edges", width) for p in edges_paths]
+    joined = np.concatenate(parts) if parts else np.zeros((0, width), np.uint8)
+    return joined.view("<u8").astype(np.uint64, copy=False)
+
+
 def image_numbers(frame_images: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """The images of frame rows (their frames consecutive), in order, and each row's image
     number: (names, image_of)."""

@@ -21,6 +21,8 @@ rule evaluate:
         metrics=METRICS,
         hash_bits=HASH_BITS,
         rule=MATCHING,
+        edge_size=[EDGES["width"], EDGES["height"]],
+        tolerance=config["distances"]["tolerance"],
         local=LOCAL["enabled"],
         compare=COMPARE,
         dont_care=config["evaluation"]["dont_care"],

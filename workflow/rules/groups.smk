@@ -22,6 +22,8 @@ rule groups:
         metric_max=METRIC_MAX,
         hash_bits=HASH_BITS,
         rule=MATCHING,
+        edge_size=[EDGES["width"], EDGES["height"]],
+        tolerance=config["distances"]["tolerance"],
         local=LOCAL["enabled"],
     script:
         "../../scripts/groups.py"

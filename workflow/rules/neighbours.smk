@@ -19,5 +19,7 @@ rule neighbours:
         metric_max=METRIC_MAX,
         hash_bits=HASH_BITS,
         rule=MATCHING,
+        edge_size=[EDGES["width"], EDGES["height"]],
+        tolerance=config["distances"]["tolerance"],
     script:
         "../../scripts/neighbours.py"
