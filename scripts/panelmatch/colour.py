@@ -24,6 +24,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import numpy.typing as npt
+from numba import njit
+
+from panelmatch import bits
 
 #: Hue bins of a histogram (OpenCV's hue, 0-179, in equal parts).
 BINS = 16
@@ -61,27 +64,34 @@ def histogram(
 TONE_BINS = 16
 
 
-def tone_histograms(
-    grey: npt.NDArray[np.uint8], opaque: npt.NDArray[np.bool_]
-) -> npt.NDArray[np.float32]:
+def tone_histograms(grey: npt.NDArray[np.uint8], silhouette: bits.Codes) -> npt.NDArray[np.float32]:
     """The tone histograms (frames, TONE_BINS) float32 of frames given as grey levels
-    (frames, pixels) uint8 (the edges table's ``grey``) and their opaque pixels (frames,
-    pixels) bool (the silhouettes): each bin's share of the frame's opaque pixels, summing
-    to 1, or all zero for a frame with no opaque pixel."""
-    grey = np.asarray(grey)
-    opaque = np.asarray(opaque, dtype=bool)
-    if grey.dtype != np.uint8 or grey.ndim != 2 or opaque.shape != grey.shape:
+    (frames, pixels) uint8 (the edges table's ``grey``) and their silhouettes, bit-packed
+    (frames, words) as the edges table stores them: each bin's share of the frame's opaque
+    pixels, summing to 1, or all zero for a frame with no opaque pixel."""
+    grey = np.ascontiguousarray(grey)
+    silhouette = np.ascontiguousarray(silhouette, dtype=np.uint64)
+    if grey.dtype != np.uint8 or grey.ndim != 2:
+        raise ValueError(f"expected grey (frames, pixels) uint8, got {grey.shape} {grey.dtype}")
+    if silhouette.shape != (len(grey), bits.words_for(grey.shape[1])):
         raise ValueError(
-            f"expected grey (frames, pixels) uint8 and opaque of that shape, got"
-            f" {grey.shape} {grey.dtype} and {opaque.shape}"
+            f"silhouettes {silhouette.shape} do not fit {grey.shape[0]} frames of"
+            f" {grey.shape[1]} pixels"
         )
-    n = len(grey)
-    rows = np.broadcast_to(np.arange(n)[:, None], grey.shape)[opaque]
-    bins = (grey[opaque].astype(np.int64) * TONE_BINS) >> 8
-    counts = np.bincount(rows * TONE_BINS + bins, minlength=n * TONE_BINS)
-    counts = counts.reshape(n, TONE_BINS).astype(np.float64)
+    counts = np.zeros((len(grey), TONE_BINS), np.int64)
+    _tone_counts(grey, silhouette, TONE_BINS, counts)
     total = counts.sum(axis=1, keepdims=True)
-    return np.divide(counts, total, out=np.zeros_like(counts), where=total > 0).astype(np.float32)
+    out = np.zeros(counts.shape, np.float64)
+    np.divide(counts, total, out=out, where=total > 0)
+    return out.astype(np.float32)
+
+
+@njit(cache=True, nogil=True)
+def _tone_counts(grey, silhouette, bins, out):  # pragma: no cover - numba
+    for f in range(grey.shape[0]):
+        for p in range(grey.shape[1]):
+            if (silhouette[f, p >> 6] >> np.uint64(p & 63)) & np.uint64(1):
+                out[f, (np.int64(grey[f, p]) * bins) >> 8] += 1
 
 
 def to_bytes(hist: npt.NDArray[np.float32]) -> bytes:

@@ -78,6 +78,7 @@ def side(
         return raw.view("<u8").astype(np.uint64, copy=False)
 
     edge_codes = codes_of(edges, "edges", nbits)
+    silhouettes = codes_of(edges, "silhouette", nbits)
     codes = metrics.codes(
         list(metric_names),
         edge_codes,
@@ -86,11 +87,10 @@ def side(
         width,
         height,
         tolerance,
-        codes_of(edges, "silhouette", nbits),
+        silhouettes,
     )
     detail = bits.unpack(codes_of(edges, "detail", blocks), blocks)
     grey = tables.fixed_binary(edges, "grey", nbits)
-    opaque = bits.unpack(codes_of(edges, "silhouette", nbits), nbits)
     images = edges.column("image").to_numpy(zero_copy_only=False)
     _, image_of = tables.image_numbers(pd.Series(images))
     sizes = [t.num_rows if isinstance(t, pa.Table) else len(t) for t in edge_tables]
@@ -108,7 +108,7 @@ def side(
         detail=detail,
         lines=[textlines.from_bytes(blob) for blob in edges.column("lines").to_pylist()],
         hue=tables.fixed_binary(edges, "hue", 4 * colour.BINS).view("<f4").astype(np.float32),
-        tone=colour.tone_histograms(grey, opaque),
+        tone=colour.tone_histograms(grey, silhouettes),
         keys=art.block_keys(edge_codes, detail, width),
     )
 

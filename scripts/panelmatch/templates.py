@@ -31,36 +31,23 @@ from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
+from numba import njit
 
 from panelmatch import art, bits, metrics
-
-#: Frames whose blocks are unpacked at a time (memory: this many times width x height
-#: bytes).
-BATCH = 4096
 
 
 def block_keys(codes: bits.Codes, width: int, height: int) -> art.Keys:
     """The key (art.block_keys) of every block holding an edge pixel, in every edge map of
     `codes` (bit-packed (n, height * width) edge maps)."""
     codes = np.ascontiguousarray(codes, dtype=np.uint64)
-    parts = []
-    for start in range(0, len(codes), BATCH):
-        chunk = codes[start : start + BATCH]
-        maps = bits.unpack(chunk, width * height).reshape(len(chunk), height, width)
-        keys = art.block_keys(chunk, _blocks_with_edges(maps), width)
-        parts.append(art.Keys(keys.frame + start, keys.block, keys.key))
-    if not parts:
-        empty = np.zeros(0, np.int64)
-        return art.Keys(empty, empty.copy(), np.zeros(0, np.uint64))
-    return art.Keys(*(np.concatenate(field) for field in zip(*parts, strict=True)))
-
-
-def _blocks_with_edges(maps: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
-    """Which whole blocks of each map (n, h, w) hold an edge pixel: (n, blocks)."""
-    n, h, w = maps.shape
-    by, bx = h // art.BLOCK, w // art.BLOCK
-    cells = maps[:, : by * art.BLOCK, : bx * art.BLOCK].reshape(n, by, art.BLOCK, bx, art.BLOCK)
-    return cells.any(axis=(2, 4)).reshape(n, by * bx)
+    blocks = art.blocks(width, height)
+    keys = art.block_keys(codes, np.ones((len(codes), blocks), bool), width)
+    # a block without edge pixels has the key of the same block of an empty map
+    empty = art.block_keys(
+        np.zeros((1, codes.shape[1]), np.uint64), np.ones((1, blocks), bool), width
+    )
+    drawn = keys.key != empty.key[keys.block]
+    return art.Keys(keys.frame[drawn], keys.block[drawn], keys.key[drawn])
 
 
 class Templates(NamedTuple):
@@ -108,42 +95,59 @@ class Templates(NamedTuple):
         return out
 
 
-def common(codes: bits.Codes, width: int, height: int, crowded: int | None) -> npt.NDArray:
+def common(
+    codes: bits.Codes, width: int, height: int, crowded: int | None, keys: art.Keys | None = None
+) -> npt.NDArray:
     """The template keys of the edge maps `codes` (bit-packed (n, height * width)): the
-    block keys that more than `crowded` of them hold (None: none)."""
+    block keys that more than `crowded` of them hold (None: none). `keys` are their
+    :func:`block_keys` when already known."""
     if crowded is None:
         return np.zeros(0, np.uint64)
     if crowded < 1:
         raise ValueError(f"template_frames must be >= 1 or null, got {crowded}")
-    keys = block_keys(codes, width, height)
+    keys = block_keys(codes, width, height) if keys is None else keys
     return art.common(keys, keys, crowded)
 
 
-def cleared(codes: bits.Codes, drop: npt.ArrayLike, width: int, height: int) -> Templates:
+def cleared(
+    codes: bits.Codes,
+    drop: npt.ArrayLike,
+    width: int,
+    height: int,
+    keys: art.Keys | None = None,
+) -> Templates:
     """The edge maps `codes` with the blocks whose key is in `drop` (:func:`common`)
-    cleared."""
+    cleared. `keys` are their :func:`block_keys` when already known."""
     codes = np.ascontiguousarray(codes, dtype=np.uint64)
     n = len(codes)
     drop = np.asarray(drop, dtype=np.uint64)
     touched = np.zeros(n, bool)
     if not len(drop):
         return Templates(codes, bits.popcount(codes), touched, width, height)
-    keys = block_keys(codes, width, height)
+    keys = block_keys(codes, width, height) if keys is None else keys
     gone = np.isin(keys.key, drop)
     touched[keys.frame[gone]] = True
-    blocks = np.zeros((n, art.blocks(width, height)), bool)
-    blocks[keys.frame[gone], keys.block[gone]] = True
     out = codes.copy()
-    rows = np.nonzero(touched)[0]
-    for start in range(0, len(rows), BATCH):
-        some = rows[start : start + BATCH]
-        out[some] &= ~_pixels(blocks[some], width, height)
+    blocks = art.blocks(width, height)
+    masks = _pixels(np.eye(blocks, dtype=bool), width, height)  # one block's pixels each
+    _clear(out, keys.frame[gone], keys.block[gone], masks)
     return Templates(out, bits.popcount(out), touched, width, height)
+
+
+@njit(cache=True, nogil=True)
+def _clear(codes, frame, block, masks):  # pragma: no cover - numba
+    for k in range(frame.shape[0]):
+        f, b = frame[k], block[k]
+        for w in range(codes.shape[1]):
+            codes[f, w] &= ~masks[b, w]
 
 
 def of(codes: bits.Codes, width: int, height: int, crowded: int | None) -> Templates:
     """The edge maps `codes` without their templates: :func:`cleared` of :func:`common`."""
-    return cleared(codes, common(codes, width, height, crowded), width, height)
+    if crowded is None:
+        return cleared(codes, (), width, height)
+    keys = block_keys(codes, width, height)
+    return cleared(codes, common(codes, width, height, crowded, keys), width, height, keys)
 
 
 def _pixels(blocks: npt.NDArray[np.bool_], width: int, height: int) -> bits.Codes:
