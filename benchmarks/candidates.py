@@ -2,6 +2,9 @@
 
     python benchmarks/candidates.py RUN_DIR [--limits dhash=16,ahash=16 ...]
 
+Without --limits, the settings of DEFAULT whose hashes the run computed (hashes.methods:
+phash and dhash by default) are measured.
+
 RUN_DIR is the working directory of a finished run made with exhaustive distances (the
 default, `distances.candidates: {}`). For each candidate setting this prints:
 - candidates: the fraction of all image pairs the mode would examine (counted with the
@@ -39,10 +42,20 @@ def parse(setting: str) -> dict[str, int]:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("run", type=Path)
-    ap.add_argument("--limits", nargs="+", default=DEFAULT, help="settings like dhash=16,ahash=16")
+    ap.add_argument("--limits", nargs="+", help="settings like dhash=16,ahash=16")
     args = ap.parse_args(argv)
     res = args.run / "results"
     hashes = tables.read_many(sorted((res / "hashes").glob("*.parquet")))
+    computed = [c for c in hashes.columns if c not in ("image", "frame")]
+    if args.limits is None:
+        args.limits = [d for d in DEFAULT if set(parse(d)) <= set(computed)]
+    for setting in args.limits:
+        missing = sorted(set(parse(setting)) - set(computed))
+        if missing:
+            sys.exit(
+                f"{args.run}: the run computed the hashes {computed} (hashes.methods);"
+                f" {', '.join(missing)} of --limits {setting} is not among them"
+            )
     linked = tables.read(res / "pairs.parquet")
     stored = tables.read_many(sorted((res / "distances").glob("*.parquet")))
     n = len(hashes)

@@ -9,7 +9,8 @@ snakemake = snakemake  # noqa: F821 - injected by Snakemake
 log = logs.to_file(snakemake.log[0])
 folder = Path(snakemake.params.folder)
 follow = snakemake.params.follow_symlinks
-rows = [scrape.file_row(folder, rel, follow) for rel in snakemake.params.files]
+max_bytes = snakemake.params.max_bytes
+rows = [scrape.file_row(folder, rel, follow, max_bytes) for rel in snakemake.params.files]
 manifest = pd.DataFrame(rows, columns=tables.MANIFEST.names)
 tables.write(manifest, snakemake.output[0], tables.MANIFEST)
 log.info("%d files: %s", len(manifest), manifest["status"].value_counts().to_dict())

@@ -17,7 +17,11 @@ skipped = (
     else pd.DataFrame(columns=tables.SKIPPED_COLUMNS)
 )
 failed = summary.failures(
-    manifest, tables.read_many(inp.failures), skipped, snakemake.params.folder
+    manifest,
+    tables.read_many(inp.failures),
+    skipped,
+    snakemake.params.folder,
+    list(snakemake.params.undecodable),
 )
 tables.write_csv(failed, snakemake.output.failures)
 
@@ -42,6 +46,7 @@ text = summary.text(
     evaluation=evaluation,
     embedding=embedding,
     skipped=skipped,
+    undecodable=len(snakemake.params.undecodable),
 )
 tables.write_text(text, snakemake.output.summary)
 log.info("\n%s", text)

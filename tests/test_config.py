@@ -39,6 +39,20 @@ def test_wrong_types_and_ranges_name_the_key():
     assert config.problems(bad, SCHEMA) == ["`edges.width`: 'wide' is not of type 'integer'"]
 
 
+def test_not_a_number_is_refused_and_every_problem_is_said():
+    """A NaN passes every range comparison (it would switch a rule off silently); an
+    unknown key, a NaN and a value out of range in one file are three lines."""
+    matching = {**DEFAULTS["matching"], "edge_scale": float("nan"), "edge_cap": -3, "bogus": 1}
+    found = config.problems({**DEFAULTS, "matching": matching}, SCHEMA)
+    assert len(found) == 3
+    assert found[0].startswith("unknown key `matching.bogus`")
+    assert found[1] == "`matching.edge_scale`: nan is not a number"
+    assert found[2] == "`matching.edge_cap`: -3 is less than the minimum of 0"
+    caps = {**DEFAULTS["distances"]["caps"], "edges": float("inf")}
+    inf = {**DEFAULTS, "distances": {**DEFAULTS["distances"], "caps": caps}}
+    assert "`distances.caps.edges`: inf is not a number" in config.problems(inf, SCHEMA)
+
+
 # ---------------------------------------------------------------- one source: the schema
 
 

@@ -99,6 +99,9 @@ def test_an_empty_folder_says_so(tmp_path):
     cfg = write_config(tmp_path / "c.yaml", {"source": {"folder": str(empty)}})
     proc = snakemake(run_dir, configfile=cfg)
     assert f"source.folder {str(empty)!r} holds no image files" in proc.stdout
+    # and again at the end, where a user looks
+    end = proc.stdout.rsplit("steps (100%) done", 1)[1]
+    assert f"source.folder {str(empty)!r} holds no image files" in end
     summary = (run_dir / "results/summary.txt").read_text()
     assert "inputs (images found):      0" in summary
     assert "the folder holds no image files" in summary

@@ -145,3 +145,35 @@ def test_reuse_in_a_third_frame_is_found_in_all_mode_only(animated_folder):
     found = query.nearest(index, query.read_frames(folder / "anim.gif", index.settings), 2)
     best = found[found["image"] == "base.gif"].iloc[0]
     assert best["query_frame"] == 2 and best["frame"] == 0 and bool(best["linked"])
+
+
+def gif_then_a_larger_frame(width: int, height: int) -> bytes:
+    """A 64x64 one-frame GIF followed by a second frame of width x height pixels (one
+    colour, so the file stays small whatever the size it declares)."""
+    small, big = io.BytesIO(), io.BytesIO()
+    Image.new("P", (64, 64), 1).save(small, "GIF")
+    Image.new("P", (width, height), 0).save(big, "GIF")
+    data, tail = small.getvalue(), big.getvalue()
+    # the big GIF's blocks after its header, logical screen and global colour table
+    flags = tail[10]
+    start = 13 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0)
+    return data[:-1] + tail[start:-1] + b";"
+
+
+@pytest.mark.parametrize("mode", ["all", "sample"])
+def test_a_later_frame_past_max_pixels_is_refused_before_it_is_decoded(mode):
+    """A later frame that enlarges the canvas past frames.max_pixels is listed as broken
+    and never decoded; the frames before it are kept."""
+    data = gif_then_a_larger_frame(400, 300)  # 120,000 pixels
+    found = frames.select(data, (255, 255, 255), 100_000, mode, count=2)
+    assert [f.index for f in found.kept] == [0]
+    assert found.kept[0].rgb.shape == (64, 64, 3)
+    assert len(found.broken) == 1 and found.broken[0][0] == 1
+    assert "too large" in found.broken[0][1] and "frames.max_pixels" in found.broken[0][1]
+    # within the limit, the same file keeps both frames
+    kept = frames.select(data, (255, 255, 255), 120_000, mode, count=2).kept
+    assert [f.index for f in kept] == [0, 1] and kept[1].rgb.shape == (300, 400, 3)
+    # a stage that asks for that frame by its index gets an error naming the limit
+    with pytest.raises(frames.FrameError, match="frames.max_pixels"):
+        frames.select(data, (255, 255, 255), 100_000, only=[1])
+    assert Image.MAX_IMAGE_PIXELS not in (None, 50_000)  # Pillow's own limit is restored

@@ -49,8 +49,15 @@ def test_query_distances_equal_the_pipelines_own(small_demo_run):
         )
         assert set(by_image.index[by_image["linked"]]) - {image} == linked
         assert (by_image["group"] == groups["group"].reindex(by_image.index)).all()
-        edge = result[["edges", "edges_mirror"]].min(axis=1).to_numpy()
-        assert (np.diff(edge) >= 0).all()  # ranked by the rule's edge distance
+        # linked images first, then the others, each part ranked by the rule's edge distance
+        assert not result["linked"].iloc[result["linked"].sum() :].any()
+        edge = result[["edges", "edges_mirror"]].min(axis=1)
+        for part in (result["linked"], ~result["linked"]):
+            assert (np.diff(edge[part].to_numpy()) >= 0).all()
+        # with k = 1 every linked image still comes, then one more
+        few = query.nearest(index, query.read_frames(path, index.settings), 1)
+        assert set(few["image"][few["linked"]]) == set(by_image.index[by_image["linked"]])
+        assert len(few) == by_image["linked"].sum() + 1 and not few["linked"].iloc[-1]
 
 
 def run_cli(*args, cwd):
@@ -70,9 +77,12 @@ def test_cli_tables_several_images_and_names_bad_input(small_demo_run, tmp_path)
     proc = run_cli(*paths, "-k", "3", "--csv", str(out), cwd=small_demo_run)
     assert proc.returncode == 0, proc.stderr
     table = pd.read_csv(out)
-    assert table["query"].tolist() == [paths[0]] * 3 + [paths[1]] * 3
-    assert table["rank"].tolist() == [1, 2, 3] * 2
-    assert table["image"].tolist()[::3] == ["3_1", "10_1"]
+    assert table["query"].unique().tolist() == paths
+    for path, image in zip(paths, ["3_1", "10_1"], strict=True):
+        rows = table[table["query"] == path]
+        assert len(rows) == rows["linked"].sum() + 3  # the linked images, then 3 others
+        assert rows["rank"].tolist() == list(range(1, len(rows) + 1))
+        assert rows["image"].iloc[0] == image
     printed = run_cli(paths[0], "-k", "2", cwd=small_demo_run)
     assert printed.returncode == 0 and "edge_threshold" in printed.stdout
     assert "stored images loaded" in printed.stderr

@@ -2,9 +2,10 @@
 and ``python -m panelmatch config --yaml|--markdown`` (the files generated from the
 configuration schema: config.yaml, docs/configuration.md).
 
-Prints the stored images nearest to each query image, with every distance, the cluster of
-each, the pair's edge threshold and whether the run's matching rule would link them. With
-several images (or --csv) the result is one table with a ``query`` column.
+Prints, for each query image, every stored image the run's matching rule links to it,
+then the k nearest others, with every distance, the group of each, the pair's edge
+threshold and whether the rule links them. With several images (or --csv) the result is
+one table with a ``query`` column.
 """
 
 from __future__ import annotations
@@ -28,7 +29,12 @@ def main(argv: list[str] | None = None) -> int:
     ask = commands.add_parser("query", help="nearest stored images to query images")
     ask.add_argument("images", nargs="+", help="image files (any format the run reads)")
     ask.add_argument("--results", default="results", help="results folder of a finished run")
-    ask.add_argument("-k", type=int, default=10, help="images per query (default 10)")
+    ask.add_argument(
+        "-k",
+        type=int,
+        default=10,
+        help="nearest images per query besides those the rule links to it (default 10)",
+    )
     ask.add_argument("--csv", help="write the table to this CSV file instead of printing it")
     show = commands.add_parser("config", help="print a file generated from the schema")
     which = show.add_mutually_exclusive_group(required=True)

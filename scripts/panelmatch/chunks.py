@@ -46,10 +46,31 @@ SKIP_REASONS = ("hidden", "not_an_image", "unreadable_folder", "symlinked_folder
 
 
 class Listing(NamedTuple):
-    """An input folder's image files (relative paths, sorted) and what was skipped."""
+    """An input folder's image files (relative paths, sorted), what was skipped, the image
+    files whose path is not valid UTF-8 (`undecodable`: printable paths, sorted: no table
+    can name them, so they are inputs that failed), and the run's own output folders met
+    inside it (`excluded`: never entered, and not listed as skipped, so that a rerun sees
+    the same listing)."""
 
     files: list[str]
     skipped: list[Skipped]
+    undecodable: list[str] = []
+    excluded: list[str] = []
+
+
+def printable(path: str) -> str:
+    """A path as text that any table can hold: bytes of a name that are not valid UTF-8
+    (kept by the operating system's surrogate escapes) written as ``\\xNN``."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def decodable(path: str) -> bool:
+    """Whether a path (as os.scandir gives it) is valid UTF-8."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def list_images(
@@ -57,6 +78,7 @@ def list_images(
     extensions: Iterable[str] = IMAGE_EXTENSIONS,
     hidden: bool = False,
     follow_symlinks: bool = True,
+    exclude: Iterable[str | os.PathLike] = (),
 ) -> Listing:
     """The image files under `folder` (recursively) and every entry skipped, with why.
 
@@ -66,8 +88,10 @@ def list_images(
     dangling link or a loop then fails with its reason), without they are refused by the
     ingest stage. Symlinked folders are entered only with `follow_symlinks`, once each
     (never twice the same folder: no cycles). A folder that cannot be listed is skipped
-    with its reason. Raises FileNotFoundError naming the folder when it is missing or not
-    a folder.
+    with its reason. The folders of `exclude` (the run's own outputs) are never entered
+    (`excluded`). An image file whose path is not valid UTF-8 is listed in `undecodable`
+    by its printable path; a skipped entry is named by its printable path. Raises
+    FileNotFoundError naming the folder when it is missing or not a folder.
     """
     root = Path(folder)
     if not root.is_dir():
@@ -75,6 +99,9 @@ def list_images(
     wanted = tuple(e.lower() for e in extensions)
     files: list[str] = []
     skipped: list[Skipped] = []
+    undecodable: list[str] = []
+    excluded: list[str] = []
+    outputs = {os.path.realpath(p) for p in exclude}
     seen = {os.path.realpath(root)}
     todo = [root]
     while todo:
@@ -83,12 +110,16 @@ def list_images(
         try:
             entries = sorted(os.scandir(here), key=lambda e: e.name)
         except OSError as exc:
-            skipped.append(Skipped(rel_here, "unreadable_folder", exc.strerror or str(exc)))
+            why = exc.strerror or str(exc)
+            skipped.append(Skipped(printable(rel_here), "unreadable_folder", why))
             continue
         for entry in entries:
             rel = Path(here, entry.name).relative_to(root).as_posix()
+            if entry.path in outputs or os.path.realpath(entry.path) in outputs:
+                excluded.append(printable(rel))
+                continue
             if entry.name.startswith(".") and not hidden:
-                skipped.append(Skipped(rel, "hidden"))
+                skipped.append(Skipped(printable(rel), "hidden"))
                 continue
             try:
                 is_dir = entry.is_dir(follow_symlinks=True)
@@ -99,15 +130,17 @@ def list_images(
                     real = os.path.realpath(entry.path)
                     if not follow_symlinks or real in seen:
                         why = "not followed" if not follow_symlinks else f"{real} seen already"
-                        skipped.append(Skipped(rel, "symlinked_folder", why))
+                        why = printable(why)
+                        skipped.append(Skipped(printable(rel), "symlinked_folder", why))
                         continue
                     seen.add(real)
                 todo.append(Path(entry.path))
             elif entry.name.lower().endswith(wanted):
-                files.append(rel)
+                (files if decodable(rel) else undecodable).append(rel)
             else:
-                skipped.append(Skipped(rel, "not_an_image"))
-    return Listing(sorted(files), sorted(skipped))
+                skipped.append(Skipped(printable(rel), "not_an_image"))
+    undecodable = sorted(printable(r) for r in undecodable)
+    return Listing(sorted(files), sorted(skipped), undecodable, sorted(excluded))
 
 
 def split(items: Sequence[str], per_chunk: int) -> list[list[str]]:

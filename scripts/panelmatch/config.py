@@ -9,6 +9,7 @@ one), so that the message is the last thing a user sees, not a dump of the schem
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -83,15 +84,32 @@ def _resolved(schema: Mapping, root: Mapping) -> Mapping:
 
 
 def problems(config: Mapping, schema: Mapping) -> list[str]:
-    """Every problem of `config` against `schema`, one line each: unknown keys first (with
-    the nearest valid key), then values of the wrong type or out of range."""
+    """Every problem of `config` against `schema`, one line each: unknown keys (with the
+    nearest valid key), numbers that are not finite (``.nan`` or ``.inf``: a NaN passes
+    every comparison of a range, so it would pass the schema and switch a rule off), then
+    values of the wrong type or out of range."""
     found = list(unknown_keys(config, _resolve_refs(schema, schema)))
-    if found:
-        return found
+    found += [
+        f"`{_path(where)}`: {value!r} is not a number" for where, value in _not_finite(config)
+    ]
     validator = jsonschema.Draft202012Validator(schema)
     for error in sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path)):
+        if error.validator == "additionalProperties":
+            continue  # said above, with the nearest valid key
         found.append(f"`{_path(error.absolute_path)}`: {_message(error)}")
     return found
+
+
+def _not_finite(value: Any, where: tuple = ()) -> Iterator[tuple[tuple, float]]:
+    """(path, value) of every float of a configuration that is NaN or infinite."""
+    if isinstance(value, Mapping):
+        for key, inner in value.items():
+            yield from _not_finite(inner, (*where, key))
+    elif isinstance(value, list):
+        for k, inner in enumerate(value):
+            yield from _not_finite(inner, (*where, k))
+    elif isinstance(value, float) and not math.isfinite(value):
+        yield where, value
 
 
 def _message(error: jsonschema.ValidationError) -> str:

@@ -55,15 +55,26 @@ class Decoded(NamedTuple):
 
 
 @contextlib.contextmanager
-def _own_limit():
-    """Pillow's own pixel limit off while opening: ``max_pixels`` is the only limit (checked
-    on the declared size before decoding, with a message that names it)."""
+def _pixel_limit(max_pixels: int):
+    """Pillow's own pixel limit set to ``max_pixels`` while an image is open: Pillow checks
+    it on every size it reads (the first frame's, and a later GIF frame's that enlarges
+    the canvas) before it decodes anything, and raises DecompressionBombError past twice
+    its limit, so the limit is set to half of ``max_pixels``. Its warning between the
+    two is ignored; :func:`select` checks ``max_pixels`` itself with a message that names
+    it."""
     saved = Image.MAX_IMAGE_PIXELS
-    Image.MAX_IMAGE_PIXELS = None
+    Image.MAX_IMAGE_PIXELS = max_pixels / 2
     try:
         yield
     finally:
         Image.MAX_IMAGE_PIXELS = saved
+
+
+def _too_large(width: int, height: int, max_pixels: int, what: str = "image") -> str:
+    return (
+        f"{what} too large: {width}x{height} = {width * height} pixels exceeds "
+        f"frames.max_pixels ({max_pixels})"
+    )
 
 
 def parse_colour(value: Sequence[int] | str) -> tuple[int, int, int]:
@@ -137,22 +148,21 @@ def select(
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     if not data:
         raise FrameError("empty file")
-    with warnings.catch_warnings(), _own_limit():
+    with warnings.catch_warnings(), _pixel_limit(max_pixels):
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
             img = Image.open(io.BytesIO(data))
         except Image.UnidentifiedImageError as exc:
             raise FrameError("not a recognised image format") from exc
+        except Image.DecompressionBombError as exc:
+            raise FrameError(f"image too large: {exc} (frames.max_pixels {max_pixels})") from exc
         except (OSError, ValueError, SyntaxError) as exc:
             raise FrameError(f"unreadable image header ({exc})") from exc
         width, height = img.size
         if width < 1 or height < 1:
             raise FrameError(f"image has no pixels ({width}x{height})")
         if width * height > max_pixels:
-            raise FrameError(
-                f"image too large: {width}x{height} = {width * height} pixels exceeds "
-                f"frames.max_pixels ({max_pixels})"
-            )
+            raise FrameError(_too_large(width, height, max_pixels))
         if min(width, height) < min_side:
             raise FrameError(
                 f"too small to compare: {width}x{height} pixels, a side under "
@@ -173,9 +183,18 @@ def select(
         kept: list[Frame] = []
         for index in wanted:
             try:
+                # every frame's declared size is checked before it is decoded: seeking
+                # reads its header (Pillow refuses a GIF canvas enlarged past the limit)
                 img.seek(index)
+                if img.size[0] * img.size[1] > max_pixels:
+                    raise Image.DecompressionBombError(_too_large(*img.size, max_pixels))
                 img.load()
                 rgb, alpha = to_rgb_alpha(img, background)
+            except Image.DecompressionBombError as exc:
+                why = f"too large ({exc}; frames.max_pixels is {max_pixels})"
+                if only is not None or not kept:
+                    raise FrameError(f"frame {index}: {why}" if index else why) from exc
+                return Decoded(kept, [(index, why)])
             except (OSError, ValueError, SyntaxError, EOFError, IndexError) as exc:
                 if only is not None or not kept:
                     what = f"frame {index}: " if index else ""

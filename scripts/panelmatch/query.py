@@ -4,9 +4,10 @@ A query image's features are computed exactly as the run computed its own (the s
 in ``results/settings.json``): the same frames (frames.mode), resize then Canny,
 black-and-white image, hashes, and the embedding when the run had a model. Its distances
 to every stored frame are then computed with the same kernel and metrics; each stored
-image is represented by its best pair of frames with the query (rule.best_pairs), and
-the images are ranked by the matching rule's edge distance (the smallest of
-``matching.edge_metrics``). Nothing stored is recomputed.
+image is represented by its best pair of frames with the query (rule.best_pairs). The
+images the run's rule links to the query come first, then the nearest others, each part
+ranked by the matching rule's edge distance (the smallest of ``matching.edge_metrics``).
+Nothing stored is recomputed.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ class Index:
     settings: dict
     images: npt.NDArray[np.object_]  # the stored images, in order
     side: stored.Side  # every stored frame, as one side of a comparison
-    groups: pd.Series  # image -> cluster
+    groups: pd.Series  # image -> group
 
 
 def load(results: str | os.PathLike) -> Index:
@@ -81,10 +82,11 @@ def nearest(
     k: int,
     vectors: Sequence[npt.NDArray[np.float32]] | None = None,
 ) -> pd.DataFrame:
-    """The `k` stored images nearest to a query image (its kept frames, from
-    :func:`read_frames`) by the rule's edge distance of their best pair of frames.
+    """The stored images the run's rule links to a query image (its kept frames, from
+    :func:`read_frames`), then the `k` stored images nearest to it among the others, each
+    part by the rule's edge distance of their best pair of frames.
 
-    Columns: rank, image, cluster, frame (the stored image's) and query_frame (the query's)
+    Columns: rank, image, group, frame (the stored image's) and query_frame (the query's)
     of that pair, every metric, edge_threshold (the pair's threshold under the run's rule),
     linked (whether the run's rule links the query to the image through any frame) and link
     (the kind of link). `vectors` holds one embedding per query frame when the run had a
@@ -135,7 +137,10 @@ def nearest(
     )
     image_of = np.concatenate([np.full(len(query_frames), len(index.images)), index.side.image_of])
     best = rule.best_pairs(image_of, a, b + len(query_frames), links)
-    order = best[np.lexsort((index.side.image_of[b[best]], links.edge[best]))][:k]
+    # every image the rule links to the query first, then the k nearest others: a group
+    # member linked by same_art or lines may be far by edge distance
+    order = best[np.lexsort((index.side.image_of[b[best]], links.edge[best]))]
+    order = np.concatenate([order[links.keep[order]], order[~links.keep[order]][:k]])
     out = pd.DataFrame({"rank": np.arange(1, len(order) + 1)})
     out["image"] = index.images[index.side.image_of[b[order]]]
     out["group"] = index.groups.reindex(out["image"]).to_numpy()

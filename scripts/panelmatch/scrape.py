@@ -16,6 +16,7 @@ import io
 import os
 import random
 import re
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -383,24 +384,57 @@ def _row(page, index, image, url, path, data, status) -> dict:
     }
 
 
-def file_row(folder: Path, relpath: str, follow_symlinks: bool = True) -> dict:
+def file_row(
+    folder: Path, relpath: str, follow_symlinks: bool = True, max_bytes: int | None = None
+) -> dict:
     """Manifest row of one file of a folder input (status ok, or why it cannot be read: a
-    symlink not followed, a dangling symlink, a symlink loop, or why it is unreadable)."""
+    symlink not followed, a dangling symlink, a symlink loop, not a regular file (a FIFO
+    or a device named like an image: reading it could block or never end), larger than
+    `max_bytes` (judged from its size, before it is opened), or why it is unreadable)."""
     path = folder / relpath
 
     def failed(status: str) -> dict:
         return _row(None, 0, relpath, None, str(path), None, status)
 
+    target = None
     if path.is_symlink():
         target = os.readlink(path)
         if not follow_symlinks:
             return failed(f"symlink_not_followed: to {target} (source.follow_symlinks is false)")
     try:
-        data = path.read_bytes()
+        st = os.stat(path)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             return failed(f"symlink_loop: {target}")
-        if exc.errno == errno.ENOENT and path.is_symlink():
+        if exc.errno == errno.ENOENT and target is not None:
             return failed(f"dangling_symlink: to {target}")
         return failed(f"unreadable: {exc.strerror or exc}")
+    if not stat.S_ISREG(st.st_mode):
+        return failed(f"not_a_regular_file: {_file_kind(st.st_mode)}")
+    if max_bytes is not None and st.st_size > max_bytes:
+        return failed(f"too_large: {st.st_size} bytes exceeds source.max_bytes ({max_bytes})")
+    try:
+        # O_NONBLOCK: should the file be swapped for a FIFO after the check, opening it
+        # does not wait for a writer
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as fh:
+            data = fh.read(max_bytes + 1 if max_bytes is not None else -1)
+    except OSError as exc:
+        return failed(f"unreadable: {exc.strerror or exc}")
+    if max_bytes is not None and len(data) > max_bytes:
+        return failed(f"too_large: more than source.max_bytes ({max_bytes}) bytes")
     return _row(None, 0, relpath, None, str(path), data, tables.OK)
+
+
+def _file_kind(mode: int) -> str:
+    """What a file that is not a regular file is, in words."""
+    for test, kind in (
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISDIR, "a folder"),
+    ):
+        if test(mode):
+            return kind
+    return "not a regular file"

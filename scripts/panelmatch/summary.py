@@ -19,14 +19,17 @@ def failures(
     stage_failures: pd.DataFrame,
     skipped: pd.DataFrame | None = None,
     folder: str = "",
+    undecodable: list[str] | None = None,
 ) -> pd.DataFrame:
     """Every input that was not processed, with the stage and the reason; also the frames
     that were dropped and the folders that could not be read.
 
-    Columns: input (URL or file), image, stage, reason. Manifest rows of images that were
-    found but not usable come first (stage scrape or ingest), then later stages' failures
-    (frames: the whole image; frame: one frame, the image processed from those before it),
-    then the input folder's subfolders that could not be read (stage folder).
+    Columns: input (URL or file), image, stage, reason. The image files whose name is not
+    valid UTF-8 come first (stage listing, named by their printable path: chunks.printable),
+    then manifest rows of images that were found but not usable (stage scrape or ingest),
+    then later stages' failures (frames: the whole image; frame: one frame, the image
+    processed from those before it), then the input folder's subfolders that could not be
+    read (stage folder).
     """
     bad = manifest[manifest["image"].notna() & (manifest["status"] != tables.OK)]
     web = bad["page"].notna()
@@ -39,7 +42,17 @@ def failures(
         }
     )
     later = stage_failures.rename(columns={"path": "input"})[["input", "image", "stage", "reason"]]
-    parts = [first, later]
+    names = list(undecodable or [])
+    listing = pd.DataFrame(
+        {
+            "input": [os.path.join(folder, n) for n in names],
+            "image": names,
+            "stage": "listing",
+            "reason": "undecodable_name: the file name is not valid UTF-8 (rename it to read it)",
+        },
+        columns=["input", "image", "stage", "reason"],
+    )
+    parts = [listing, first, later]
     if skipped is not None and len(skipped):
         unreadable = skipped[skipped["reason"] == "unreadable_folder"]
         parts.append(
@@ -64,19 +77,30 @@ def text(
     evaluation: dict | None = None,
     embedding: list[str] | None = None,
     skipped: pd.DataFrame | None = None,
+    undecodable: int = 0,
 ) -> str:
     """The text of results/summary.txt; `evaluation` is results/evaluation.json's content,
-    `skipped` the folder entries that are not input images (results/skipped.csv)."""
-    inputs = int(manifest["image"].notna().sum())
+    `skipped` the folder entries that are not input images (results/skipped.csv),
+    `undecodable` the image files whose name is not valid UTF-8 (inputs, and failed)."""
+    inputs = int(manifest["image"].notna().sum()) + undecodable
     processed = len(groups)
     images_failed = failed[~failed["stage"].isin(NOT_AN_IMAGE_FAILURE)]
     accounted = processed + len(images_failed)
+    # what else results/failures.csv lists, so that its rows add up
+    others = failed[failed["stage"].isin(NOT_AN_IMAGE_FAILURE)]["stage"].value_counts()
+    other_words = {"folder": "unreadable folder", "frame": "dropped frame"}
+    rows = f"{len(failed)} row{'' if len(failed) == 1 else 's'} in results/failures.csv"
+    if len(others):
+        rows += ": also " + ", ".join(
+            f"{count} {other_words[stage]}{'' if count == 1 else 's'}"
+            for stage, count in sorted(others.items())
+        )
     lines = [
         "panelmatch summary",
         "==================",
         f"inputs (images found):      {inputs}",
         f"images processed:           {processed}",
-        f"images failed:              {len(images_failed)}  (listed in results/failures.csv)",
+        f"images failed:              {len(images_failed)}  ({rows})",
         f"processed + failed:         {accounted}"
         + ("" if accounted == inputs else f"  (MISMATCH: {inputs - accounted} unaccounted)"),
     ]

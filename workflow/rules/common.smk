@@ -25,7 +25,7 @@ SCHEMA = os.path.join(workflow.basedir, "workflow", "schemas", "config.schema.ya
 with open(SCHEMA, encoding="utf-8") as _handle:
     _problems = pm_config.problems(config, yaml.safe_load(_handle))
 if _problems:  # one line each, and nothing after them (not the schema and config dumps)
-    sys.stderr.write("".join(f"Invalid configuration: {p}\n" for p in _problems[:5]))
+    sys.stderr.write("".join(f"Invalid configuration: {p}\n" for p in _problems))
     sys.stderr.flush()
     sys.exit(1)
 validate(config, schema="../schemas/config.schema.yaml")
@@ -119,6 +119,15 @@ TRUTH = PLAN.truth
 EMBED_SIZE = PLAN.embed_size
 
 
+# An empty source folder is said again at the end, where a user looks.
+onsuccess:
+    if FOLDER and not LISTING.files:
+        logger.warning(
+            f"source.folder {FOLDER!r} holds no image files (extensions"
+            f" {SOURCE['extensions']}): nothing was compared; see results/skipped.csv"
+        )
+
+
 # A web site is checked before a real run only (onstart is not called in a dry run, which
 # asks nothing of the network); an unreachable one stops before any job starts.
 onstart:
@@ -148,10 +157,18 @@ def previous_plan():
     return plan
 
 
+# The run's own outputs are never inputs, even when the working directory lies inside the
+# source folder (or is it).
+RUN_FOLDERS = [os.path.abspath(p) for p in ("results", "logs", ".snakemake")]
+
 if FOLDER:
     try:
         LISTING = pm_chunks.list_images(
-            FOLDER, SOURCE["extensions"], SOURCE["hidden"], SOURCE["follow_symlinks"]
+            FOLDER,
+            SOURCE["extensions"],
+            SOURCE["hidden"],
+            SOURCE["follow_symlinks"],
+            exclude=RUN_FOLDERS,
         )
     except FileNotFoundError as _exc:
         config_error("source.folder", str(_exc))
@@ -163,6 +180,17 @@ if FOLDER:
         _counts = {}
         for _entry in LISTING.skipped:
             _counts[_entry.reason] = _counts.get(_entry.reason, 0) + 1
+        if LISTING.excluded:
+            logger.info(
+                f"source.folder holds this run's own output folders"
+                f" ({', '.join(LISTING.excluded)}): they are not inputs"
+            )
+        if LISTING.undecodable:
+            logger.warning(
+                f"source.folder: {len(LISTING.undecodable)} image file(s) whose name is not"
+                " valid UTF-8, listed in results/failures.csv: "
+                + ", ".join(LISTING.undecodable[:3])
+            )
         if not LISTING.files:
             logger.warning(
                 f"source.folder {FOLDER!r} holds no image files "
@@ -217,6 +245,11 @@ def folder_stamp(wildcards):
 def skipped_entries(wildcards=None):
     """The folder entries that are not input images, as plain lists (path, reason, detail)."""
     return [list(entry) for entry in LISTING.skipped] if FOLDER else []
+
+
+def undecodable_files(wildcards=None):
+    """The printable paths of the folder's image files whose name is not valid UTF-8."""
+    return list(LISTING.undecodable) if FOLDER else []
 
 
 def chunk_pages(wildcards):

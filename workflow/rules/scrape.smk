@@ -18,6 +18,7 @@ if FOLDER:
             files=folder_files,
             stamp=folder_stamp,
             follow_symlinks=SOURCE["follow_symlinks"],
+            max_bytes=SOURCE["max_bytes"],
         script:
             "../../scripts/ingest.py"
 

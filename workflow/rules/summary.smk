@@ -26,5 +26,6 @@ rule summary:
         ENV
     params:
         folder=FOLDER or "",
+        undecodable=undecodable_files(),
     script:
         "../../scripts/summary.py"
