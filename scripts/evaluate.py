@@ -46,21 +46,13 @@ else:
         bound: templates.of(codes, width, height, bound)
         for bound in {m["template_frames"] for m in rules.values()}
     }
-    # one shard at a time, keeping each rule's linked pairs only
-    kept = {name: [] for name in rules}
-    for shard in pairs.stream([*inp.shards, *inp.verified], offsets, list(p.metrics), p.local):
-        for name, matching in rules.items():
-            found = cleared[matching["template_frames"]]
-            seen = found.rescore(shard.a, shard.b, shard.distances, p.tolerance)
-            sides = rule.pair_counts(found.counts(counts), shard.a, shard.b)
-            keep = rule.link(seen, *sides, hash_bits, matching).keep
-            kept[name].append(pairs.Shard(shard.a, shard.b, seen).take(keep))
+    stream = pairs.stream([*inp.shards, *inp.verified], offsets, list(p.metrics), p.local)
+    by_rule = grouping.linked_pairs(
+        stream, counts, hash_bits, rules, cleared, p.tolerance, columns, p.local
+    )
     results = {}
     for name, matching in rules.items():
-        stored_pairs = pairs.concat(kept[name], columns)
-        if p.local:  # a verified pair may be in a distance shard too
-            stored_pairs = pairs.last_copies(stored_pairs)
-        a, b, distances = stored_pairs
+        a, b, distances = by_rule[name]
         labels, links, pick, _ = grouping.group_images(
             len(names),
             a,

@@ -19,25 +19,21 @@ names, image_of = tables.image_numbers(frames["image"])
 n = len(names)
 width, height = p.edge_size
 # the edge rule compares the edge maps without the run's templates (panelmatch.templates)
-found = templates.of(
-    tables.read_edge_codes(inp.edges, width * height), width, height, matching["template_frames"]
-)
-counts = found.counts({k: frames[k].to_numpy(np.int64) for k in tables.FRAME_COUNTS})
+codes = tables.read_edge_codes(inp.edges, width * height)
+bound = matching["template_frames"]
+cleared = {bound: templates.of(codes, width, height, bound)}
+counts = {k: frames[k].to_numpy(np.int64) for k in tables.FRAME_COUNTS}
 frame_number = frames["frame"].to_numpy(np.int64)
 
 manifest = tables.read_many(inp.manifests, ["page", "image", "path", "status"])
 manifest = manifest[manifest["status"] == tables.OK].set_index("image")
 
-# one shard at a time, keeping only the pairs the rule links: memory holds one shard and
-# the links, never every stored pair (only linked pairs can join or describe a group)
-kept = []
-for shard in pairs.stream([*inp.shards, *inp.verified], offsets, list(metric_max), p.local):
-    shard = shard._replace(distances=found.rescore(shard.a, shard.b, shard.distances, p.tolerance))
-    sides = rule.pair_counts(counts, shard.a, shard.b)
-    kept.append(shard.take(rule.link(shard.distances, *sides, hash_bits, matching).keep))
-linked = pairs.concat(kept, columns)
-if p.local:  # a verified pair may be in a distance shard too
-    linked = pairs.last_copies(linked)
+# only the pairs the rule links can join or describe a group
+stream = pairs.stream([*inp.shards, *inp.verified], offsets, list(metric_max), p.local)
+linked = grouping.linked_pairs(
+    stream, counts, hash_bits, {"configured": matching}, cleared, p.tolerance, columns, p.local
+)["configured"]
+counts = cleared[bound].counts(counts)
 a, b, distances = linked
 labels, links, pick, families = grouping.group_images(
     n, a, b, distances, counts, hash_bits, matching, image_of
@@ -91,7 +87,7 @@ log.info(
     "groups of 2+ holding %d images (rule %s)",
     n,
     len(frames),
-    int(found.touched.sum()),
+    int(cleared[bound].touched.sum()),
     pairs.count([*inp.shards, *inp.verified]),
     len(pick),
     out["link"].value_counts().to_dict(),

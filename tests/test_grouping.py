@@ -252,3 +252,41 @@ def test_group_images_gives_groups_within_families():
     assert links.keep.all()
     assert len(set(families[:54].tolist())) == 1  # one family: the template
     assert len(set(labels[:54].tolist())) == 9  # nine groups: the drawings
+
+
+def test_linked_pairs_keeps_each_rules_links_shard_by_shard():
+    """grouping.linked_pairs: the pairs each rule links, from shards read one at a time,
+    with a verified copy of a pair (streamed last) kept once."""
+    from panelmatch import bits, pairs, templates
+
+    maps = np.zeros((4, 100 * 100), bool)
+    maps[:, :1000] = True  # 1000 edge pixels each
+    codes = bits.pack(maps)
+    cleared = {None: templates.of(codes, 100, 100, None)}
+    counts = {
+        "edge_pixels": bits.popcount(codes),
+        "silhouette_pixels": np.zeros(4, np.int64),
+        "detail_blocks": np.zeros(4, np.int64),
+    }
+
+    def shard(a, b, edges):
+        n = len(a)
+        distances = {"edges": np.array(edges), "edges_mirror": np.full(n, 5000)}
+        return pairs.Shard(np.array(a), np.array(b), distances)
+
+    shards = [shard([0, 0], [1, 2], [100, 900]), shard([1, 0], [3, 1], [2000, 50])]
+    loose = {**RULE, "edge_cap": 1100, "template_frames": None}
+    strict = {**loose, "edge_cap": 500}
+    found = grouping.linked_pairs(
+        shards,
+        counts,
+        HASH_BITS,
+        {"loose": loose, "strict": strict},
+        cleared,
+        1,
+        ["edges", "edges_mirror"],
+        local=True,
+    )
+    assert list(zip(found["loose"].a, found["loose"].b, strict=True)) == [(0, 2), (0, 1)]
+    assert found["loose"].distances["edges"].tolist() == [900, 50]  # the last copy of (0, 1)
+    assert list(zip(found["strict"].a, found["strict"].b, strict=True)) == [(0, 1)]

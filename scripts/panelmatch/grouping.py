@@ -13,7 +13,7 @@ and families.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -21,7 +21,7 @@ import numpy.typing as npt
 from numba import njit, types
 from numba.typed import Dict, List
 
-from panelmatch import rule
+from panelmatch import pairs, rule, templates
 
 #: Grouping methods accepted in configuration.
 METHODS = ("connected_components", "greedy_modularity", "louvain", "sequential")
@@ -391,6 +391,37 @@ def split_families(
         if len(parts[0]) > max_size:
             todo.append(label)
     return number(out)
+
+
+def linked_pairs(
+    shards: Iterable[pairs.Shard],
+    counts: Mapping[str, npt.ArrayLike],
+    hash_bits: Mapping[str, int],
+    rules: Mapping[str, Mapping],
+    cleared: Mapping[int | None, templates.Templates],
+    tolerance: int,
+    columns: Sequence[str],
+    local: bool = False,
+) -> dict[str, pairs.Shard]:
+    """Each rule's linked frame pairs among stored shards (pairs.stream), read one shard
+    at a time so that memory never holds every stored pair: the edge metrics taken on the
+    edge maps without the run's templates (`cleared`, by each rule's ``template_frames``;
+    :mod:`panelmatch.templates`), rule.link with the per-frame `counts`, and only the
+    linked pairs kept, with `columns` of their distances. With `local`, a verified pair
+    that is also in a distance shard is kept once, its verified copy (streamed last)."""
+    kept: dict[str, list[pairs.Shard]] = {name: [] for name in rules}
+    for shard in shards:
+        for name, matching in rules.items():
+            found = cleared[matching["template_frames"]]
+            seen = found.rescore(shard.a, shard.b, shard.distances, tolerance)
+            sides = rule.pair_counts(found.counts(counts), shard.a, shard.b)
+            keep = rule.link(seen, *sides, hash_bits, matching).keep
+            kept[name].append(pairs.Shard(shard.a, shard.b, seen).take(keep))
+    out = {}
+    for name, parts in kept.items():
+        linked = pairs.concat(parts, columns)
+        out[name] = pairs.last_copies(linked) if local else linked
+    return out
 
 
 class Grouping(NamedTuple):
