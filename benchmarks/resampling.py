@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import yaml
 from PIL import Image
 
 REPO = Path(__file__).resolve().parents[1]
@@ -108,7 +109,7 @@ def main() -> None:
     out["unique"] = measure("unique", unique)
     paths = sorted(glob.glob(str(args.corpus / "*" / "*.gif")))[: args.panels]
     if paths:
-        settings = {"background": "#ffffff", "max_pixels": 10**8}
+        settings = yaml.safe_load((REPO / "config.yaml").read_text())["frames"]
         panels = [frames.read_file(p, settings).kept[0].rgb for p in paths]
         out["corpus"] = measure("corpus", panels)
     else:

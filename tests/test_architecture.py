@@ -122,3 +122,47 @@ def test_every_rule_depends_on_the_modules_its_script_uses():
     assert checked >= 15
     assert str(CORE / "rule.py") in closure_of("groups")
     assert str(SCRIPTS / "democomic" / "lettering.py") in closure_of("demo_site")
+
+
+def schema_keys():
+    """Every key name of the configuration schema (sections and leaves)."""
+    import yaml
+
+    names = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key, value in node.get("properties", {}).items():
+                names.add(key)
+                walk(value)
+            for value in node.values():
+                if isinstance(value, dict | list):
+                    walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text()))
+    return names
+
+
+def test_no_configuration_default_lives_in_the_core():
+    """A configuration key read with a fallback value (``settings.get("count", 1)``) is a
+    second default beside the schema's, and the two drift apart: the core reads every key
+    it needs by its name (a missing key is a KeyError), or with ``.get(key)`` where None
+    means "off"."""
+    keys = schema_keys()
+    found = []
+    for path in sorted(CORE.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("get", "setdefault", "pop")
+                and len(node.args) == 2
+                and isinstance(node.args[0], ast.Constant)
+                and node.args[0].value in keys
+                and not (isinstance(node.args[1], ast.Constant) and node.args[1].value is None)
+            ):
+                found.append(f"{path.name}:{node.lineno} {ast.unparse(node)}")
+    assert found == []

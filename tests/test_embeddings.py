@@ -5,10 +5,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 onnx = pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 
+from conftest import REPO  # noqa: E402
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 from panelmatch import embeddings  # noqa: E402
 
@@ -206,7 +208,7 @@ def test_workflow_stores_one_model_vector_per_image(deep_run):
     res = deep_run / "results"
     chunks = sorted((res / "edges").glob("*.parquet"))
     assert chunks
-    settings = {"background": "#ffffff", "max_pixels": 10**8}
+    settings = yaml.safe_load((REPO / "config.yaml").read_text())["frames"]
     for chunk in chunks:
         kept = pd.read_parquet(chunk, columns=["image", "frame"])
         manifest = pd.read_parquet(res / "manifest" / chunk.name).set_index("image")

@@ -306,13 +306,13 @@ def check_rule(key: str, rule: Mapping, metrics: list[str], hash_bits: Mapping, 
     from panelmatch import metrics as pm_metrics
 
     caps = cfg["distances"]["caps"]
-    for m in rule.get("edge_metrics", []):
+    for m in rule["edge_metrics"]:
         if m not in pm_metrics.BITMAPS:
             raise ConfigError(f"{key}.edge_metrics", f"{m} is not a bitmap metric")
         if m not in metrics:
             raise ConfigError(f"{key}.edge_metrics", f"{m} is not in distances.bitmaps")
     for field in ("hash_max", "mixed"):
-        for m, limit in rule.get(field, {}).items():
+        for m, limit in rule[field].items():
             if limit is None:
                 continue
             if m not in hash_bits:
@@ -323,7 +323,8 @@ def check_rule(key: str, rule: Mapping, metrics: list[str], hash_bits: Mapping, 
                     f"{limit} exceeds distances.caps.{m} ({caps.get(m)}); "
                     "pairs between the two are never stored",
                 )
-    if rule.get("lines_max") is not None and rule["lines_max"] > caps.get("lines", -1):
+    lines_cap = caps.get("lines")  # None: no cap, no pair is stored by it
+    if rule["lines_max"] is not None and (lines_cap is None or rule["lines_max"] > lines_cap):
         raise ConfigError(
             f"{key}.lines_max",
             f"{rule['lines_max']} exceeds distances.caps.lines ({caps.get('lines')}); "
@@ -338,15 +339,15 @@ def check_rule(key: str, rule: Mapping, metrics: list[str], hash_bits: Mapping, 
                 f"{rule['cosine_max']} exceeds distances.caps.cosine ({caps['cosine']})",
             )
     relative = cfg["distances"]["relative_cap"]
-    if relative is not None and rule.get("threshold") == "scaled":
-        if rule.get("edge_scale", 0) > relative:
+    if relative is not None and rule["threshold"] == "scaled":
+        if rule["edge_scale"] > relative:
             raise ConfigError(
                 f"{key}.edge_scale",
                 f"{rule['edge_scale']} exceeds distances.relative_cap ({relative}); "
                 "pairs between the two are never stored",
             )
-    edge_caps = [caps[m] for m in rule.get("edge_metrics", ["edges"]) if m in caps]
-    if edge_caps and rule.get("edge_cap", 0) > min(edge_caps):
+    edge_caps = [caps[m] for m in rule["edge_metrics"] if m in caps]
+    if edge_caps and rule["edge_cap"] > min(edge_caps):
         raise ConfigError(
             f"{key}.edge_cap",
             f"{rule['edge_cap']} exceeds the caps of {key}.edge_metrics in distances.caps;"
@@ -389,7 +390,8 @@ def plan(cfg: Mapping, model_size=None) -> Plan:
         if not os.path.isfile(embed["model"]):
             raise ConfigError("embeddings.model", f"{embed['model']!r} is not a file")
         for key in ("similarity", "duplicate_similarity"):
-            if caps.get("cosine", -1) < 1 - embed[key] - 1e-9:
+            cosine_cap = caps.get("cosine")  # None: no cap, no pair is stored by it
+            if cosine_cap is None or cosine_cap < 1 - embed[key] - 1e-9:
                 raise ConfigError(
                     "distances.caps.cosine",
                     f"{caps.get('cosine')} is below 1 - embeddings.{key} "

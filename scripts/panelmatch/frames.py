@@ -55,15 +55,11 @@ class Decoded(NamedTuple):
 
 
 @contextlib.contextmanager
-def _pixel_limit(max_pixels: int):
-    """Pillow's own pixel limit set to ``max_pixels`` while an image is open: Pillow checks
-    it on every size it reads (the first frame's, and a later GIF frame's that enlarges
-    the canvas) before it decodes anything, and raises DecompressionBombError past twice
-    its limit, so the limit is set to half of ``max_pixels``. Its warning between the
-    two is ignored; :func:`select` checks ``max_pixels`` itself with a message that names
-    it."""
+def _pixel_limit():
+    """Pillow's own pixel limit, restored on leaving: :func:`select` lifts it to open a
+    file (the first frame's declared size is checked with a message naming
+    ``frames.max_pixels``), then sets it from ``max_pixels`` for the later frames."""
     saved = Image.MAX_IMAGE_PIXELS
-    Image.MAX_IMAGE_PIXELS = max_pixels / 2
     try:
         yield
     finally:
@@ -148,14 +144,13 @@ def select(
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     if not data:
         raise FrameError("empty file")
-    with warnings.catch_warnings(), _pixel_limit(max_pixels):
+    with warnings.catch_warnings(), _pixel_limit():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        Image.MAX_IMAGE_PIXELS = None  # the first frame's size is checked below
         try:
             img = Image.open(io.BytesIO(data))
         except Image.UnidentifiedImageError as exc:
             raise FrameError("not a recognised image format") from exc
-        except Image.DecompressionBombError as exc:
-            raise FrameError(f"image too large: {exc} (frames.max_pixels {max_pixels})") from exc
         except (OSError, ValueError, SyntaxError) as exc:
             raise FrameError(f"unreadable image header ({exc})") from exc
         width, height = img.size
@@ -180,18 +175,21 @@ def select(
             if why:
                 broken.append((n, why))
             wanted = list(range(n)) if mode == "all" else sample_indices(max(n, 1), count)
+        # every later frame's declared size is checked before it is decoded: seeking reads
+        # its header, and Pillow refuses a GIF canvas enlarged past twice its limit
+        Image.MAX_IMAGE_PIXELS = max_pixels / 2
         kept: list[Frame] = []
         for index in wanted:
             try:
-                # every frame's declared size is checked before it is decoded: seeking
-                # reads its header (Pillow refuses a GIF canvas enlarged past the limit)
                 img.seek(index)
                 if img.size[0] * img.size[1] > max_pixels:
                     raise Image.DecompressionBombError(_too_large(*img.size, max_pixels))
                 img.load()
                 rgb, alpha = to_rgb_alpha(img, background)
             except Image.DecompressionBombError as exc:
-                why = f"too large ({exc}; frames.max_pixels is {max_pixels})"
+                why = str(exc)
+                if "frames.max_pixels" not in why:
+                    why = f"image too large: {why} (frames.max_pixels is {max_pixels})"
                 if only is not None or not kept:
                     raise FrameError(f"frame {index}: {why}" if index else why) from exc
                 return Decoded(kept, [(index, why)])
@@ -299,11 +297,11 @@ def read_file(
         data,
         parse_colour(settings["background"]),
         settings["max_pixels"],
-        settings.get("mode", "first"),
-        settings.get("count", 1),
-        settings.get("same", 0.0),
+        settings["mode"],
+        settings["count"],
+        settings["same"],
         only,
-        settings.get("min_side", 1),
+        settings["min_side"],
     )
 
 

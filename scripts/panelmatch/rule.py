@@ -180,7 +180,7 @@ def link(
     kind = np.where(content, kind, np.where(identical, 0, -1)).astype(np.int8)
     ratio = np.where(keep, np.minimum(ratio, 1.0), np.inf)
     kind = np.where(keep, kind, -1).astype(np.int8)
-    strong_kinds = [KINDS.index(k) for k in rule.get("strong_links", ("edge",))]
+    strong_kinds = [KINDS.index(k) for k in rule["strong_links"]]
     strong = keep & (ratio <= rule["strong"]) & np.isin(kind, strong_kinds)
     return Links(keep, ratio, edge, limit, kind, strong)
 
