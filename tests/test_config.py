@@ -1,5 +1,6 @@
 """The configuration check, without Snakemake: one line per problem, naming the key."""
 
+import pytest
 import yaml
 from conftest import REPO
 from panelmatch import config
@@ -123,6 +124,28 @@ def _error(cfg, **kwargs):
     except config.ConfigError as exc:
         return exc.key, str(exc)
     raise AssertionError("no ConfigError")
+
+
+def test_every_cross_key_error_is_said_at_once(tmp_path):
+    bad = _with(
+        source__site__first_page=10,
+        source__site__last_page=2,
+        edges__canny_low=300,
+        matching__hash_max={"phash": 500},
+        evaluation__truth=str(tmp_path / "missing.csv"),
+    )
+    with pytest.raises(config.ConfigError) as raised:
+        config.plan(bad)
+    keys = [e.key for e in raised.value.errors]
+    assert raised.value.key == "source.site.last_page"
+    assert len(keys) > 5 and all(k.startswith("evaluation.compare.") for k in keys[3:-1])
+    assert keys == [
+        "source.site.last_page",
+        "edges.canny_low",
+        "matching.hash_max.phash",
+        *[k for k in keys[3:-1] if k.endswith(".hash_max.phash")],
+        "evaluation.truth",
+    ]
 
 
 def test_cross_key_errors_name_the_key(tmp_path):

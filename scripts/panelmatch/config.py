@@ -8,6 +8,7 @@ one), so that the message is the last thing a user sees, not a dump of the schem
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import math
 from collections.abc import Iterator, Mapping
@@ -18,11 +19,29 @@ import jsonschema
 
 
 class ConfigError(ValueError):
-    """A configuration that cannot run; the message names the key."""
+    """A configuration that cannot run; the message names the key. ``errors`` holds it
+    and every other problem found with it (plan reports them all at once)."""
 
     def __init__(self, key: str, message: str):
         super().__init__(f"{key}: {message}")
         self.key = key
+        self.errors: list[ConfigError] = [self]
+
+
+def _all_of(found: list[ConfigError]) -> ConfigError:
+    """The first of several problems, holding them all (``errors``)."""
+    first = found[0]
+    first.errors = list(found)
+    return first
+
+
+@contextlib.contextmanager
+def _gathered(found: list[ConfigError]):
+    """Run one independent check, keeping its problem instead of stopping at it."""
+    try:
+        yield
+    except ConfigError as exc:
+        found.extend(exc.errors)
 
 
 #: Keys that were renamed (old dotted key -> new): one name per concept, so a group is a
@@ -355,70 +374,82 @@ def check_rule(key: str, rule: Mapping, metrics: list[str], hash_bits: Mapping, 
         )
 
 
+def _embeddings(embed: Mapping, caps: Mapping, model_size) -> tuple[int, int]:
+    """Check the embeddings section against the caps and the model; the model's input size.
+    `model_size` as plan's."""
+    import importlib.util
+    import os
+
+    from panelmatch import embeddings as pm_embeddings
+
+    if not os.path.isfile(embed["model"]):
+        raise ConfigError("embeddings.model", f"{embed['model']!r} is not a file")
+    for key in ("similarity", "duplicate_similarity"):
+        cosine_cap = caps.get("cosine")  # None: no cap, no pair is stored by it
+        if cosine_cap is None or cosine_cap < 1 - embed[key] - 1e-9:
+            raise ConfigError(
+                "distances.caps.cosine",
+                f"{cosine_cap} is below 1 - embeddings.{key} "
+                f"({1 - embed[key]:.4g}); pairs within it would not be stored",
+            )
+    if embed["k_range"][0] > embed["k_range"][1]:
+        raise ConfigError("embeddings.k_range", "the first value must not exceed the second")
+    if model_size is None:
+        if importlib.util.find_spec("onnxruntime") is None:
+            raise ConfigError(
+                "embeddings.model",
+                "is set but onnxruntime is not installed: pip install -e '.[deep]'",
+            )
+
+        def model_size(path, output):
+            return pm_embeddings.Model(path, output).input_size()
+
+    try:
+        return pm_embeddings.input_size(
+            model_size(embed["model"], embed["output"] or None), embed["width"], embed["height"]
+        )
+    except ValueError as exc:
+        raise ConfigError("embeddings.model", str(exc)) from exc
+
+
 def plan(cfg: Mapping, model_size=None) -> Plan:
     """Check the keys of a schema-valid configuration against each other (and the files it
-    names) and derive what the rules share. Raises ConfigError naming the key.
+    names) and derive what the rules share. Raises ConfigError naming the key, holding
+    every problem found (``errors``).
 
     `model_size(path, output)` gives the (width, height) an ONNX model's input is fixed at,
     or None (only called with embeddings.model set; the default loads the model)."""
     import os
 
-    from panelmatch import embeddings as pm_embeddings
     from panelmatch import hashes as pm_hashes
     from panelmatch import metrics as pm_metrics
 
     source, site = cfg["source"], cfg["source"]["site"]
     edges, hashes, embed = cfg["edges"], cfg["hashes"], cfg["embeddings"]
     caps = cfg["distances"]["caps"]
-    if site["last_page"] < site["first_page"]:
-        raise ConfigError("source.site.last_page", "must not be smaller than first_page")
-    if edges["canny_low"] > edges["canny_high"]:
-        raise ConfigError("edges.canny_low", "must not exceed edges.canny_high")
+    found: list[ConfigError] = []  # every problem, said at once
+    with _gathered(found):
+        if site["last_page"] < site["first_page"]:
+            raise ConfigError("source.site.last_page", "must not be smaller than first_page")
+    with _gathered(found):
+        if edges["canny_low"] > edges["canny_high"]:
+            raise ConfigError("edges.canny_low", "must not exceed edges.canny_high")
     for method in hashes["methods"] + hashes["edge_methods"]:
         try:
             pm_hashes.check(method, hashes["hash_size"])
         except ValueError as exc:
-            raise ConfigError("hashes.hash_size", str(exc)) from exc
+            found.append(ConfigError("hashes.hash_size", str(exc)))
     try:
         metrics = pm_metrics.names(
             cfg["distances"]["bitmaps"], hashes["methods"], hashes["edge_methods"]
         )
     except ValueError as exc:
-        raise ConfigError("distances.bitmaps", str(exc)) from exc
+        found.append(ConfigError("distances.bitmaps", str(exc)))
+        raise _all_of(found) from exc  # what follows needs the metrics
     embed_size = None
     if embed["model"]:
-        if not os.path.isfile(embed["model"]):
-            raise ConfigError("embeddings.model", f"{embed['model']!r} is not a file")
-        for key in ("similarity", "duplicate_similarity"):
-            cosine_cap = caps.get("cosine")  # None: no cap, no pair is stored by it
-            if cosine_cap is None or cosine_cap < 1 - embed[key] - 1e-9:
-                raise ConfigError(
-                    "distances.caps.cosine",
-                    f"{caps.get('cosine')} is below 1 - embeddings.{key} "
-                    f"({1 - embed[key]:.4g}); pairs within it would not be stored",
-                )
-        if embed["k_range"][0] > embed["k_range"][1]:
-            raise ConfigError("embeddings.k_range", "the first value must not exceed the second")
-        if model_size is None:
-            import importlib.util
-
-            if importlib.util.find_spec("onnxruntime") is None:
-                raise ConfigError(
-                    "embeddings.model",
-                    "is set but onnxruntime is not installed: pip install -e '.[deep]'",
-                )
-
-            def model_size(path, output):
-                return pm_embeddings.Model(path, output).input_size()
-
-        try:
-            embed_size = pm_embeddings.input_size(
-                model_size(embed["model"], embed["output"] or None),
-                embed["width"],
-                embed["height"],
-            )
-        except ValueError as exc:
-            raise ConfigError("embeddings.model", str(exc)) from exc
+        with _gathered(found):
+            embed_size = _embeddings(embed, caps, model_size)
         metrics.append(pm_metrics.COSINE)
     hash_bits = {
         m: pm_hashes.hash_bits(m.removeprefix(pm_metrics.EDGE_HASH), hashes["hash_size"])
@@ -431,30 +462,38 @@ def plan(cfg: Mapping, model_size=None) -> Plan:
     }
     for m in metrics:
         if m in pm_metrics.BITMAPS and m not in caps:
-            raise ConfigError(f"distances.caps.{m}", "is missing: every bitmap metric needs a cap")
-    check_rule("matching", cfg["matching"], metrics, hash_bits, cfg)
+            found.append(
+                ConfigError(f"distances.caps.{m}", "is missing: every bitmap metric needs a cap")
+            )
+    with _gathered(found):
+        check_rule("matching", cfg["matching"], metrics, hash_bits, cfg)
     compare = {k: v for k, v in cfg["evaluation"]["compare"].items() if v is not None}
     for name, overrides in compare.items():
         rule = {**cfg["matching"], **overrides}
-        check_rule(f"evaluation.compare.{name}", rule, metrics, hash_bits, cfg)
+        with _gathered(found):
+            check_rule(f"evaluation.compare.{name}", rule, metrics, hash_bits, cfg)
     for method in cfg["distances"]["candidates"]:
         if method not in hash_bits:
-            raise ConfigError(f"distances.candidates.{method}", "is not a computed hash")
+            found.append(ConfigError(f"distances.candidates.{method}", "is not a computed hash"))
     folder = source["folder"]
     reads_demo = not folder and os.path.normpath(site["root"]) == DEMO_SITE
     truth = cfg["evaluation"]["truth"]
     if truth == "demo":
         truth = DEMO_TRUTH if reads_demo else None
     elif truth is not None and not (os.path.isfile(truth) or truth == DEMO_TRUTH):
-        raise ConfigError("evaluation.truth", f"{truth!r} is not a file")
+        found.append(ConfigError("evaluation.truth", f"{truth!r} is not a file"))
     if folder and not os.path.isdir(folder):
-        raise ConfigError("source.folder", f"{folder!r} is not an existing folder")
+        found.append(ConfigError("source.folder", f"{folder!r} is not an existing folder"))
     if not folder and not site["root"].startswith(("http://", "https://")):
         if not reads_demo and not os.path.isdir(site["root"]):
-            raise ConfigError(
-                "source.site.root",
-                f"{site['root']!r} is neither a URL nor an existing folder (an offline mirror)",
+            found.append(
+                ConfigError(
+                    "source.site.root",
+                    f"{site['root']!r} is neither a URL nor an existing folder (an offline mirror)",
+                )
             )
+    if found:
+        raise _all_of(found)
     frames = cfg["frames"]
     keys = ("mode", "count", "same", "background", "max_pixels", "min_side")
     return Plan(

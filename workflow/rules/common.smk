@@ -77,9 +77,11 @@ def core_of(script):
     return sorted(module_file(*item) for item in seen)
 
 
-def config_error(key, message):
-    """Stop before any job with one line naming the key (and nothing printed after it)."""
-    sys.stderr.write(f"Invalid configuration: {key}: {message}\n")
+def config_error(key, message, others=()):
+    """Stop before any job with one line naming the key, and one line for each of the
+    `others` (ConfigErrors found with it), and nothing printed after them."""
+    lines = [f"{key}: {message}", *(str(e) for e in others)]
+    sys.stderr.write("".join(f"Invalid configuration: {line}\n" for line in lines))
     sys.stderr.flush()
     sys.exit(1)
 
@@ -100,7 +102,7 @@ DEMO_TRUTH = pm_config.DEMO_TRUTH
 try:
     PLAN = pm_config.plan(config)
 except pm_config.ConfigError as _exc:
-    config_error(_exc.key, str(_exc).removeprefix(f"{_exc.key}: "))
+    config_error(_exc.key, str(_exc).removeprefix(f"{_exc.key}: "), _exc.errors[1:])
 #: Distance metrics, in column order: bitmaps, frame hashes, edge-map hashes (+ cosine).
 METRICS = PLAN.metrics
 #: Bits of each hash metric's codes.
