@@ -584,3 +584,59 @@ def test_thumbnails_come_from_the_features_pass(small_demo_run):
         assert (row.image, row.frame, row.width, row.height) == (image, frame, w, h)
         assert row.jpeg == jpeg and jpeg[:2] == b"\xff\xd8"
         assert max(w, h) == settings["thumbnail_size"]
+
+
+def test_folder_order_is_natural_and_case_insensitive():
+    names = ["10.png", "UPPER.PNG", "9.png", "lower.png", "a2b10.gif", "a2b9.gif", "A2b9.gif"]
+    assert sorted(names, key=gallery.natural_key) == [
+        "9.png",
+        "10.png",
+        "A2b9.gif",
+        "a2b9.gif",
+        "a2b10.gif",
+        "lower.png",
+        "UPPER.PNG",
+    ]
+
+    def member(name):
+        return gallery.Member(0, name, None, None, name, False, "t.jpg", 1, 1)
+
+    ordered = sorted(
+        [member(n) for n in ["10.png", "9.png", "B.png", "a.png"]], key=lambda m: m.order
+    )
+    assert [m.image for m in ordered] == ["9.png", "10.png", "a.png", "B.png"]
+
+
+def test_links_to_files_with_hostile_names_are_encoded():
+    for name, encoded in [
+        ("sub dir/a#1.gif", "sub%20dir/a%231.gif"),
+        ("q?x=1.png", "q%3Fx%3D1.png"),
+        ("tab\there.gif", "tab%09here.gif"),
+        ("back\\slash.gif", "back%5Cslash.gif"),
+        ("100%.gif", "100%25.gif"),
+        ("café.gif", "caf%C3%A9.gif"),
+    ]:
+        assert gallery.href("../" + name) == "../" + encoded
+    m = gallery.Member(
+        0, "a#1.gif", None, None, "../a#1.gif", True, "thumbs/0-0.jpg", 10, 10, group=1
+    )
+    m2 = gallery.Member(
+        1, "b.gif", None, None, "../b.gif", False, "thumbs/1-0.jpg", 10, 10, group=1
+    )
+    pair = {
+        "image_a": "a#1.gif",
+        "frame_a": 0,
+        "image_b": "b.gif",
+        "frame_b": 0,
+        "edges": 1,
+        "edge_threshold": 2.0,
+        "ratio": 0.5,
+        "link": "edge",
+    }
+    g = gallery.chain(gallery.Group(1, [m, m2], [pair]), ["edges"])
+    site = gallery.Site("t", [m, m2], [g], {}, ["edges"], ["edges"], "s", [], [], [])
+    pages = gallery.render(site)
+    assert 'href="../a%231.gif">The original file' in pages["images-1.html"]
+    assert "★ most typical" in pages["index.html"] and "medoid" not in pages["index.html"].split(
+        "<style>"
+    )[1].split("</style>")[1].replace('class="medoid', "").replace("medoid-mark", "")

@@ -124,3 +124,34 @@ def test_the_summary_counts_agree_with_failures_csv():
         " folder, 1 dropped frame)"
     ) in text
     assert "MISMATCH" not in text
+
+
+def test_a_relation_with_nothing_to_score_says_so():
+    """A relation type with no true and no predicted pair has no precision or recall: the
+    summary prints a dash, not 1.000."""
+    row = {"precision": 1.0, "recall": 1.0, "f1": 1.0}
+    evaluation = {
+        "truth": "t.csv",
+        "covered": 4,
+        "run_images": 4,
+        "not_in_run": 0,
+        "results": {
+            "configured": {
+                **row,
+                "true_pairs": 1,
+                "predicted_pairs": 1,
+                "tp": 1,
+                "fp": 0,
+                "fn": 0,
+                "by_relation": {
+                    "recolour": {**row, "true_pairs": 1, "predicted_pairs": 1},
+                    "mirror": {**row, "true_pairs": 0, "predicted_pairs": 0},
+                },
+            }
+        },
+    }
+    lines = summary.evaluation_table(evaluation)
+    recolour = next(line for line in lines if line.strip().startswith("recolour"))
+    mirror = next(line for line in lines if line.strip().startswith("mirror"))
+    assert "1.000" in recolour
+    assert mirror.split() == ["mirror", "—", "—", "—", "0", "0"]

@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import math
 import multiprocessing
+import re
 import urllib.parse
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -87,6 +88,24 @@ def number_text(value: object) -> str:
 _TEMPLATES.filters["num"] = number_text
 
 
+def href(path: str) -> str:
+    """A relative file path as a link's address: every character that means something in
+    a URL (``#``, ``?``, ``%``, a tab, a backslash, a space...) percent-encoded, the
+    folders' ``/`` kept."""
+    return _quote(path, safe="/")
+
+
+_TEMPLATES.filters["href"] = href
+
+
+def natural_key(name: str) -> tuple:
+    """A file name's place in natural, case-insensitive order: ``9.png`` before
+    ``10.png``, ``lower.png`` and ``UPPER.PNG`` by their letters whatever the case (the
+    name itself breaks ties)."""
+    parts = re.split(r"(\d+)", name.casefold())
+    return (tuple(int(p) if k % 2 else p for k, p in enumerate(parts)), name)
+
+
 def numbers_table(numbers: Mapping) -> Markup:
     """A pair's distances in one escaped line, "edges 751 · phash 38 · ...", for the
     details toggle (built here, not in a template: it repeats for every link and
@@ -135,7 +154,7 @@ class Member:
     page: int | None
     link: str | None  # the story page, when the input was a site
     original: str  # the original file, relative to the gallery folder
-    medoid: bool  # the group's most central member (only inside a group)
+    medoid: bool  # the group's most typical member (its medoid; only inside a group)
     thumb: str  # path relative to the gallery folder
     width: int
     height: int
@@ -148,11 +167,12 @@ class Member:
 
     @property
     def order(self) -> tuple:
-        """Reading order: by page and position on the page (site), else by path."""
+        """Reading order: by page and position on the page (site), else by path in
+        natural, case-insensitive order (:func:`natural_key`)."""
         if self.page is not None:
             tail = self.image.rsplit("_", 1)[-1]
-            return (0, self.page, int(tail) if tail.isdigit() else 0, self.image)
-        return (1, 0, 0, self.image)
+            return (0, self.page, int(tail) if tail.isdigit() else 0, ((), self.image))
+        return (1, 0, 0, natural_key(self.image))
 
 
 @dataclass

@@ -183,10 +183,11 @@ def evaluation_table(evaluation: dict) -> list[str]:
             f"  {'relation':<15} {'precision':>9} {'recall':>7} {'F1':>6} {'true':>5} {'pred':>5}"
         )
         for kind, s in by.items():
-            lines.append(
-                f"  {kind:<15} {s['precision']:>9.3f} {s['recall']:>7.3f} {s['f1']:>6.3f}"
-                f" {s['true_pairs']:>5} {s['predicted_pairs']:>5}"
-            )
+            if not s["true_pairs"] and not s["predicted_pairs"]:
+                scores = f"{'—':>9} {'—':>7} {'—':>6}"  # nothing to score: undefined
+            else:
+                scores = f"{s['precision']:>9.3f} {s['recall']:>7.3f} {s['f1']:>6.3f}"
+            lines.append(f"  {kind:<15} {scores} {s['true_pairs']:>5} {s['predicted_pairs']:>5}")
     relations = evaluation.get("relations") or {}
     if relations.get("scored"):
         lines.append(
