@@ -640,3 +640,26 @@ def test_links_to_files_with_hostile_names_are_encoded():
     assert "★ most typical" in pages["index.html"] and "medoid" not in pages["index.html"].split(
         "<style>"
     )[1].split("</style>")[1].replace('class="medoid', "").replace("medoid-mark", "")
+
+
+def test_a_groups_heading_says_what_its_links_say():
+    recolour, mirrored = gallery.REASONS[2], gallery.REASONS[1]
+    assert gallery.heading_text([recolour, recolour]) == recolour
+    assert gallery.heading_text([recolour, mirrored, recolour]) == (
+        f"{recolour} (2 of 3 links); also {mirrored} (1)"
+    )
+
+
+def test_nfc_and_nfd_spellings_show_and_are_found_alike():
+    import unicodedata
+
+    nfc, nfd = "café.png", unicodedata.normalize("NFD", "café.png")
+    assert nfc != nfd
+    members = [
+        gallery.Member(k, name, None, None, "../" + name, False, f"t{k}.jpg", 1, 1)
+        for k, name in enumerate([nfc, nfd])
+    ]
+    site = gallery.Site("t", members, [], {}, ["edges"], ["edges"], "s", [], [], [])
+    find = gallery.render(site)["find.html"]
+    assert find.count(f'data-name="{nfc}"') == 2  # both files, one spelling to search
+    assert nfd not in find and 'q.normalize("NFC")' in find

@@ -23,6 +23,7 @@ import functools
 import math
 import multiprocessing
 import re
+import unicodedata
 import urllib.parse
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -96,6 +97,9 @@ def href(path: str) -> str:
 
 
 _TEMPLATES.filters["href"] = href
+# one spelling of a name for display and search (a file named in NFD shows and is found as
+# its NFC twin; both files stay entries of their own)
+_TEMPLATES.filters["nfc"] = functools.partial(unicodedata.normalize, "NFC")
 
 
 def natural_key(name: str) -> tuple:
@@ -195,6 +199,7 @@ class Group:
     tightness: float = 0.0  # mean ratio of its links (lower is tighter)
     links: list[Link] = field(default_factory=list)  # the chain: one per callback
     reason: str = ""  # the most common reason of its chain
+    heading: str = ""  # what its links say: the most common reason, and the others counted
     family: int = 0  # its family (groups.parquet): groups sharing a template or background
     # the other groups of its family: (group number, its card's address), set by render
     related: list[tuple[int, str]] = field(default_factory=list)
@@ -295,7 +300,21 @@ def chain(group: Group, metrics: Sequence[str]) -> Group:
         )
     if reasons:
         group.reason = max(REASONS, key=lambda r: (reasons.count(r), -REASONS.index(r)))
+        group.heading = heading_text(reasons)
     return group
+
+
+def heading_text(reasons: Sequence[str]) -> str:
+    """What a group's links say, for its heading: the most common reason, then the others
+    with how many links give each ("the same line art, recoloured (3 of 4 links); also
+    the same drawing, mirrored (1)")."""
+    counts = {r: reasons.count(r) for r in REASONS if r in reasons}
+    ordered = sorted(counts, key=lambda r: (-counts[r], REASONS.index(r)))
+    if len(ordered) == 1:
+        return ordered[0]
+    first, *others = ordered
+    also = ", ".join(f"{r} ({counts[r]})" for r in others)
+    return f"{first} ({counts[first]} of {len(reasons)} links); also {also}"
 
 
 def page_name(order: str, k: int, default: str = "size") -> str:
