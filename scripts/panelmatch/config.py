@@ -465,13 +465,20 @@ def plan(cfg: Mapping, model_size=None) -> Plan:
             found.append(
                 ConfigError(f"distances.caps.{m}", "is missing: every bitmap metric needs a cap")
             )
+    before = len(found)
     with _gathered(found):
         check_rule("matching", cfg["matching"], metrics, hash_bits, cfg)
+    matching_ok = len(found) == before
     compare = {k: v for k, v in cfg["evaluation"]["compare"].items() if v is not None}
     for name, overrides in compare.items():
         rule = {**cfg["matching"], **overrides}
-        with _gathered(found):
+        try:
             check_rule(f"evaluation.compare.{name}", rule, metrics, hash_bits, cfg)
+        except ConfigError as exc:
+            # a compared rule inherits matching's keys: said once, under matching
+            field = exc.key.removeprefix(f"evaluation.compare.{name}.").split(".")[0]
+            if matching_ok or field in overrides:
+                found.extend(exc.errors)
     for method in cfg["distances"]["candidates"]:
         if method not in hash_bits:
             found.append(ConfigError(f"distances.candidates.{method}", "is not a computed hash"))
