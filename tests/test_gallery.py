@@ -623,17 +623,8 @@ def test_links_to_files_with_hostile_names_are_encoded():
     m2 = gallery.Member(
         1, "b.gif", None, None, "../b.gif", False, "thumbs/1-0.jpg", 10, 10, group=1
     )
-    pair = {
-        "image_a": "a#1.gif",
-        "frame_a": 0,
-        "image_b": "b.gif",
-        "frame_b": 0,
-        "edges": 1,
-        "edge_threshold": 2.0,
-        "ratio": 0.5,
-        "link": "edge",
-    }
-    g = gallery.chain(gallery.Group(1, [m, m2], [pair]), ["edges"])
+    pairs = star_links([m, m2], edges=1, edge_threshold=2.0, ratio=0.5)
+    g = gallery.chain(gallery.Group(1, [m, m2], pairs), ["edges"])
     site = gallery.Site("t", [m, m2], [g], {}, ["edges"], ["edges"], "s", [], [], [])
     pages = gallery.render(site)
     assert 'href="../a%231.gif">The original file' in pages["images-1.html"]

@@ -102,6 +102,7 @@ def list_images(
     undecodable: list[str] = []
     excluded: list[str] = []
     outputs = {os.path.realpath(p) for p in exclude}
+    output_names = {os.path.basename(p) for p in outputs}  # a cheap test before realpath
     seen = {os.path.realpath(root)}
     todo = [root]
     while todo:
@@ -115,7 +116,7 @@ def list_images(
             continue
         for entry in entries:
             rel = Path(here, entry.name).relative_to(root).as_posix()
-            if entry.path in outputs or os.path.realpath(entry.path) in outputs:
+            if entry.name in output_names and os.path.realpath(entry.path) in outputs:
                 excluded.append(printable(rel))
                 continue
             if entry.name.startswith(".") and not hidden:

@@ -410,11 +410,12 @@ def linked_pairs(
     linked pairs kept, with `columns` of their distances. With `local`, a verified pair
     that is also in a distance shard is kept once, its verified copy (streamed last)."""
     kept: dict[str, list[pairs.Shard]] = {name: [] for name in rules}
+    left = {bound: found.counts(counts) for bound, found in cleared.items()}
     for shard in shards:
         for name, matching in rules.items():
-            found = cleared[matching["template_frames"]]
-            seen = found.rescore(shard.a, shard.b, shard.distances, tolerance)
-            sides = rule.pair_counts(found.counts(counts), shard.a, shard.b)
+            bound = matching["template_frames"]
+            seen = cleared[bound].rescore(shard.a, shard.b, shard.distances, tolerance)
+            sides = rule.pair_counts(left[bound], shard.a, shard.b)
             keep = rule.link(seen, *sides, hash_bits, matching).keep
             kept[name].append(pairs.Shard(shard.a, shard.b, seen).take(keep))
     out = {}

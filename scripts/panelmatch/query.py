@@ -34,6 +34,8 @@ class Index:
     images: npt.NDArray[np.object_]  # the stored images, in order
     side: stored.Side  # every stored frame, as one side of a comparison
     groups: pd.Series  # image -> group
+    template_keys: npt.NDArray[np.uint64]  # the run's templates (panelmatch.templates)
+    cleared: templates.Templates  # every stored frame's edge map without them
 
 
 def load(results: str | os.PathLike) -> Index:
@@ -59,7 +61,14 @@ def load(results: str | os.PathLike) -> Index:
         side.vectors = tables.read_vectors(files)[1]
     groups = tables.read(os.path.join(results, "groups.parquet"), ["image", "group"])
     names, _ = tables.image_numbers(pd.Series(side.images))
-    return Index(settings, names, side, groups.set_index("image")["group"])
+    # the run's templates: the blocks that more than template_frames stored frames hold
+    # (a query does not count); computed once for every query
+    width, height = settings["edges"]["width"], settings["edges"]["height"]
+    codes = side.codes["edges"].probe
+    keys = templates.block_keys(codes, width, height)
+    drop = templates.common(codes, width, height, settings["rule"].get("template_frames"), keys)
+    cleared = templates.cleared(codes, drop, width, height, keys)
+    return Index(settings, names, side, groups.set_index("image")["group"], drop, cleared)
 
 
 def _side(edge_tables, hash_tables, settings) -> stored.Side:
@@ -114,14 +123,10 @@ def nearest(
     flat = stored.pair_distances(
         query_side, index.side, a, b, names, e["width"], settings["art_tolerance"]
     )
-    # the edge rule compares the edge maps without the run's templates (the blocks more than
-    # template_frames stored frames hold: the query does not count), as the run did
-    stored_codes = index.side.codes["edges"].probe
-    drop = templates.common(
-        stored_codes, e["width"], e["height"], settings["rule"].get("template_frames")
-    )
-    both = np.vstack([query_side.codes["edges"].probe, stored_codes])
-    found = templates.cleared(both, drop, e["width"], e["height"])
+    # the edge rule compares the edge maps without the run's templates, as the run did
+    query_codes = query_side.codes["edges"].probe
+    mine = templates.cleared(query_codes, index.template_keys, e["width"], e["height"])
+    found = templates.joined(mine, index.cleared)
     flat = found.rescore(a, b + len(query_frames), flat, settings["tolerance"])
     counts = {
         key: np.concatenate([query_side.counts[key], index.side.counts[key]])

@@ -142,6 +142,20 @@ def _clear(codes, frame, block, masks):  # pragma: no cover - numba
             codes[f, w] &= ~masks[b, w]
 
 
+def joined(first: Templates, second: Templates) -> Templates:
+    """The frames of `first`, then those of `second`, as one Templates (a query's frames
+    before a run's stored ones)."""
+    if (first.width, first.height) != (second.width, second.height):
+        raise ValueError("edge maps of two sizes cannot be joined")
+    return Templates(
+        np.vstack([first.codes, second.codes]),
+        np.concatenate([first.edge_pixels, second.edge_pixels]),
+        np.concatenate([first.touched, second.touched]),
+        first.width,
+        first.height,
+    )
+
+
 def of(codes: bits.Codes, width: int, height: int, crowded: int | None) -> Templates:
     """The edge maps `codes` without their templates: :func:`cleared` of :func:`common`."""
     if crowded is None:
