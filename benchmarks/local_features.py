@@ -107,7 +107,7 @@ def measure(frames, names, true, same, all_pairs, size, features) -> dict:
     )
     chosen = {}
     for k in KS:
-        ci, cj = local.candidates(plain, mirror, np.arange(n), k)
+        ci, cj = local.candidates(plain, mirror, np.arange(n), k, threads=1)
         chosen[k] = set(zip(ci.tolist(), cj.tolist(), strict=True))
     words_s = time.perf_counter() - start
     pairs = [(i, j) for i in range(n) for j in range(i + 1, n)] if all_pairs else sorted(chosen[10])

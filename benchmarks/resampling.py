@@ -35,6 +35,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 
 from panelmatch import frames, resampling  # noqa: E402
+from panelmatch.settings import FrameSelection  # noqa: E402
 
 
 def compiled(rgb: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -109,7 +110,8 @@ def main() -> None:
     out["unique"] = measure("unique", unique)
     paths = sorted(glob.glob(str(args.corpus / "*" / "*.gif")))[: args.panels]
     if paths:
-        settings = yaml.safe_load((REPO / "config.yaml").read_text())["frames"]
+        frames_section = yaml.safe_load((REPO / "config.yaml").read_text())["frames"]
+        settings = FrameSelection.within(frames_section)
         panels = [frames.read_file(p, settings).kept[0].rgb for p in paths]
         out["corpus"] = measure("corpus", panels)
     else:

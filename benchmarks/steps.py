@@ -8,7 +8,8 @@ generates it) and times, each over all of them: reading and decoding the file
 (``frames.read_file``), the resize before Canny, Canny, the black-and-white map, the grey
 conversion and perceptual hashes, the text-line signature, the thumbnail,
 ``features.describe`` (all steps on a decoded frame) and ``features.from_file`` (all of
-it), and the seeds' loop body (imagehash's pHash of the opened file) as the yardstick.
+it), and the reference loop body (the train/test notebook's imagehash pHash of the opened
+file) as the yardstick.
 Each step's figure is the best of --repeat passes (the machine is noisy). The first pass
 also compiles and checks what needs it. Prints a table and one JSON line. Not a test: it
 measures speed.
@@ -29,6 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 
 from panelmatch import colour, edges, features, frames, hashes, textlines  # noqa: E402
+from panelmatch.settings import Edges, FrameSelection, Hashes  # noqa: E402
 
 
 def best_ms(fn, items, repeat: int) -> float:
@@ -53,17 +55,19 @@ def main() -> None:
         sys.exit(f"no GIFs under {args.corpus}: run benchmarks/throughput.py first")
     features.steady_allocator()
     cfg = yaml.safe_load((REPO / "config.yaml").read_text())
-    f, e, h = cfg["frames"], cfg["edges"], cfg["hashes"]
-    thumb = f["thumbnail_size"]
+    selection = FrameSelection.within(cfg["frames"])
+    edge_settings, hash_settings = Edges.of(cfg["edges"]), Hashes.of(cfg["hashes"])
+    e, h = cfg["edges"], cfg["hashes"]
+    thumb = cfg["frames"]["thumbnail_size"]
     size = (e["width"], e["height"])
-    rgbs = [frames.read_file(p, f).kept[0].rgb for p in paths]
+    rgbs = [frames.read_file(p, selection).kept[0].rgb for p in paths]
     smalls = [edges.resize(rgb, size, e["resample"]) for rgb in rgbs]
 
     import imagehash
     from PIL import Image
 
     steps = {
-        "read and decode": (lambda p: frames.read_file(p, f), paths),
+        "read and decode": (lambda p: frames.read_file(p, selection), paths),
         "resize before Canny": (lambda r: edges.resize(r, size, e["resample"]), rgbs),
         "Canny": (lambda s: edges.canny(s, e["canny_low"], e["canny_high"], e["channels"]), smalls),
         "black and white": (lambda s: edges.black_and_white(s, e["bw_threshold"]), smalls),
@@ -74,9 +78,15 @@ def main() -> None:
         "text lines": (textlines.signature, rgbs),
         "hue histogram": (colour.histogram, smalls),
         "thumbnail": (lambda r: frames.thumbnail(r, thumb), rgbs),
-        "describe (all on a frame)": (lambda r: features.describe(r, e, h, None, thumb), rgbs),
-        "from_file (all of it)": (lambda p: features.from_file(p, f, e, h, thumb), paths),
-        "seeds' loop body (imagehash pHash)": (lambda p: imagehash.phash(Image.open(p)), paths),
+        "describe (all on a frame)": (
+            lambda r: features.describe(r, edge_settings, hash_settings, None, thumb),
+            rgbs,
+        ),
+        "from_file (all of it)": (
+            lambda p: features.from_file(p, selection, edge_settings, hash_settings, thumb),
+            paths,
+        ),
+        "reference loop body (imagehash pHash)": (lambda p: imagehash.phash(Image.open(p)), paths),
     }
     for fn, items in steps.values():  # compile, check, warm the caches
         fn(items[0])

@@ -15,11 +15,12 @@ builds, the gallery included) or both, and prints for each the wall time of each
 (sums and maxima of Snakemake's benchmark files), the total wall time, the peak memory of
 any job, and images per second.
 
-``--reference`` also times the seeds' method on the same corpus, in a child process like
-the workflow: imagehash's pHash of every image, one core, the pairs within 10 bits, and
-connected components (:func:`seeds_loop`). It prints the ratio of each target's wall time
-to it. With ``--repeat N`` the runs are interleaved N times (reference, then each target)
-and the medians are reported: the machine is noisy, the ratios within a round are not.
+``--reference`` also times the reference method (the train/test notebook's pHash loop) on
+the same corpus, in a child process like the workflow: imagehash's pHash of every image,
+one core, the pairs within 10 bits, and connected components (:func:`reference_loop`). It
+prints the ratio of each target's wall time to it. With ``--repeat N`` the runs are
+interleaved N times (reference, then each target) and the medians are reported: the
+machine is noisy, the ratios within a round are not.
 ``--truth``, ``--embeddings`` and ``--query N`` add the stages a user may add, to measure
 their memory at scale: a ground truth written from the corpus's own drawings (so
 ``evaluate`` runs), a random-projection ONNX model built here with the onnx helper API (so
@@ -230,11 +231,12 @@ def stage_times(workdir: Path) -> dict[str, dict[str, float]]:
     return out
 
 
-def seeds_loop(corpus: Path, out: Path) -> int:
-    """The seeds' method, as a user of the seeds would run it on the corpus: imagehash's
-    pHash of each image in one loop on one core, every pair within 10 bits (vectorised:
-    the XOR and popcount of one hash against all later ones), and the connected components
-    of those pairs (networkx), written to `out` as image,group. Returns the pairs found."""
+def reference_loop(corpus: Path, out: Path) -> int:
+    """The reference method, as a user of the train/test notebook would run it on the
+    corpus: imagehash's pHash of each image in one loop on one core, every pair within 10
+    bits (vectorised: the XOR and popcount of one hash against all later ones), and the
+    connected components of those pairs (networkx), written to `out` as image,group.
+    Returns the pairs found."""
     import imagehash
     import networkx as nx
     import numpy as np
@@ -305,9 +307,10 @@ def run_target(target: str, args, corpus: Path, workdir: Path) -> dict:
 
 
 def run_reference(corpus: Path, workdir: Path) -> float:
-    """Wall seconds of :func:`seeds_loop` in a child process (start-up included)."""
+    """Wall seconds of :func:`reference_loop` in a child process (start-up included)."""
     workdir.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, __file__, "--seeds-loop", str(corpus), str(workdir / "seeds.csv")]
+    out = str(workdir / "reference.csv")
+    cmd = [sys.executable, __file__, "--reference-loop", str(corpus), out]
     start = time.perf_counter()
     subprocess.run(cmd, check=True, capture_output=True, text=True)
     return time.perf_counter() - start
@@ -333,8 +336,8 @@ def print_stages(name: str, result: dict, images: int, cores: int) -> None:
 
 
 def main() -> None:
-    if len(sys.argv) == 4 and sys.argv[1] == "--seeds-loop":
-        seeds_loop(Path(sys.argv[2]), Path(sys.argv[3]))
+    if len(sys.argv) == 4 and sys.argv[1] == "--reference-loop":
+        reference_loop(Path(sys.argv[2]), Path(sys.argv[3]))
         return
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--images", type=int, default=9442)
@@ -345,7 +348,7 @@ def main() -> None:
     ap.add_argument("--chunks-per-shard", type=int, default=None)
     ap.add_argument("--configfile", type=Path, action="append", default=[])
     ap.add_argument("--target", choices=["groups", "default", "both"], default="groups")
-    ap.add_argument("--reference", action="store_true", help="also time the seeds' method")
+    ap.add_argument("--reference", action="store_true", help="also time the reference pHash loop")
     ap.add_argument("--repeat", type=int, default=1, help="interleaved rounds (medians)")
     ap.add_argument("--truth", action="store_true", help="also score against the drawings")
     ap.add_argument("--embeddings", action="store_true", help="also a projection model")
@@ -361,7 +364,8 @@ def main() -> None:
     for k in range(args.repeat):
         found = {}
         if args.reference:
-            found["reference"] = run_reference(corpus, workdir.with_name(workdir.name + "-seeds"))
+            where = workdir.with_name(workdir.name + "-reference")
+            found["reference"] = run_reference(corpus, where)
         for target in targets:
             where = workdir.with_name(f"{workdir.name}-{target}")
             found[target] = run_target(target, args, corpus, where)
@@ -407,7 +411,7 @@ def main() -> None:
     if args.reference:
         summary["reference_seconds"] = round(median([r["reference"] for r in rounds]), 2)
         summary["ratio_to_reference"] = {}
-        print("\nratio to the seeds' loop (imagehash pHash, pairs within 10 bits, components):")
+        print("\nratio to the reference loop (imagehash pHash, pairs within 10 bits, components):")
         for t in targets:
             ratios = [r[t]["wall_seconds"] / r["reference"] for r in rounds]
             summary["ratio_to_reference"][t] = round(median(ratios), 3)

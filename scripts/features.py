@@ -1,27 +1,35 @@
 """Rule features: decode each image's kept frames once and compute every feature of each
 (edge map, black-and-white, silhouette and grey images, hashes, text lines, thumbnail);
-list the images that could not be used and the frames that could not be decoded."""
+list the images that could not be used and the frames that could not be decoded.
+
+Input: the chunk's manifest (results/manifest/{chunk}.parquet).
+Outputs: the chunk's frame features (results/frame_features/{chunk}.parquet), hashes,
+thumbnails and failures (tables.FRAME_FEATURES, hashes_schema, THUMBS, FAILURES).
+"""
 
 import functools
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 
 from panelmatch import features, logs, tables
+from panelmatch.settings import Edges, FrameSelection, Hashes
 from threadpoolctl import threadpool_limits
 
 snakemake = snakemake  # noqa: F821 - injected by Snakemake
 log = logs.to_file(snakemake.log[0])
-p = snakemake.params
+params = snakemake.params
+selection = FrameSelection.of(params.frames)
+edge_settings = Edges.of(params.edges)
 manifest = tables.read(snakemake.input.manifest)
 usable = manifest[manifest["status"] == tables.OK]
 images = list(zip(usable["image"], usable["path"], strict=True))
 work = functools.partial(
     features.of_images,
-    frame_settings=dict(p.frames),
-    e=dict(p.edges),
-    h=dict(p.hashes),
-    hash_bits=dict(p.hash_bits),
-    thumbnail_size=p.thumbnail_size,
+    selection=selection,
+    edge_settings=edge_settings,
+    hash_settings=Hashes.of(params.hashes),
+    hash_bits=dict(params.hash_bits),
+    thumbnail_size=params.thumbnail_size,
 )
 # One process per thread of the job (the per-image Python work would serialise threads),
 # each with a single-threaded BLAS (its small matrix products gain nothing from threads),
@@ -51,18 +59,18 @@ for row in found.failures.itertuples(index=False):
     else:
         log.warning("%s (%s): %s", row.image, row.path, row.reason)
 
-tables.write(found.edges, snakemake.output.edges, tables.EDGES)
-tables.write(found.hashes, snakemake.output.hashes, tables.hashes_schema(list(p.hash_bits)))
+tables.write(found.frame_features, snakemake.output.frame_features, tables.FRAME_FEATURES)
+tables.write(found.hashes, snakemake.output.hashes, tables.hashes_schema(list(params.hash_bits)))
 tables.write(found.thumbs, snakemake.output.thumbs, tables.THUMBS)
 tables.write(found.failures, snakemake.output.failures, tables.FAILURES)
 log.info(
     "%d images: %d frames (mode %s), %d failures; edge maps of %dx%d, hashes %s%s",
     len(usable),
-    len(found.edges),
-    p.frames["mode"],
+    len(found.frame_features),
+    selection.mode,
     len(found.failures),
-    p.edges["width"],
-    p.edges["height"],
-    list(p.hash_bits),
+    edge_settings.width,
+    edge_settings.height,
+    list(params.hash_bits),
     "" if steady else " (malloc thresholds left to the C library)",
 )

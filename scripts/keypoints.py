@@ -1,16 +1,20 @@
 """Rule keypoints: the local features of each kept frame (ORB keypoints of the frame and of
-its mirror image, and the dense copy), per chunk."""
+its mirror image, and the dense copy), per chunk.
+
+Inputs: the chunk's manifest and frame features (its list of kept frames).
+Output: results/keypoints/{chunk}.parquet (tables.KEYPOINTS)."""
 
 from concurrent.futures import ThreadPoolExecutor
 
 import cv2
 import pandas as pd
 from panelmatch import frames, local, logs, tables
+from panelmatch.settings import FrameSelection
 
 snakemake = snakemake  # noqa: F821 - injected by Snakemake
 log = logs.to_file(snakemake.log[0])
-p = snakemake.params
-kept, paths = tables.kept_frames(snakemake.input.edges, snakemake.input.manifest)
+params = snakemake.params
+kept, paths = tables.kept_frames(snakemake.input.frame_features, snakemake.input.manifest)
 progress = logs.Progress(log, "keypoints", len(kept))
 cv2.setNumThreads(1)  # one frame per thread instead
 
@@ -18,7 +22,11 @@ cv2.setNumThreads(1)  # one frame per thread instead
 def features(item):
     image, frame, rgb = item
     progress.step()
-    return {"image": image, "frame": frame, **local.to_row(local.detect(rgb, p.size, p.features))}
+    return {
+        "image": image,
+        "frame": frame,
+        **local.to_row(local.detect(rgb, params.size, params.features)),
+    }
 
 
 # OpenCV releases the GIL: the threads detect, a batch of decoded frames at a time (a batch
@@ -26,7 +34,7 @@ def features(item):
 rows = []
 batch = []
 with ThreadPoolExecutor(snakemake.threads) as pool:
-    for item in frames.stored_frames(kept, paths, p.frames):
+    for item in frames.stored_frames(kept, paths, FrameSelection.of(params.frames)):
         batch.append(item)
         if len(batch) == 16 * snakemake.threads:
             rows += pool.map(features, batch)
@@ -39,6 +47,6 @@ log.info(
     len(table),
     sum(len(b) // local.DESCRIPTOR_BYTES for b in table["descriptors"]),
     sum(len(b) // local.DESCRIPTOR_BYTES for b in table["mirror_descriptors"]),
-    p.size,
-    p.features,
+    params.size,
+    params.features,
 )

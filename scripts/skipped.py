@@ -1,4 +1,7 @@
-"""Rule skipped: the entries of the input folder that are not input images, and why."""
+"""Rule skipped: the entries of the input folder that are not input images, and why.
+
+Inputs: none (the folder's listing, as params).
+Output: results/skipped.csv (tables.SKIPPED_COLUMNS)."""
 
 import pandas as pd
 from panelmatch import logs, tables

@@ -1,8 +1,13 @@
-"""Rule summary: counts, failures and (with a ground truth) pair scores, for people."""
+"""Rule summary: counts, failures and (with a ground truth) pair scores, for people.
+
+Inputs: every chunk's manifest and failures, results/groups.parquet and pairs.parquet, the
+distance shards, results/skipped.csv (folder runs), and results/evaluation.json and the
+embedding groups' tables when the run has them.
+Outputs: results/summary.txt and results/failures.csv (tables.FAILURES, for people).
+"""
 
 import json
 
-import pandas as pd
 from panelmatch import logs, pairs, summary, tables
 
 snakemake = snakemake  # noqa: F821 - injected by Snakemake
@@ -11,11 +16,7 @@ inp = snakemake.input
 
 manifest = tables.read_many(inp.manifests)
 groups = tables.read(inp.groups)
-skipped = (
-    pd.read_csv(inp.skipped[0], dtype=str, keep_default_na=False)
-    if inp.skipped
-    else pd.DataFrame(columns=tables.SKIPPED_COLUMNS)
-)
+skipped = tables.read_csv(inp.skipped[0] if inp.skipped else None, tables.SKIPPED_COLUMNS)
 failed = summary.failures(
     manifest,
     tables.read_many(inp.failures),
@@ -34,8 +35,8 @@ if inp.embeddings:
     groups_path, duplicates_path, representatives_path, _plot = inp.embeddings
     embedding = summary.embedding_summary(
         tables.read(groups_path),
-        pd.read_csv(duplicates_path, dtype={"duplicate_of": str}, keep_default_na=False),
-        pd.read_csv(representatives_path),
+        tables.read_csv(duplicates_path),
+        tables.read_csv(representatives_path),
     )
 text = summary.text(
     manifest,

@@ -120,7 +120,7 @@ def test_every_rule_depends_on_the_modules_its_script_uses():
             assert space["core_of"](name) == closure_of(name), name
             checked += 1
     assert checked >= 15
-    assert str(CORE / "rule.py") in closure_of("groups")
+    assert str(CORE / "matching.py") in closure_of("groups")
     assert str(SCRIPTS / "democomic" / "lettering.py") in closure_of("demo_site")
 
 
@@ -165,4 +165,124 @@ def test_no_configuration_default_lives_in_the_core():
                 and not (isinstance(node.args[1], ast.Constant) and node.args[1].value is None)
             ):
                 found.append(f"{path.name}:{node.lineno} {ast.unparse(node)}")
+    assert found == []
+
+
+#: The core's modules by stage, in data-flow order: a module may import modules of its
+#: own stage and of the stages before it, never of a later one (distances sit below
+#: matching, matching below grouping, and the reports on top). ``settings``, ``tables``,
+#: ``bits`` and ``logs`` are the foundation every stage uses; ``config`` checks the whole
+#: configuration, so it sits on top with the command line.
+STAGES = {
+    "foundation": {"settings", "tables", "bits", "logs"},
+    "input": {"chunks", "folder", "scrape", "frames"},
+    "features": {
+        "resampling",
+        "edges",
+        "hashes",
+        "colour",
+        "art",
+        "textlines",
+        "features",
+        "embeddings",
+    },
+    "distances": {"metrics", "cosine", "comparison", "pairs", "local"},
+    "matching": {"matching", "templates", "relation"},
+    "grouping": {"grouping", "nearest", "linked", "embedding_groups"},
+    "reports": {"evaluate", "summary", "gallery", "plots", "query"},
+    "entry": {"config", "__main__", "__init__"},
+}
+
+
+def test_every_core_module_has_a_stage():
+    staged = set().union(*STAGES.values())
+    modules = {p.stem for p in CORE.glob("*.py")}
+    assert modules == staged, (modules - staged, staged - modules)
+
+
+def test_no_stage_imports_a_later_stage():
+    order = {name: k for k, members in enumerate(STAGES.values()) for name in members}
+    found = []
+    for path in sorted(CORE.glob("*.py")):
+        for package, name in package_imports(path):
+            later = name in order and order[name] > order[path.stem]
+            if package == "panelmatch" and name != "__init__" and later:
+                found.append(f"{path.stem} ({order[path.stem]}) imports {name} ({order[name]})")
+    assert found == []
+
+
+#: Single-letter parameter names the core keeps, each for one meaning: the two frames or
+#: images of pairs (a, b), their rows (i, j), a count of images (n) and neighbours.k (k).
+PAIR_LETTERS = {"a", "b", "i", "j", "n", "k"}
+
+
+def test_no_public_function_takes_a_single_letter_parameter_beyond_the_pair_letters():
+    found = []
+    for path in sorted(CORE.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
+                arguments = node.args.args + node.args.kwonlyargs
+                bad = [a.arg for a in arguments if len(a.arg) == 1 and a.arg not in PAIR_LETTERS]
+                if bad:
+                    found.append(f"{path.name}:{node.lineno} {node.name}({', '.join(bad)})")
+    assert found == []
+
+
+def test_scripts_read_params_by_a_full_name():
+    for path in SCRIPTS.glob("*.py"):
+        assert not re.search(r"(^|, )p = snakemake|, p\b.* = snakemake", path.read_text(), re.M), (
+            path.name
+        )
+        assert not re.search(r"\bp\.\w", path.read_text()), path.name
+
+
+def test_every_script_names_its_inputs_and_outputs():
+    for path in SCRIPTS.glob("*.py"):
+        doc = ast.get_docstring(ast.parse(path.read_text())) or ""
+        assert doc.startswith("Rule "), path.name
+        assert re.search(r"^Inputs?:", doc, re.M) and re.search(r"^Outputs?:", doc, re.M), path.name
+
+
+def leaf_keys():
+    """The schema's leaf keys (the keys that hold a value, not a section)."""
+    import yaml
+
+    schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
+    sections = set(schema["properties"]) | {"site", "compare", "caps", "candidates"}
+    return schema_keys() - sections
+
+
+#: Default values that mean "off" (the feature unused), which a parameter may keep.
+OFF = (None, False, (), "", [])
+
+
+def test_no_core_parameter_named_like_a_configuration_key_has_a_default_of_its_own():
+    """A function parameter or dataclass field of the core named like a key of the schema
+    takes its value from the configuration: a default beside the schema's would drift
+    from it (as frames.select once fell back to count=1 where the schema says 4). Only a
+    default that turns the feature off is allowed."""
+    keys = leaf_keys()
+    found = []
+
+    def check(path, where, name, value):
+        if name in keys and value is not None:
+            try:
+                off = ast.literal_eval(value) in OFF
+            except ValueError:
+                off = False
+            if not off:
+                found.append(f"{path.name}:{where} {name}={ast.unparse(value)}")
+
+    for path in sorted(CORE.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef):
+                positional = node.args.args[len(node.args.args) - len(node.args.defaults) :]
+                for arg, value in zip(positional, node.args.defaults, strict=True):
+                    check(path, node.name, arg.arg, value)
+                for arg, value in zip(node.args.kwonlyargs, node.args.kw_defaults, strict=True):
+                    check(path, node.name, arg.arg, value)
+            elif isinstance(node, ast.ClassDef):
+                for item in node.body:
+                    if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+                        check(path, node.name, item.target.id, item.value)
     assert found == []

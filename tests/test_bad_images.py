@@ -124,7 +124,7 @@ def test_every_frame_mode_keeps_the_frames_before_a_broken_one(tmp_path):
     snakemake(run, configfile=write_config(tmp_path / "all.yaml", cfg))
     groups = pd.read_csv(run / "results/groups.csv")
     assert sorted(groups["image"]) == ["broken.gif", "plain.gif"]
-    edges = pd.read_parquet(next((run / "results/edges").glob("*.parquet")))
+    edges = pd.read_parquet(next((run / "results/frame_features").glob("*.parquet")))
     assert edges.loc[edges["image"] == "broken.gif", "frame"].tolist() == [0]
     failures = pd.read_csv(run / "results/failures.csv")
     assert failures[["image", "stage"]].values.tolist() == [["broken.gif", "frame"]]

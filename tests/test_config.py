@@ -76,22 +76,33 @@ def _enum(node):
 
 
 def test_the_schema_lists_what_the_code_knows():
-    from panelmatch import edges, embeddings, frames, gallery, grouping, hashes, metrics, rule
+    from panelmatch import (
+        edges,
+        embedding_groups,
+        frames,
+        gallery,
+        grouping,
+        hashes,
+        matching,
+        metrics,
+    )
 
     props = SCHEMA["properties"]
-    matching = SCHEMA["$defs"]["matching"]["properties"]
+    rule_keys = SCHEMA["$defs"]["matching"]["properties"]
     assert set(SCHEMA["$defs"]["hash_method"]["enum"]) == set(hashes.METHODS)
     assert set(SCHEMA["$defs"]["bitmap"]["enum"]) == set(metrics.BITMAPS)
     assert set(SCHEMA["$defs"]["metric"]["enum"]) == set(metrics.BITMAPS) | set(hashes.METHODS) | {
         metrics.EDGE_HASH + m for m in hashes.METHODS
     }
-    assert set(matching["method"]["enum"]) == set(grouping.METHODS)
-    assert set(_enum(matching["strong_links"])) == set(rule.KINDS)
+    assert set(rule_keys["method"]["enum"]) == set(grouping.METHODS)
+    assert set(_enum(rule_keys["strong_links"])) == set(matching.KINDS)
     assert set(props["edges"]["properties"]["resample"]["enum"]) == set(edges.RESAMPLE)
     assert set(props["edges"]["properties"]["channels"]["enum"]) == set(edges.CHANNELS)
     assert set(props["frames"]["properties"]["mode"]["enum"]) == set(frames.MODES)
     assert set(props["gallery"]["properties"]["order"]["enum"]) == set(gallery.ORDERS)
-    assert set(props["embeddings"]["properties"]["linkage"]["enum"]) == set(embeddings.LINKAGES)
+    assert set(props["embeddings"]["properties"]["linkage"]["enum"]) == set(
+        embedding_groups.LINKAGES
+    )
 
 
 # ---------------------------------------------------------------- across keys: plan()

@@ -1,5 +1,5 @@
-"""Deep fingerprints: a tiny ONNX model built here, run with onnxruntime, and the seeds'
-grouping methods on the vectors. Skipped when the `deep` extra is not installed."""
+"""Deep fingerprints: a tiny ONNX model built here, run with onnxruntime, and the train/test
+notebook's grouping methods on the vectors. Skipped when the `deep` extra is not installed."""
 
 from pathlib import Path
 
@@ -12,7 +12,7 @@ pytest.importorskip("onnxruntime")
 
 from conftest import REPO  # noqa: E402
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
-from panelmatch import embeddings  # noqa: E402
+from panelmatch import cosine, embedding_groups, embeddings  # noqa: E402
 
 #: The test model: a fixed 1x1 convolution (3 -> 4 channels) with a bias, ReLU, global
 #: average pooling. Output "features" is (n, 4, 1, 1); output "mean" is the pooled input.
@@ -101,7 +101,7 @@ def test_cosine_pairs_equal_numpy(upper):
     b = a if upper else random_unit(37, 6, 2)
     full = 1.0 - a.astype(np.float64) @ b.T.astype(np.float64)
     for cap in (0.1, 0.5, 1.2):
-        i, j = embeddings.cosine_within(a, b, cap, upper_only=upper, block=16)
+        i, j = cosine.cosine_within(a, b, cap, upper_only=upper, block=16)
         want = [
             (x, y)
             for x in range(len(a))
@@ -109,7 +109,7 @@ def test_cosine_pairs_equal_numpy(upper):
             if full[x, y] <= cap and (not upper or y > x)
         ]
         assert list(zip(i.tolist(), j.tolist(), strict=True)) == want
-        assert np.allclose(embeddings.cosine_distances(a, b, i, j), full[i, j], atol=1e-5)
+        assert np.allclose(cosine.cosine_distances(a, b, i, j), full[i, j], atol=1e-5)
 
 
 def clustered(seed=3):
@@ -128,8 +128,8 @@ def test_hierarchical_cut_equals_scipy_on_the_full_matrix(linkage):
 
     v = clustered()
     similarity = 0.9
-    i, j = embeddings.cosine_within(v, v, 1 - similarity + 0.05, upper_only=True)
-    got = embeddings.hierarchical(v, i, j, embeddings.cosine_distances(v, v, i, j), 0.9, linkage)
+    i, j = cosine.cosine_within(v, v, 1 - similarity + 0.05, upper_only=True)
+    got = embedding_groups.hierarchical(v, i, j, cosine.cosine_distances(v, v, i, j), 0.9, linkage)
     full = hierarchy.fcluster(
         hierarchy.linkage(np.clip(pdist(v.astype(np.float64), "cosine"), 0, None), linkage),
         t=1 - similarity,
@@ -149,7 +149,7 @@ def test_duplicates_keep_the_first_and_point_to_the_most_similar_kept_image():
     a = np.array([0, 1, 0, 2])
     b = np.array([1, 2, 3, 3])
     d = np.array([0.01, 0.05, 0.08, 0.02])
-    result = embeddings.duplicates(5, a, b, d, similarity=0.9)
+    result = embedding_groups.duplicates(5, a, b, d, similarity=0.9)
     assert result.keep.tolist() == [True, False, True, False, True]
     assert result.duplicate_of.tolist() == [-1, 0, -1, 2, -1]
     assert result.distance[3] == pytest.approx(0.02) and np.isnan(result.distance[0])
@@ -157,15 +157,15 @@ def test_duplicates_keep_the_first_and_point_to_the_most_similar_kept_image():
 
 def test_kmedoids_scan_chooses_the_number_of_bundles():
     v = clustered()[:18]  # the three bundles
-    scan = embeddings.choose_k(v, range(2, 8))
+    scan = embedding_groups.choose_k(v, range(2, 8), 0)
     assert scan.chosen == 3 and scan.ks == list(range(2, 8))
     assert all(x >= y - 1e-6 for x, y in zip(scan.inertia, scan.inertia[1:], strict=False))
-    result = embeddings.kmedoids(v, 3)
+    result = embedding_groups.kmedoids(v, 3, 0)
     groups = sorted(sorted(np.nonzero(result.labels == k)[0].tolist()) for k in range(3))
     assert groups == [list(range(0, 8)), list(range(8, 14)), list(range(14, 18))]
     assert all(result.labels[m] == k for k, m in enumerate(result.medoids))
     with pytest.raises(ValueError, match="k must be"):
-        embeddings.kmedoids(v, 0)
+        embedding_groups.kmedoids(v, 0, 0)
 
 
 @pytest.fixture(scope="module")
@@ -204,11 +204,13 @@ def test_a_size_that_contradicts_the_model_is_refused_before_any_job(model_path,
 def test_workflow_stores_one_model_vector_per_image(deep_run):
     import pandas as pd
     from panelmatch import frames, tables
+    from panelmatch.settings import FrameSelection
 
     res = deep_run / "results"
-    chunks = sorted((res / "edges").glob("*.parquet"))
+    chunks = sorted((res / "frame_features").glob("*.parquet"))
     assert chunks
-    settings = yaml.safe_load((REPO / "config.yaml").read_text())["frames"]
+    frames_section = yaml.safe_load((REPO / "config.yaml").read_text())["frames"]
+    settings = FrameSelection.within(frames_section)
     for chunk in chunks:
         kept = pd.read_parquet(chunk, columns=["image", "frame"])
         manifest = pd.read_parquet(res / "manifest" / chunk.name).set_index("image")
@@ -241,7 +243,7 @@ def test_workflow_cosine_pairs_equal_numpy_and_reach_the_groups(deep_run):
     images, vectors = tables.read_vectors(sorted((res / "embeddings").glob("*.parquet")))
     full = 1.0 - vectors.astype(np.float64) @ vectors.T.astype(np.float64)
     shards = pd.concat(pd.read_parquet(p) for p in sorted((res / "distances").glob("*.parquet")))
-    sizes = [len(pd.read_parquet(p)) for p in sorted((res / "edges").glob("*.parquet"))]
+    sizes = [len(pd.read_parquet(p)) for p in sorted((res / "frame_features").glob("*.parquet"))]
     start = np.concatenate([[0], np.cumsum(sizes)])
     a = start[shards["chunk_a"].to_numpy()] + shards["row_a"].to_numpy()
     b = start[shards["chunk_b"].to_numpy()] + shards["row_b"].to_numpy()
@@ -283,3 +285,29 @@ def test_without_a_model_nothing_changes(small_demo_run):
     res = small_demo_run / "results"
     assert not (res / "embeddings").exists() and not (res / "embedding_groups.parquet").exists()
     assert "cosine" not in pd.read_parquet(res / "pairs.parquet").columns
+
+
+def test_of_run_groups_deduplicates_and_picks_representatives():
+    """embedding_groups.of_run on vectors of 12 images in 3 tight bunches, each image with
+    one frame, and its stored cosine pairs."""
+    from panelmatch import pairs
+
+    rng = np.random.default_rng(0)
+    centres = embeddings.normalise(rng.normal(size=(3, 8)))
+    vectors = embeddings.normalise(np.repeat(centres, 4, axis=0) + rng.normal(0, 0.01, (12, 8)))
+    i, j = cosine.cosine_within(vectors, vectors, 0.5, upper_only=True)
+    shard = pairs.Shard(i, j, {"cosine": cosine.cosine_distances(vectors, vectors, i, j)})
+    images = [f"{k:02d}.png" for k in range(12)]
+    common = dict(similarity=0.9, linkage="average", duplicate_similarity=0.99, seed=0)
+    found = embedding_groups.of_run(
+        images, vectors, [shard], representatives=0, k_range=[2, 5], **common
+    )
+    assert found.groups["group_size"].tolist() == [4] * 12
+    assert found.groups["group"].nunique() == 3
+    assert found.chosen and found.k == 3 and found.scan["k"].tolist() == [2, 3, 4, 5]
+    assert sorted(found.representatives["members"].tolist()) == [4, 4, 4]
+    assert (~found.duplicates["keep"]).sum() == 9  # three kept, one per bunch
+    fixed = embedding_groups.of_run(
+        images, vectors, [shard], representatives=2, k_range=[2, 5], **common
+    )
+    assert not fixed.chosen and fixed.k == 2 and fixed.scan.empty is False

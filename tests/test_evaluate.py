@@ -76,3 +76,28 @@ def test_relation_scores_count_only_linked_pairs_with_the_original():
 def test_relation_scores_without_originals_score_nothing():
     found = evaluate.relation_scores({"a": "f", "b": "f"}, {"a": "", "b": "recolour"}, {})
     assert found == {"labelled": 0, "scored": 0, "accuracy": None, "confusion": {}}
+
+
+def test_leaking_groups_are_the_groups_that_span_folds():
+    import pandas as pd
+    from panelmatch import evaluate
+
+    groups = pd.DataFrame(
+        {
+            "image": [
+                "train/a.png",
+                "test/a.png",
+                "train/b.png",
+                "train/c.png",
+                "x.png",
+                "other/d.png",
+            ],
+            "group": [1, 1, 2, 2, 3, 3],
+            "group_size": [2, 2, 2, 2, 2, 2],
+        }
+    )
+    found = evaluate.leaking_groups(groups, ["train", "test"])
+    assert found.to_dict("records") == [
+        {"group": 1, "group_size": 2, "folds": "test,train", "images": "train/a.png;test/a.png"}
+    ]
+    assert evaluate.leaking_groups(groups, ["train"]).empty

@@ -2,11 +2,26 @@
 
 import pandas as pd
 import pytest
-from conftest import snakemake, write_config
+import yaml
+from conftest import REPO, snakemake, write_config
 from faults import EXPECTED, MAX_BYTES, FaultServer
 from panelmatch import scrape
 
 SELECTOR = "img.mar-x-auto.disp-bl"
+
+#: The site's settings these tests use (the schema's user agent).
+AGENT = yaml.safe_load((REPO / "config.yaml").read_text())["source"]["site"]["user_agent"]
+
+
+def fetcher(**changes):
+    """An HttpFetcher with the tests' timeout, retries and limits, and `changes`."""
+    options = {"timeout": 5, "retries": 0, "max_bytes": 50 << 20, "user_agent": AGENT}
+    return scrape.HttpFetcher(**{**options, **changes})
+
+
+def scrape_pages(*args, concurrency=1, **kwargs):
+    """scrape.scrape_pages, one page at a time unless told otherwise."""
+    return scrape.scrape_pages(*args, concurrency=concurrency, **kwargs)
 
 
 @pytest.fixture
@@ -18,10 +33,10 @@ def fault_server():
 
 def test_each_fault_has_its_status(fault_server, tmp_path):
     slept = []
-    fetch = scrape.HttpFetcher(
+    fetch = fetcher(
         timeout=0.5, retries=2, backoff=0.01, max_bytes=MAX_BYTES, sleep=lambda s: slept.append(s)
     )
-    rows = scrape.scrape_pages(
+    rows = scrape_pages(
         range(1, 8), fault_server.url, "/story/{page}", SELECTOR, fetch, tmp_path, reuse=True
     )
     got = {r["image"]: r["status"] for r in rows if r["image"]}
@@ -43,7 +58,7 @@ def test_each_fault_has_its_status(fault_server, tmp_path):
 
 
 def test_retry_after_is_honoured_in_real_time(fault_server, tmp_path):
-    fetch = scrape.HttpFetcher(timeout=5, retries=1, backoff=0.01)
+    fetch = fetcher(timeout=5, retries=1, backoff=0.01)
     resp = fetch(fault_server.url + "/f/ratelimited.gif")
     assert resp.status == 200
     first, second = fault_server.requests_for("/f/ratelimited.gif")
@@ -51,7 +66,7 @@ def test_retry_after_is_honoured_in_real_time(fault_server, tmp_path):
 
 
 def test_requests_are_spaced_and_identify_the_tool(fault_server):
-    fetch = scrape.HttpFetcher(timeout=5, retries=0, delay=0.2)
+    fetch = fetcher(timeout=5, retries=0, delay=0.2)
     for _ in range(3):
         assert fetch(fault_server.url + "/f/ok.gif").status == 200
     times = fault_server.requests_for("/f/ok.gif")

@@ -11,6 +11,11 @@ from PIL import Image
 WHITE = (255, 255, 255)
 
 
+def select(data, background, max_pixels, mode="first", count=1, same=0.0, only=None, min_side=1):
+    """frames.select with the test's choices of the frame selection."""
+    return frames.select(data, background, max_pixels, mode, count, same, min_side, only)
+
+
 def encode(img: Image.Image, fmt: str, **kw) -> bytes:
     buf = io.BytesIO()
     img.save(buf, format=fmt, **kw)
@@ -97,11 +102,11 @@ def test_max_pixels_is_the_only_limit():
     big = Image.new("L", (9000, 10000), 255)
     assert 9000 * 10000 > Image.MAX_IMAGE_PIXELS
     data = encode(big, "PNG")
-    frame = frames.select(data, WHITE, 100_000_000).kept[0]
+    frame = select(data, WHITE, 100_000_000).kept[0]
     assert frame.rgb.shape == (10000, 9000, 3)
     assert Image.MAX_IMAGE_PIXELS == 89478485  # Pillow's limit is left as it was
     with pytest.raises(frames.FrameError, match=r"frames.max_pixels \(50000000\)"):
-        frames.select(data, WHITE, 50_000_000)
+        select(data, WHITE, 50_000_000)
 
 
 def test_alpha_is_kept_beside_the_composited_frame():
@@ -109,12 +114,12 @@ def test_alpha_is_kept_beside_the_composited_frame():
     sprite.paste((200, 30, 30, 255), (5, 2, 15, 8))
     other = Image.new("RGBA", (20, 10), (255, 255, 255, 0))  # transparent white
     other.paste((200, 30, 30, 255), (5, 2, 15, 8))
-    a = frames.select(encode(sprite, "PNG"), WHITE, 10**6).kept[0]
-    b = frames.select(encode(other, "PNG"), WHITE, 10**6).kept[0]
+    a = select(encode(sprite, "PNG"), WHITE, 10**6).kept[0]
+    b = select(encode(other, "PNG"), WHITE, 10**6).kept[0]
     # whatever colour the transparent pixels store, they composite to the background
     assert (a.rgb == b.rgb).all() and (a.rgb[0, 0] == WHITE).all()
     assert (a.alpha == b.alpha).all() and a.alpha[0, 0] == 0 and a.alpha[5, 10] == 255
-    opaque = frames.select(encode(Image.new("RGB", (20, 10)), "PNG"), WHITE, 10**6).kept[0]
+    opaque = select(encode(Image.new("RGB", (20, 10)), "PNG"), WHITE, 10**6).kept[0]
     assert opaque.alpha is None
     sil = edges.silhouette(a.alpha, (10, 10))
     assert sil.shape == (10, 10) and sil[5, 5] and not sil[0, 0]
@@ -129,7 +134,7 @@ def test_parse_colour():
 
 
 def test_edge_map_outlines_a_square():
-    e = edges.edge_map(square(size=200, box=(60, 60, 140, 140)), (100, 100), "box", 100, 200)
+    e = edges.edge_map(square(size=200, box=(60, 60, 140, 140)), (100, 100), "box", 100, 200, "rgb")
     assert e.shape == (100, 100) and e.dtype == bool
     ys, xs = np.nonzero(e)
     # edges lie on the square's outline (30..70 at this size), nowhere else
@@ -139,7 +144,7 @@ def test_edge_map_outlines_a_square():
 
 
 def test_edge_map_size_is_width_by_height():
-    assert edges.edge_map(square(), (40, 20), "bilinear", 50, 100).shape == (20, 40)
+    assert edges.edge_map(square(), (40, 20), "bilinear", 50, 100, "rgb").shape == (20, 40)
 
 
 def test_resize_before_canny_keeps_thin_lines():
@@ -149,8 +154,8 @@ def test_resize_before_canny_keeps_thin_lines():
         big[:, x : x + 3] = 0  # a grid of 3-pixel ink lines
     for y in range(53, 800, 89):
         big[y : y + 3, :] = 0
-    resized_first = edges.edge_map(big, (100, 100), "box", 100, 200)
-    full = edges.canny(big, 100, 200)
+    resized_first = edges.edge_map(big, (100, 100), "box", 100, 200, "rgb")
+    full = edges.canny(big, 100, 200, "rgb")
     canny_first = np.asarray(
         Image.fromarray(full).resize((100, 100), Image.Resampling.NEAREST), dtype=bool
     )
@@ -160,8 +165,8 @@ def test_resize_before_canny_keeps_thin_lines():
 def test_recolour_keeps_edges_rgb_channels():
     a = square(fg=(200, 30, 30), bg=(240, 240, 200))
     b = square(fg=(30, 30, 200), bg=(200, 240, 240))
-    ea = edges.edge_map(a, (100, 100), "box", 100, 200)
-    eb = edges.edge_map(b, (100, 100), "box", 100, 200)
+    ea = edges.edge_map(a, (100, 100), "box", 100, 200, "rgb")
+    eb = edges.edge_map(b, (100, 100), "box", 100, 200, "rgb")
     assert ea.sum() > 0 and (ea != eb).sum() < 0.1 * ea.sum()
 
 
@@ -169,7 +174,7 @@ def test_edge_arguments_are_validated():
     with pytest.raises(ValueError, match="resample"):
         edges.resize(square(), (10, 10), "fancy")
     with pytest.raises(ValueError, match="low <= high"):
-        edges.canny(square(), 200, 100)
+        edges.canny(square(), 200, 100, "rgb")
     with pytest.raises(ValueError, match="channels"):
         edges.canny(square(), 1, 2, "hsv")
 

@@ -7,10 +7,15 @@ import shutil
 
 import pandas as pd
 import pytest
-from conftest import snakemake, write_config
-from panelmatch import chunks, summary
+import yaml
+from conftest import REPO, snakemake, write_config
+from panelmatch import folder as input_folder
+from panelmatch import summary
 
 pytestmark = pytest.mark.workflow
+
+#: source.extensions as the schema gives it.
+EXTENSIONS = yaml.safe_load((REPO / "config.yaml").read_text())["source"]["extensions"]
 
 
 @pytest.fixture(scope="module")
@@ -118,10 +123,12 @@ def test_an_unreadable_subfolder_is_listed(tmp_path, monkeypatch):
             raise PermissionError(13, "Permission denied")
         return real(path)
 
-    monkeypatch.setattr(chunks.os, "scandir", scandir)
-    listing = chunks.list_images(tmp_path)
+    monkeypatch.setattr(input_folder.os, "scandir", scandir)
+    listing = input_folder.list_images(tmp_path, EXTENSIONS, False, True)
     assert listing.files == ["ok/x.gif"]
-    assert listing.skipped == [chunks.Skipped("locked", "unreadable_folder", "Permission denied")]
+    assert listing.skipped == [
+        input_folder.Skipped("locked", "unreadable_folder", "Permission denied")
+    ]
     skipped = pd.DataFrame([list(s) for s in listing.skipped], columns=["path", "reason", "detail"])
     manifest = pd.DataFrame(columns=["page", "index", "image", "url", "path", "status"])
     stage = pd.DataFrame(columns=["image", "path", "stage", "reason"])

@@ -8,10 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import snakemake, write_config
-from panelmatch import frames, query, rule, tables
+from panelmatch import frames, matching, query, tables
 from PIL import Image
 
 WHITE = (255, 255, 255)
+
+
+def select(data, background, max_pixels, mode="first", count=1, same=0.0, only=None, min_side=1):
+    """frames.select with the test's choices of the frame selection."""
+    return frames.select(data, background, max_pixels, mode, count, same, min_side, only)
 
 
 def gif(images):
@@ -34,7 +39,7 @@ def test_frame_modes_keep_the_right_frames():
     data = gif([flat(red), flat(red, (5, 5)), flat(blue), flat(green), flat(green, (1, 1))])
 
     def kept(*args, **kw):
-        return [f.index for f in frames.select(data, WHITE, 10**6, *args, **kw).kept]
+        return [f.index for f in select(data, WHITE, 10**6, *args, **kw).kept]
 
     assert kept("first") == [0]
     assert kept("all", same=0.0) == [0, 1, 2, 3, 4]
@@ -43,15 +48,15 @@ def test_frame_modes_keep_the_right_frames():
     assert kept("sample", 4, 1.0) == [0, 3]  # frames 0, 1, 3, 4: 1 and 4 are repeats
     assert kept("sample", 3, 0.0) == [0, 2, 4]
     assert kept(only=[3, 1]) == [1, 3]
-    rgb = {f.index: f.rgb for f in frames.select(data, WHITE, 10**6, "all").kept}
+    rgb = {f.index: f.rgb for f in select(data, WHITE, 10**6, "all").kept}
     assert (rgb[2] == (0, 0, 200)).all() and (rgb[3] == (0, 200, 0)).all()
     assert rgb[0].shape == (30, 40, 3)
     assert frames.sample_indices(10, 4) == [0, 3, 6, 9]
     assert frames.sample_indices(2, 5) == [0, 1] and frames.sample_indices(7, 1) == [0]
     with pytest.raises(ValueError, match="mode"):
-        frames.select(data, WHITE, 10**6, "most")
+        select(data, WHITE, 10**6, "most")
     with pytest.raises(frames.FrameError, match="corrupt"):
-        frames.select(data, WHITE, 10**6, only=[9])
+        select(data, WHITE, 10**6, only=[9])
 
 
 def test_an_image_pair_is_its_best_frame_pair():
@@ -60,7 +65,7 @@ def test_an_image_pair_is_its_best_frame_pair():
     a = np.array([0, 1, 0, 1, 2, 2])
     b = np.array([2, 2, 3, 4, 3, 4])
     keep = np.array([False, True, False, False, True, True])
-    links = rule.Links(
+    links = matching.Links(
         keep=keep,
         ratio=np.array([np.inf, 0.5, np.inf, np.inf, 0.7, 0.2]),
         edge=np.array([300, 900, 200, 100, 800, 400]),
@@ -70,7 +75,7 @@ def test_an_image_pair_is_its_best_frame_pair():
     )
     # (0,1): linked frame pair 1; (0,2): neither linked, smaller edge distance 100 (pair 3);
     # (1,2): both linked, smaller ratio (pair 5)
-    assert rule.best_pairs(image_of, a, b, links).tolist() == [1, 3, 5]
+    assert matching.best_pairs(image_of, a, b, links).tolist() == [1, 3, 5]
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +124,7 @@ def test_reuse_in_a_third_frame_is_found_in_all_mode_only(animated_folder):
         labels = cluster_of(res)
         assert labels["anim.gif"] == labels["base.gif"], mode
         assert (labels == labels["base.gif"]).sum() == 2
-        edges, offsets = tables.read_images(sorted((res / "edges").glob("*.parquet")))
+        edges, offsets = tables.read_images(sorted((res / "frame_features").glob("*.parquet")))
         assert edges.groupby("image").size()["anim.gif"] == 3  # every frame kept
         pairs = pd.read_parquet(res / "pairs.parquet")
         assert len(pairs) == 1
@@ -165,15 +170,15 @@ def test_a_later_frame_past_max_pixels_is_refused_before_it_is_decoded(mode):
     """A later frame that enlarges the canvas past frames.max_pixels is listed as broken
     and never decoded; the frames before it are kept."""
     data = gif_then_a_larger_frame(400, 300)  # 120,000 pixels
-    found = frames.select(data, (255, 255, 255), 100_000, mode, count=2)
+    found = select(data, (255, 255, 255), 100_000, mode, count=2)
     assert [f.index for f in found.kept] == [0]
     assert found.kept[0].rgb.shape == (64, 64, 3)
     assert len(found.broken) == 1 and found.broken[0][0] == 1
     assert "too large" in found.broken[0][1] and "frames.max_pixels" in found.broken[0][1]
     # within the limit, the same file keeps both frames
-    kept = frames.select(data, (255, 255, 255), 120_000, mode, count=2).kept
+    kept = select(data, (255, 255, 255), 120_000, mode, count=2).kept
     assert [f.index for f in kept] == [0, 1] and kept[1].rgb.shape == (300, 400, 3)
     # a stage that asks for that frame by its index gets an error naming the limit
     with pytest.raises(frames.FrameError, match="frames.max_pixels"):
-        frames.select(data, (255, 255, 255), 100_000, only=[1])
+        select(data, (255, 255, 255), 100_000, only=[1])
     assert Image.MAX_IMAGE_PIXELS not in (None, 50_000)  # Pillow's own limit is restored

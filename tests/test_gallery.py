@@ -217,7 +217,20 @@ def test_search_prefers_an_exact_file_name(tmp_path, browser):
         gallery.Member(k, n, None, None, f"../{n}", False, f"thumbs/{k}.jpg", 10, 10)
         for k, n in enumerate(names)
     ]
-    site = gallery.Site("t", members, [], {}, ["edges"], ["edges"], "s", [], [], [])
+    site = gallery.Site(
+        "t",
+        members,
+        [],
+        {},
+        ["edges"],
+        ["edges"],
+        "s",
+        [],
+        [],
+        [],
+        order="size",
+        groups_per_page=50,
+    )
     for name, html in gallery.render(site).items():
         (tmp_path / name).write_text(html, encoding="utf-8")
     browser.get((tmp_path / "find.html").as_uri() + "?q=1_1.gif")
@@ -258,6 +271,8 @@ def test_cards_escape_untrusted_names():
         [],
         [],
         [{"input": evil, "image": evil, "stage": "frames", "reason": "<b>x"}],
+        order="size",
+        groups_per_page=50,
     )
     pages = gallery.render(site)
     for html in pages.values():
@@ -295,7 +310,7 @@ def test_groups_are_ordered_chained_and_paginated():
     assert [g.group for g in gallery.order_groups(gs, "earliest")] == [3, 1, 2]
     members = [m for g in gs for m in g.members]
     site = gallery.Site(
-        "t", members, gs, {}, ["edges"], ["edges"], "s", [], [], [], groups_per_page=2
+        "t", members, gs, {}, ["edges"], ["edges"], "s", [], [], [], "size", groups_per_page=2
     )
     pages = gallery.render(site)
     assert {
@@ -331,7 +346,7 @@ def test_a_family_of_groups_links_each_card_to_the_others():
     gs = [group(1, 7, [1, 2, 3]), group(2, 7, [4, 5]), group(3, 8, [6, 9]), group(4, 7, [10, 11])]
     members = [m for g in gs for m in g.members]
     site = gallery.Site(
-        "t", members, gs, {}, ["edges"], ["edges"], "s", [], [], [], groups_per_page=2
+        "t", members, gs, {}, ["edges"], ["edges"], "s", [], [], [], "size", groups_per_page=2
     )
     pages = gallery.render(site)
     cards = {
@@ -404,7 +419,20 @@ def test_numbers_and_neighbour_words_on_the_image_pages():
         "the same line art, recoloured",
         "the same picture, shifted or cropped",
     ]
-    site = gallery.Site("t", members, [], {"m0.gif": near}, metrics, ["edges"], "s", [], [], [])
+    site = gallery.Site(
+        "t",
+        members,
+        [],
+        {"m0.gif": near},
+        metrics,
+        ["edges"],
+        "s",
+        [],
+        [],
+        [],
+        order="size",
+        groups_per_page=50,
+    )
     page = gallery.render(site)["images-1.html"]
     words = re.findall(r"<td>([^<]*)<details>", page)
     assert words == [*expected, "near, but not linked: its edge distance is 1.7× the threshold"]
@@ -453,7 +481,20 @@ def test_a_second_process_renders_the_same_image_pages(monkeypatch):
         ]
         for m in members
     }
-    site = gallery.Site("t", members, groups, near, ["edges"], ["edges"], "s", [], [], [])
+    site = gallery.Site(
+        "t",
+        members,
+        groups,
+        near,
+        ["edges"],
+        ["edges"],
+        "s",
+        [],
+        [],
+        [],
+        order="size",
+        groups_per_page=50,
+    )
     one = gallery.render(site)
     monkeypatch.setattr(gallery, "_render_forked", _forked_with_pid)
     two = gallery.render(site, workers=2)
@@ -498,7 +539,20 @@ def test_first_load_budget_at_9442_panels(small_demo_run, browser, tmp_path):
     (out / "thumbs").mkdir(parents=True)
     for m in members:
         shutil.copy(thumb[m.number % len(thumb)], out / m.thumb)
-    site = gallery.Site("big", members, groups, {}, ["edges"], ["edges"], "s", [], [], [])
+    site = gallery.Site(
+        "big",
+        members,
+        groups,
+        {},
+        ["edges"],
+        ["edges"],
+        "s",
+        [],
+        [],
+        [],
+        order="size",
+        groups_per_page=50,
+    )
     for name, html in gallery.render(site).items():
         (out / name).write_text(html, encoding="utf-8")
     load(browser, out / "index.html")
@@ -567,17 +621,18 @@ def test_thumbnails_come_from_the_features_pass(small_demo_run):
     by the features pass from the frames it decoded (no second decode); each equals a
     fresh decode of that frame through frames.thumbnail, at frames.thumbnail_size."""
     from panelmatch import frames, tables
+    from panelmatch.settings import FrameSelection
 
     settings = yaml.safe_load((REPO / "config.yaml").read_text())["frames"]
     manifest = tables.read_many(sorted((small_demo_run / "results/manifest").glob("*.parquet")))
     paths = dict(zip(manifest["image"], manifest["path"], strict=False))
     thumbs = tables.read_many(sorted((small_demo_run / "results/thumbs").glob("*.parquet")))
-    edges = tables.read_many(sorted((small_demo_run / "results/edges").glob("*.parquet")))
+    edges = tables.read_many(sorted((small_demo_run / "results/frame_features").glob("*.parquet")))
     assert thumbs[["image", "frame"]].equals(edges[["image", "frame"]])
     fresh = frames.stored_frames(
         thumbs.head(20),
         {k: small_demo_run / v for k, v in paths.items() if isinstance(v, str)},
-        settings,
+        FrameSelection.within(settings),
     )
     for row, (image, frame, rgb) in zip(thumbs.head(20).itertuples(), fresh, strict=True):
         jpeg, w, h = frames.thumbnail(rgb, settings["thumbnail_size"])
@@ -625,7 +680,20 @@ def test_links_to_files_with_hostile_names_are_encoded():
     )
     pairs = star_links([m, m2], edges=1, edge_threshold=2.0, ratio=0.5)
     g = gallery.chain(gallery.Group(1, [m, m2], pairs), ["edges"])
-    site = gallery.Site("t", [m, m2], [g], {}, ["edges"], ["edges"], "s", [], [], [])
+    site = gallery.Site(
+        "t",
+        [m, m2],
+        [g],
+        {},
+        ["edges"],
+        ["edges"],
+        "s",
+        [],
+        [],
+        [],
+        order="size",
+        groups_per_page=50,
+    )
     pages = gallery.render(site)
     assert 'href="../a%231.gif">The original file' in pages["images-1.html"]
     assert "★ most typical" in pages["index.html"] and "medoid" not in pages["index.html"].split(
@@ -650,7 +718,122 @@ def test_nfc_and_nfd_spellings_show_and_are_found_alike():
         gallery.Member(k, name, None, None, "../" + name, False, f"t{k}.jpg", 1, 1)
         for k, name in enumerate([nfc, nfd])
     ]
-    site = gallery.Site("t", members, [], {}, ["edges"], ["edges"], "s", [], [], [])
+    site = gallery.Site(
+        "t",
+        members,
+        [],
+        {},
+        ["edges"],
+        ["edges"],
+        "s",
+        [],
+        [],
+        [],
+        order="size",
+        groups_per_page=50,
+    )
     find = gallery.render(site)["find.html"]
     assert find.count(f'data-name="{nfc}"') == 2  # both files, one spelling to search
     assert nfd not in find and 'q.normalize("NFC")' in find
+
+
+def run_tables():
+    """groups, pairs, neighbours and thumbnails tables of a run of three images, two of
+    them one group (as the groups, neighbours and features rules write them)."""
+    groups = pd.DataFrame(
+        {
+            "image": ["p/a.png", "p/b.png", "p/c.png"],
+            "path": ["/data/p/a.png", "/data/p/b.png", "/data/p/c.png"],
+            "page": [None, None, None],
+            "group": [1, 1, 2],
+            "group_size": [2, 2, 1],
+            "medoid": [True, False, True],
+            "family": [1, 1, 2],
+            "family_size": [2, 2, 1],
+        }
+    )
+    pairs = pd.DataFrame(
+        {
+            "image_a": ["p/a.png"],
+            "image_b": ["p/b.png"],
+            "frame_a": [0],
+            "frame_b": [1],
+            "edges": [10],
+            "edge_threshold": [500.0],
+            "ratio": [0.02],
+            "link": ["edge"],
+            "relation": ["identical"],
+        }
+    )
+    neighbours = pd.DataFrame(
+        {
+            "image": ["p/a.png", "p/c.png"],
+            "rank": [1, 1],
+            "neighbour": ["p/b.png", "p/a.png"],
+            "edges": [10, 900],
+            "edge_threshold": [500.0, 400.0],
+            "linked": [True, False],
+            "link": ["edge", ""],
+        }
+    )
+    thumbs = pd.DataFrame(
+        {
+            "image": ["p/a.png", "p/b.png", "p/b.png", "p/c.png"],
+            "frame": [0, 0, 1, 0],
+            "width": [64, 64, 60, 32],
+            "height": [48, 48, 40, 32],
+        }
+    )
+    return groups, pairs, neighbours, thumbs
+
+
+def test_site_of_builds_members_groups_and_neighbours_from_the_tables():
+    built = gallery.site_of(
+        *run_tables(),
+        gallery_dir="/data/results/gallery",
+        site_root=None,
+        page_path=None,
+        metrics=["edges"],
+        title="t",
+        edge_metrics=["edges"],
+        summary="",
+        plots=[],
+        leakage=[],
+        failures=[],
+        order="size",
+        groups_per_page=50,
+    )
+    site = built.site
+    assert built.numbers == {"p/a.png": 0, "p/b.png": 1, "p/c.png": 2}
+    a, b, c = site.members
+    assert (a.original, a.group, a.medoid) == ("../../p/a.png", 1, True)
+    # the member is shown by the frame its link matched, with that frame's size
+    assert (b.frame, b.width, b.height, b.frames, b.thumb) == (1, 60, 40, 2, "thumbs/1-1.jpg")
+    assert c.group is None and not c.medoid and c.link is None
+    assert [g.group for g in site.groups] == [1]
+    assert [m.image for m in site.groups[0].members] == ["p/a.png", "p/b.png"]
+    # a linked neighbour reads the pair's relation
+    assert site.neighbours["p/a.png"][0]["relation"] == "identical"
+    assert "relation" not in site.neighbours["p/c.png"][0]
+
+
+def test_story_link_for_a_site_a_mirror_and_a_folder(tmp_path):
+    assert gallery.story_link(None, "https://x.test", None, "g") is None
+    assert gallery.story_link(float("nan"), "https://x.test", None, "g") is None
+    assert gallery.story_link(3, None, None, "g") is None
+    web = gallery.story_link(3, "https://x.test", "/story/{page}", "g")
+    assert web == "https://x.test/story/3"
+    mirror = gallery.story_link(
+        3, str(tmp_path / "mirror"), "/story/{page}", str(tmp_path / "gallery")
+    )
+    assert mirror.startswith("../mirror/")
+
+
+def test_folder_links_put_each_group_of_two_or_more_in_a_folder_by_size():
+    groups, *_ = run_tables()
+    groups.loc[1, "image"] = "p/noext"
+    links = gallery.folder_links(groups)
+    assert links == [
+        gallery.FolderLink("size_2/group_1", "p__a.png", "/data/p/a.png"),
+        gallery.FolderLink("size_2/group_1", "p__noext.png", "/data/p/b.png"),
+    ]

@@ -3,8 +3,8 @@
 import networkx as nx
 import numpy as np
 import pytest
-from panelmatch import grouping, rule
-from test_rule import HASH_BITS, RULE
+from panelmatch import grouping, matching
+from test_link import HASH_BITS, RULE
 
 
 def two_triangles():
@@ -67,7 +67,7 @@ def test_louvain_splits_at_the_weak_bridge_and_is_deterministic():
 
 
 def sequential_notebook(n, distance, threshold):
-    """The seeds' notebook, literally: each image joins the cluster holding its nearest
+    """The train/test notebook, literally: each image joins the cluster holding its nearest
     earlier image (first cluster on ties) when that distance is under the threshold."""
     groups = []
     for k in range(n):
@@ -90,7 +90,7 @@ def test_sequential_is_the_notebooks_method(seed):
     distance = rng.integers(0, 40, size=(n, n))
     distance = np.triu(distance, 1) + np.triu(distance, 1).T
     a, b = np.nonzero(np.triu(distance < threshold, 1))
-    weight = rule.WEIGHT_TOP - distance[a, b] / threshold  # stronger = nearer
+    weight = matching.WEIGHT_TOP - distance[a, b] / threshold  # stronger = nearer
     labels = grouping.groups(n, a, b, weight, "sequential")
     want = sequential_notebook(n, distance.tolist(), threshold)
     got = {}
@@ -106,7 +106,7 @@ def chain(n, ratio):
 
 def test_chaining_guard_cuts_long_weak_chains_into_bounded_groups():
     a, b, r = chain(30, 0.8)
-    labels = grouping.groups(30, a, b, rule.WEIGHT_TOP - r, "connected_components")
+    labels = grouping.groups(30, a, b, matching.WEIGHT_TOP - r, "connected_components")
     assert grouping.sizes(labels).max() == 30
     guarded = grouping.split_chains(labels, a, b, r, np.asarray(r) <= 0.5, 8)
     sizes = grouping.sizes(guarded)
@@ -119,13 +119,13 @@ def test_chaining_guard_cuts_long_weak_chains_into_bounded_groups():
 
 def test_chaining_guard_keeps_groups_held_by_strong_links_and_small_groups():
     a, b, r = chain(30, 0.3)
-    labels = grouping.groups(30, a, b, rule.WEIGHT_TOP - r, "connected_components")
+    labels = grouping.groups(30, a, b, matching.WEIGHT_TOP - r, "connected_components")
     assert (grouping.split_chains(labels, a, b, r, np.asarray(r) <= 0.5, 8) == labels).all()
     # a weak bridge between two strong groups of 6 goes; a small weak group stays whole
     a = [0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 5, 12, 13]
     b = [1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 6, 13, 14]
     r = [0.1] * 10 + [0.9, 0.9, 0.9]
-    labels = grouping.groups(15, a, b, rule.WEIGHT_TOP - np.array(r), "connected_components")
+    labels = grouping.groups(15, a, b, matching.WEIGHT_TOP - np.array(r), "connected_components")
     guarded = grouping.split_chains(labels, a, b, r, np.asarray(r) <= 0.5, 8)
     assert grouping.sizes(guarded).tolist() == [6] * 12 + [3] * 3
     assert guarded[0] != guarded[6] and guarded[12] == guarded[14]
@@ -144,9 +144,9 @@ def test_cluster_links_groups_and_guards():
         "phash": np.array([30] * 8),
         "dhash": np.array([30] * 8),
     }
-    matching = {**RULE, "method": "greedy_modularity"}
+    settings = RULE.but(method="greedy_modularity")
     labels, links, _, _ = grouping.group_images(
-        6, a, b, d, {"edge_pixels": pixels}, HASH_BITS, matching
+        6, a, b, d, {"edge_pixels": pixels}, HASH_BITS, settings
     )
     assert links.keep.tolist() == [True, True, True, True, True, True, False, False]
     assert grouping.sizes(labels).tolist() == [4, 4, 4, 4, 1, 1]
@@ -191,7 +191,7 @@ def template_family(drawings=9, tones=6, pairs_elsewhere=400):
         b.append(n + 2 * k + 1)
         ratio.append(0.1)
     n += 2 * pairs_elsewhere
-    weight = rule.WEIGHT_TOP - np.array(ratio)
+    weight = matching.WEIGHT_TOP - np.array(ratio)
     return n, np.array(a), np.array(b), weight
 
 
@@ -240,53 +240,15 @@ def test_split_families_leaves_components_and_sequential_alone():
 
 def test_group_images_gives_groups_within_families():
     n, a, b, w = template_family()
-    ratio = rule.WEIGHT_TOP - w
+    ratio = matching.WEIGHT_TOP - w
     frames = {"edges": (ratio * 100).astype(np.int64), "edges_mirror": np.full(len(a), 10**4)}
     counts = {
         "edge_pixels": np.full(n, 1000 / 0.95 / 10, dtype=np.int64) * 10,
         "silhouette_pixels": np.zeros(n, np.int64),
         "detail_blocks": np.zeros(n, np.int64),
     }
-    matching = {**RULE, "edge_cap": 100, "edge_scale": 1.0, "max_group_size": 6}
-    labels, links, _, families = grouping.group_images(n, a, b, frames, counts, HASH_BITS, matching)
+    settings = RULE.but(edge_cap=100, edge_scale=1.0, max_group_size=6)
+    labels, links, _, families = grouping.group_images(n, a, b, frames, counts, HASH_BITS, settings)
     assert links.keep.all()
     assert len(set(families[:54].tolist())) == 1  # one family: the template
     assert len(set(labels[:54].tolist())) == 9  # nine groups: the drawings
-
-
-def test_linked_pairs_keeps_each_rules_links_shard_by_shard():
-    """grouping.linked_pairs: the pairs each rule links, from shards read one at a time,
-    with a verified copy of a pair (streamed last) kept once."""
-    from panelmatch import bits, pairs, templates
-
-    maps = np.zeros((4, 100 * 100), bool)
-    maps[:, :1000] = True  # 1000 edge pixels each
-    codes = bits.pack(maps)
-    cleared = {None: templates.of(codes, 100, 100, None)}
-    counts = {
-        "edge_pixels": bits.popcount(codes),
-        "silhouette_pixels": np.zeros(4, np.int64),
-        "detail_blocks": np.zeros(4, np.int64),
-    }
-
-    def shard(a, b, edges):
-        n = len(a)
-        distances = {"edges": np.array(edges), "edges_mirror": np.full(n, 5000)}
-        return pairs.Shard(np.array(a), np.array(b), distances)
-
-    shards = [shard([0, 0], [1, 2], [100, 900]), shard([1, 0], [3, 1], [2000, 50])]
-    loose = {**RULE, "edge_cap": 1100, "template_frames": None}
-    strict = {**loose, "edge_cap": 500}
-    found = grouping.linked_pairs(
-        shards,
-        counts,
-        HASH_BITS,
-        {"loose": loose, "strict": strict},
-        cleared,
-        1,
-        ["edges", "edges_mirror"],
-        local=True,
-    )
-    assert list(zip(found["loose"].a, found["loose"].b, strict=True)) == [(0, 2), (0, 1)]
-    assert found["loose"].distances["edges"].tolist() == [900, 50]  # the last copy of (0, 1)
-    assert list(zip(found["strict"].a, found["strict"].b, strict=True)) == [(0, 1)]

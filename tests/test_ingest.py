@@ -1,21 +1,27 @@
 """What ingest reads of a folder: regular files only, and none larger than source.max_bytes,
-judged before the file is opened (scrape.file_row)."""
+judged before the file is opened (panelmatch.folder.file_row)."""
 
 import os
 import threading
 
 import pandas as pd
 import pytest
-from panelmatch import chunks, scrape, summary, tables
+import yaml
+from conftest import REPO
+from panelmatch import folder as input_folder
+from panelmatch import summary, tables
+
+#: source.extensions as the schema gives it.
+EXTENSIONS = yaml.safe_load((REPO / "config.yaml").read_text())["source"]["extensions"]
 
 
 def status(tmp_path, name, max_bytes=1000, follow=True):
-    return scrape.file_row(tmp_path, name, follow, max_bytes)["status"]
+    return input_folder.file_row(tmp_path, name, follow, max_bytes)["status"]
 
 
 def test_a_regular_file_is_read(tmp_path):
     (tmp_path / "a.gif").write_bytes(b"GIF89a" + b"\0" * 10)
-    row = scrape.file_row(tmp_path, "a.gif", True, 1000)
+    row = input_folder.file_row(tmp_path, "a.gif", True, 1000)
     assert row["status"] == tables.OK and row["bytes"] == 16
 
 
@@ -64,10 +70,10 @@ def test_a_name_that_is_not_utf8_is_a_failed_input_with_a_printable_name(tmp_pat
     with open(os.fsencode(tmp_path) + b"/sub/caf\xe9.txt", "wb") as fh:
         fh.write(b"text")
     (tmp_path / "ok.gif").write_bytes(b"GIF89a")
-    listing = chunks.list_images(tmp_path)
+    listing = input_folder.list_images(tmp_path, EXTENSIONS, False, True)
     assert listing.files == ["ok.gif"]
     assert listing.undecodable == ["caf\\xe9.gif"]
-    assert listing.skipped == [chunks.Skipped("sub/caf\\xe9.txt", "not_an_image")]
+    assert listing.skipped == [input_folder.Skipped("sub/caf\\xe9.txt", "not_an_image")]
     # every name a table receives is valid UTF-8
     for name in [*listing.files, *listing.undecodable, *(s.path for s in listing.skipped)]:
         name.encode("utf-8")
@@ -85,7 +91,9 @@ def test_the_runs_own_folders_are_never_inputs(tmp_path):
     for name in ("results", "logs", "elsewhere"):
         (tmp_path / name).mkdir()
         (tmp_path / name / "thumb.png").write_bytes(b"x")
-    listing = chunks.list_images(tmp_path, exclude=[tmp_path / "results", str(tmp_path / "logs")])
+    listing = input_folder.list_images(
+        tmp_path, EXTENSIONS, False, True, exclude=[tmp_path / "results", str(tmp_path / "logs")]
+    )
     assert listing.files == ["a.gif", "elsewhere/thumb.png"]
     assert listing.excluded == ["logs", "results"]
     assert listing.skipped == []  # not listed: a rerun lists the folder as the first run did

@@ -5,6 +5,7 @@ import random
 
 import cv2
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 from democomic.drawing import new_scene, render
@@ -175,7 +176,7 @@ def test_candidates_pair_a_reuse_and_never_two_frames_of_one_image(base):
     )
     group = np.arange(len(frames))
     group[3] = group[2]  # two frames of one image
-    i, j = local.candidates(plain, mirror, group, 3)
+    i, j = local.candidates(plain, mirror, group, 3, threads=1)
     pairs = list(zip(i.tolist(), j.tolist(), strict=True))
     assert (0, 1) in pairs and (2, 3) not in pairs
     assert all(a < b for a, b in pairs) and pairs == sorted(set(pairs))
@@ -188,7 +189,7 @@ def test_candidates_pair_a_reuse_and_never_two_frames_of_one_image(base):
     held = np.bincount(plain.indices, minlength=plain.shape[1])
     assert held.min() >= 1 and held.max() <= 0.5 * len(frames)
     with pytest.raises(ValueError, match="k must"):
-        local.candidates(plain, mirror, group, 0)
+        local.candidates(plain, mirror, group, 0, threads=1)
     with pytest.raises(ValueError, match="threads must"):
         local.candidates(plain, mirror, group, 3, threads=0)
 
@@ -267,3 +268,38 @@ def test_word_matrices_drop_words_only_a_mirror_image_holds():
     assert np.allclose(np.asarray(p.multiply(p).sum(axis=1)).ravel(), 1)
     # the dropped words still count in a row's norm: frame 0's mirror holds 9 and 40
     assert 0 < m[0].data[0] < 1
+
+
+def test_verify_stored_and_candidates_on_keypoint_tables():
+    """The verify rule's core: candidates from the words of stored keypoint rows, then
+    verification a block at a time, on a drawing and its shifted copy beside an unrelated
+    drawing."""
+    import pyarrow as pa
+    from panelmatch import local, tables
+
+    rng = np.random.default_rng(3)
+    drawing = (rng.random((240, 320, 3)) * 255).astype(np.uint8)
+    drawing = cv2.GaussianBlur(drawing, (5, 5), 0)
+    shifted = np.roll(drawing, (12, 20), axis=(0, 1))
+    other = cv2.GaussianBlur((rng.random((240, 320, 3)) * 255).astype(np.uint8), (5, 5), 0)
+    rows = [
+        {"image": name, "frame": 0, **local.to_row(local.detect(rgb, 320, 500))}
+        for name, rgb in (("a", drawing), ("b", shifted), ("c", other))
+    ]
+    parts = [tables.arrow(pd.DataFrame(rows), tables.KEYPOINTS)]
+    assert isinstance(parts[0], pa.Table)
+    i, j = local.stored_candidates(parts, np.arange(3), 2, threads=1)
+    assert (0, 1) in set(zip(i.tolist(), j.tolist(), strict=True))
+    steps = []
+    found = local.verify_stored(
+        parts,
+        [0, 0],
+        [1, 2],
+        ratio=0.8,
+        tolerance=4,
+        size=320,
+        min_matches=8,
+        threads=1,
+        step=lambda: steps.append(1),
+    )
+    assert found[0].inliers >= 8 and found[1].inliers < 8 and len(steps) == 2

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.workflow
 def stored_pairs(run):
     """Every stored pair of the run with its distances, keyed by image names."""
     res = run / "results"
-    images, offsets = tables.read_images(sorted((res / "edges").glob("*.parquet")))
+    images, offsets = tables.read_images(sorted((res / "frame_features").glob("*.parquet")))
     shards = tables.read_many(sorted((res / "distances").glob("*.parquet")))
     a, b = tables.pair_numbers(shards, offsets)
     names = images["image"].to_numpy()
@@ -28,7 +28,7 @@ def test_query_distances_equal_the_pipelines_own(small_demo_run):
     index = query.load(res)
     groups = pd.read_parquet(res / "groups.parquet").set_index("image")
     shards = stored_pairs(small_demo_run)
-    metrics = index.settings["metrics"]
+    metrics = index.settings.metrics
     for image in ["3_1", "10_1", "17_1"]:
         path = small_demo_run / groups.loc[image, "path"]
         result = query.nearest(index, query.read_frames(path, index.settings), len(index.images))

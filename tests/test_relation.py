@@ -75,10 +75,13 @@ def test_of_rows_is_of_row_of_each_row_in_one_call():
 def test_a_truth_naming_an_unknown_relation_is_refused(tmp_path):
     path = tmp_path / "truth.csv"
     path.write_text("image,group,reuse\na,f,original\nb,f,zoomed\nc,f,teleported\n")
+    from panelmatch import evaluate
+
     with pytest.raises(ValueError, match="truth.csv: column 'reuse' holds 'teleported'"):
-        tables.read_truth(path)
+        evaluate.check_truth(tables.read_truth(path), path)
     path.write_text("image,group,reuse\na,f,original\nb,f,zoomed\n")
-    assert tables.read_truth(path)["reuse"].tolist() == ["original", "zoomed"]
+    truth = evaluate.check_truth(tables.read_truth(path), path)
+    assert truth["reuse"].tolist() == ["original", "zoomed"]
 
 
 def test_local_links_say_close_up_crop_or_part():

@@ -4,6 +4,8 @@ import hashlib
 from pathlib import Path
 
 import pytest
+import yaml
+from conftest import REPO
 from panelmatch import scrape
 
 SELECTOR = "img.mar-x-auto.disp-bl"
@@ -13,6 +15,20 @@ PAGE = """<html><body><img class="logo" src="/images/logo.gif">
 <img class="mar-x-auto disp-bl" src="  00002.gif ">
 <img class="mar-x-auto disp-bl">
 </body></html>"""
+
+#: The site's settings these tests use (the schema's user agent).
+AGENT = yaml.safe_load((REPO / "config.yaml").read_text())["source"]["site"]["user_agent"]
+
+
+def fetcher(**changes):
+    """An HttpFetcher with the tests' timeout, retries and limits, and `changes`."""
+    options = {"timeout": 5, "retries": 0, "max_bytes": 50 << 20, "user_agent": AGENT}
+    return scrape.HttpFetcher(**{**options, **changes})
+
+
+def scrape_pages(*args, concurrency=1, **kwargs):
+    """scrape.scrape_pages, one page at a time unless told otherwise."""
+    return scrape.scrape_pages(*args, concurrency=concurrency, **kwargs)
 
 
 def test_find_images_uses_the_selector_in_order():
@@ -67,8 +83,8 @@ def test_allowed_hosts_extend_the_site():
 
 def test_unreachable_site_is_told_apart_from_an_answering_one(serve, tmp_path):
     server = serve(tmp_path)
-    assert scrape.unreachable(server.url, 2) is None  # answers (even 404 is an answer)
-    assert scrape.unreachable("http://127.0.0.1:9", 2) == "ConnectionError"
+    assert scrape.unreachable(server.url, 2, AGENT) is None  # answers (even 404 is an answer)
+    assert scrape.unreachable("http://127.0.0.1:9", 2, AGENT) == "ConnectionError"
 
 
 def test_local_names_are_safe_and_unique():
@@ -88,8 +104,8 @@ def manifest_by_image(rows):
 def test_scrape_over_http_records_gaps_and_downloads(demo_site, serve, tmp_path):
     site, truth = demo_site
     server = serve(site)
-    fetch = scrape.HttpFetcher(timeout=5, retries=0)
-    rows = scrape.scrape_pages(
+    fetch = fetcher(timeout=5, retries=0)
+    rows = scrape_pages(
         range(1, 14), server.url, "/story/{page}", SELECTOR, fetch, tmp_path, reuse=True
     )
     pages = {r["page"] for r in rows}
@@ -113,16 +129,12 @@ def test_scrape_over_http_records_gaps_and_downloads(demo_site, serve, tmp_path)
 def test_second_scrape_reuses_downloads(demo_site, serve, tmp_path):
     site, _ = demo_site
     server = serve(site)
-    fetch = scrape.HttpFetcher(timeout=5, retries=0)
-    first = scrape.scrape_pages(
-        range(1, 6), server.url, "/story/{page}", SELECTOR, fetch, tmp_path, True
-    )
+    fetch = fetcher(timeout=5, retries=0)
+    first = scrape_pages(range(1, 6), server.url, "/story/{page}", SELECTOR, fetch, tmp_path, True)
     image_requests = [p for p in server.requests if p.startswith("/images/")]
     assert image_requests
     server.requests.clear()
-    again = scrape.scrape_pages(
-        range(1, 6), server.url, "/story/{page}", SELECTOR, fetch, tmp_path, True
-    )
+    again = scrape_pages(range(1, 6), server.url, "/story/{page}", SELECTOR, fetch, tmp_path, True)
     assert [p for p in server.requests if p.startswith("/images/")] == []
     assert again == first
 
@@ -130,16 +142,16 @@ def test_second_scrape_reuses_downloads(demo_site, serve, tmp_path):
 def test_mirror_and_http_agree(demo_site, serve, tmp_path):
     site, _ = demo_site
     server = serve(site)
-    web = scrape.scrape_pages(
+    web = scrape_pages(
         range(1, 9),
         server.url,
         "/story/{page}",
         SELECTOR,
-        scrape.HttpFetcher(retries=0),
+        fetcher(retries=0),
         tmp_path / "web",
         reuse=False,
     )
-    local = scrape.scrape_pages(
+    local = scrape_pages(
         range(1, 9),
         str(site),
         "/story/{page}",
@@ -162,12 +174,12 @@ def test_html_served_as_image_and_refused_sources(tmp_path, serve):
         '<img class="mar-x-auto disp-bl" src="/images/missing.gif">'
     )
     server = serve(tmp_path)
-    rows = scrape.scrape_pages(
+    rows = scrape_pages(
         [1],
         server.url,
         "/story/{page}",
         SELECTOR,
-        scrape.HttpFetcher(retries=0),
+        fetcher(retries=0),
         tmp_path / "out",
         reuse=True,
     )
@@ -188,8 +200,8 @@ def test_mirror_fetcher_stays_inside_its_folder(tmp_path):
 def test_http_fetcher_retries_then_gives_up(tmp_path, serve):
     server = serve(tmp_path)  # empty folder: every path is 404, no retry for 404
     slept = []
-    fetch = scrape.HttpFetcher(retries=2, backoff=0.01, sleep=slept.append)
+    fetch = fetcher(retries=2, backoff=0.01, sleep=slept.append)
     assert fetch(server.url + "/nothing").status == 404 and slept == []
-    dead = scrape.HttpFetcher(retries=2, backoff=0.01, timeout=1, sleep=slept.append)
+    dead = fetcher(retries=2, backoff=0.01, timeout=1, sleep=slept.append)
     resp = dead("http://127.0.0.1:9/unreachable")  # discard port: connection refused
     assert resp.status == 0 and resp.error.startswith("connection_error") and len(slept) == 2

@@ -26,7 +26,7 @@ def test_images_in_chunk_order_and_pair_numbers(tmp_path):
     paths = []
     for k, names in enumerate([["a", "b"], [], ["c", "d", "e"]]):
         paths.append(tmp_path / f"{k}.parquet")
-        tables.write(edges_table(names), paths[-1], tables.EDGES)
+        tables.write(edges_table(names), paths[-1], tables.FRAME_FEATURES)
     images, offsets = tables.read_images(paths)
     assert images["image"].tolist() == ["a", "b", "c", "d", "e"]
     assert offsets.tolist() == [0, 2, 2, 5]
@@ -49,9 +49,9 @@ def test_image_numbers_of_frame_rows():
 def test_write_is_atomic_and_names_the_file_on_schema_errors(tmp_path):
     target = tmp_path / "x.parquet"
     with pytest.raises(ValueError, match="x.parquet.*missing columns"):
-        tables.write(pd.DataFrame({"image": ["a"]}), target, tables.EDGES)
+        tables.write(pd.DataFrame({"image": ["a"]}), target, tables.FRAME_FEATURES)
     assert not target.exists() and list(tmp_path.iterdir()) == []
-    tables.write(edges_table(["a"]), target, tables.EDGES)
+    tables.write(edges_table(["a"]), target, tables.FRAME_FEATURES)
     assert tables.read(target)["image"].tolist() == ["a"]
     assert [p.name for p in tmp_path.iterdir()] == ["x.parquet"]
 
@@ -107,7 +107,9 @@ def test_last_copies_keeps_the_verified_copy_of_a_stored_pair():
 
 
 def test_kept_frames_pairs_each_kept_frame_with_its_file(tmp_path):
-    tables.write(edges_table(["b.gif", "a.gif", "a.gif"], [0, 0, 2]), tmp_path / "e", tables.EDGES)
+    tables.write(
+        edges_table(["b.gif", "a.gif", "a.gif"], [0, 0, 2]), tmp_path / "e", tables.FRAME_FEATURES
+    )
     manifest = pd.DataFrame(
         {
             "page": [None, None],
@@ -159,3 +161,17 @@ def test_fixed_binary_reads_each_chunk_of_a_column():
         tables.fixed_binary(two, "c", 3)
     with pytest.raises(ValueError, match="missing values"):
         tables.fixed_binary(pa.table({"c": [b"ab", None]}), "c", 2)
+
+
+def test_read_csv_gives_strings_and_the_named_columns(tmp_path):
+    import pandas as pd
+
+    path = tmp_path / "skipped.csv"
+    tables.write_csv(
+        pd.DataFrame({"path": ["a", "007"], "reason": ["x", ""], "detail": ["", "1"]}), path
+    )
+    found = tables.read_csv(path, tables.SKIPPED_COLUMNS)
+    assert found.to_dict("list") == {"path": ["a", "007"], "reason": ["x", ""], "detail": ["", "1"]}
+    assert list(tables.read_csv(None, tables.SKIPPED_COLUMNS).columns) == tables.SKIPPED_COLUMNS
+    with pytest.raises(ValueError, match="skipped.csv: lacks the columns"):
+        tables.read_csv(path, ["path", "status"])

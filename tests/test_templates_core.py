@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-from panelmatch import bits, metrics, rule, templates
-from test_rule import HASH_BITS, RULE
+from panelmatch import bits, matching, metrics, templates
+from test_link import HASH_BITS, RULE
 
 W = H = 100
 
@@ -40,7 +40,7 @@ def linked_pairs(maps: np.ndarray, crowded: int | None) -> set[tuple[int, int]]:
     found = templates.of(codes, W, H, crowded)
     distances = found.rescore(a, b, distances, tolerance=1)
     counts = found.counts({"edge_pixels": bits.popcount(codes)})
-    links = rule.link(distances, *rule.pair_counts(counts, a, b), HASH_BITS, RULE)
+    links = matching.link(distances, *matching.pair_counts(counts, a, b), HASH_BITS, RULE)
     return set(zip(a[links.keep].tolist(), b[links.keep].tolist(), strict=True))
 
 

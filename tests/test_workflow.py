@@ -250,7 +250,7 @@ def test_shards_together_equal_the_all_pairs_reference(small_demo_run):
     from panelmatch import art, textlines
 
     res = small_demo_run / "results"
-    edges = [pd.read_parquet(p) for p in sorted((res / "edges").glob("*.parquet"))]
+    edges = [pd.read_parquet(p) for p in sorted((res / "frame_features").glob("*.parquet"))]
     hashes = [pd.read_parquet(p) for p in sorted((res / "hashes").glob("*.parquet"))]
     keys = [(c, r) for c, e in enumerate(edges) for r in range(len(e))]
     unpacked = {}
@@ -322,7 +322,8 @@ def test_candidate_mode_keeps_exactly_the_candidate_pairs(small_demo_run, tmp_pa
     exhaustive, candidates = all_shards(small_demo_run), all_shards(tmp_path)
     # pairs found outside the bit caps (shared blocks, text lines) are kept in either mode
     edges = [
-        pd.read_parquet(p) for p in sorted((small_demo_run / "results/edges").glob("*.parquet"))
+        pd.read_parquet(p)
+        for p in sorted((small_demo_run / "results/frame_features").glob("*.parquet"))
     ]
     px = {(c, r): n for c, e in enumerate(edges) for r, n in enumerate(e["edge_pixels"])}
     pa = np.array([px[k] for k in zip(exhaustive["chunk_a"], exhaustive["row_a"], strict=True)])

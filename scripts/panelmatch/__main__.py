@@ -63,11 +63,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     model = None
-    emb = index.settings["embeddings"]
+    emb = index.settings.embeddings
     if index.side.vectors is not None:
         from panelmatch import embeddings
 
-        model = embeddings.Model(emb["model"], emb["output"], emb["providers"])
+        model = embeddings.Model(emb.model, emb.output, list(emb.providers))
     loaded = time.perf_counter()
     found, failed = [], 0
     for path in args.images:
@@ -81,9 +81,9 @@ def main(argv: list[str] | None = None) -> int:
         if model is not None:
             from panelmatch import embeddings
 
-            size = (emb["width"], emb["height"])
-            x = [embeddings.preprocess(f.rgb, size, emb["mean"], emb["std"]) for f in kept]
-            vectors = embeddings.embed(model, x, len(x))
+            size = (emb.width, emb.height)
+            inputs = [embeddings.preprocess(f.rgb, size, emb.mean, emb.std) for f in kept]
+            vectors = embeddings.embed(model, inputs, len(inputs))
         table = query.nearest(index, kept, args.k, vectors)
         table.insert(0, "query", path)
         found.append(table)

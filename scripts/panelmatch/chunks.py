@@ -6,13 +6,7 @@ input). Chunks are numbered from 0 and named with four digits (``0007``) in file
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterable, Sequence
-from pathlib import Path
-from typing import NamedTuple
-
-#: File name endings (lower case) taken as images in folder mode unless configured otherwise.
-IMAGE_EXTENSIONS = (".gif", ".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
+from collections.abc import Sequence
 
 
 def chunk_name(k: int) -> str:
@@ -29,119 +23,6 @@ def page_chunks(first_page: int, last_page: int, pages_per_chunk: int) -> list[r
         range(start, min(start + pages_per_chunk, last_page + 1))
         for start in range(first_page, last_page + 1, pages_per_chunk)
     ]
-
-
-class Skipped(NamedTuple):
-    """An entry of an input folder that is not an input image, and why."""
-
-    path: str  # relative to the folder, '/'-separated
-    reason: str  # one of SKIP_REASONS
-    detail: str = ""
-
-
-#: Why a folder entry is not taken as an input image: a name starting with '.'
-#: (source.hidden), a file without an image extension (source.extensions), a folder that
-#: cannot be read, and a symlinked folder not followed (source.follow_symlinks, or a cycle).
-SKIP_REASONS = ("hidden", "not_an_image", "unreadable_folder", "symlinked_folder")
-
-
-class Listing(NamedTuple):
-    """An input folder's image files (relative paths, sorted), what was skipped, the image
-    files whose path is not valid UTF-8 (`undecodable`: printable paths, sorted: no table
-    can name them, so they are inputs that failed), and the run's own output folders met
-    inside it (`excluded`: never entered, and not listed as skipped, so that a rerun sees
-    the same listing)."""
-
-    files: list[str]
-    skipped: list[Skipped]
-    undecodable: list[str] = []
-    excluded: list[str] = []
-
-
-def printable(path: str) -> str:
-    """A path as text that any table can hold: bytes of a name that are not valid UTF-8
-    (kept by the operating system's surrogate escapes) written as ``\\xNN``."""
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
-
-
-def decodable(path: str) -> bool:
-    """Whether a path (as os.scandir gives it) is valid UTF-8."""
-    try:
-        path.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def list_images(
-    folder: str | os.PathLike,
-    extensions: Iterable[str] = IMAGE_EXTENSIONS,
-    hidden: bool = False,
-    follow_symlinks: bool = True,
-    exclude: Iterable[str | os.PathLike] = (),
-) -> Listing:
-    """The image files under `folder` (recursively) and every entry skipped, with why.
-
-    A file is an input image when its name ends with one of `extensions` (any case), and
-    its name and folders do not start with '.' unless `hidden`. Symlinks to files are
-    inputs like files: with `follow_symlinks` they are read wherever they point (a
-    dangling link or a loop then fails with its reason), without they are refused by the
-    ingest stage. Symlinked folders are entered only with `follow_symlinks`, once each
-    (never twice the same folder: no cycles). A folder that cannot be listed is skipped
-    with its reason. The folders of `exclude` (the run's own outputs) are never entered
-    (`excluded`). An image file whose path is not valid UTF-8 is listed in `undecodable`
-    by its printable path; a skipped entry is named by its printable path. Raises
-    FileNotFoundError naming the folder when it is missing or not a folder.
-    """
-    root = Path(folder)
-    if not root.is_dir():
-        raise FileNotFoundError(f"source.folder {str(folder)!r} is not an existing folder")
-    wanted = tuple(e.lower() for e in extensions)
-    files: list[str] = []
-    skipped: list[Skipped] = []
-    undecodable: list[str] = []
-    excluded: list[str] = []
-    outputs = {os.path.realpath(p) for p in exclude}
-    output_names = {os.path.basename(p) for p in outputs}  # a cheap test before realpath
-    seen = {os.path.realpath(root)}
-    todo = [root]
-    while todo:
-        here = todo.pop()
-        rel_here = here.relative_to(root).as_posix()
-        try:
-            entries = sorted(os.scandir(here), key=lambda e: e.name)
-        except OSError as exc:
-            why = exc.strerror or str(exc)
-            skipped.append(Skipped(printable(rel_here), "unreadable_folder", why))
-            continue
-        for entry in entries:
-            rel = Path(here, entry.name).relative_to(root).as_posix()
-            if entry.name in output_names and os.path.realpath(entry.path) in outputs:
-                excluded.append(printable(rel))
-                continue
-            if entry.name.startswith(".") and not hidden:
-                skipped.append(Skipped(printable(rel), "hidden"))
-                continue
-            try:
-                is_dir = entry.is_dir(follow_symlinks=True)
-            except OSError:  # a symlink loop, say: not a folder to enter
-                is_dir = False
-            if is_dir:
-                if entry.is_symlink():
-                    real = os.path.realpath(entry.path)
-                    if not follow_symlinks or real in seen:
-                        why = "not followed" if not follow_symlinks else f"{real} seen already"
-                        why = printable(why)
-                        skipped.append(Skipped(printable(rel), "symlinked_folder", why))
-                        continue
-                    seen.add(real)
-                todo.append(Path(entry.path))
-            elif entry.name.lower().endswith(wanted):
-                (files if decodable(rel) else undecodable).append(rel)
-            else:
-                skipped.append(Skipped(printable(rel), "not_an_image"))
-    undecodable = sorted(printable(r) for r in undecodable)
-    return Listing(sorted(files), sorted(skipped), undecodable, sorted(excluded))
 
 
 def split(items: Sequence[str], per_chunk: int) -> list[list[str]]:

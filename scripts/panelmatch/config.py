@@ -17,6 +17,8 @@ from typing import Any
 
 import jsonschema
 
+from panelmatch.settings import FrameSelection
+
 
 class ConfigError(ValueError):
     """A configuration that cannot run; the message names the key. ``errors`` holds it
@@ -192,10 +194,10 @@ def _flow(value: Any) -> str:
     return text.strip().removesuffix("...").strip()
 
 
-def _wrap(text: str, indent: str, width: int = 92) -> list[str]:
+def _wrap(text: str, indent: str, line_length: int = 92) -> list[str]:
     import textwrap
 
-    return textwrap.wrap(" ".join(text.split()), width - len(indent) - 2) or [""]
+    return textwrap.wrap(" ".join(text.split()), line_length - len(indent) - 2) or [""]
 
 
 def render_yaml(schema: Mapping) -> str:
@@ -502,13 +504,12 @@ def plan(cfg: Mapping, model_size=None) -> Plan:
     if found:
         raise _all_of(found)
     frames = cfg["frames"]
-    keys = ("mode", "count", "same", "background", "max_pixels", "min_side")
     return Plan(
         metrics=metrics,
         hash_bits=hash_bits,
         metric_max=metric_max,
         compare=compare,
-        frame_selection={k: frames[k] for k in keys},
+        frame_selection=FrameSelection.within(frames).plain(),
         truth=truth,
         reads_demo=reads_demo,
         embed_size=embed_size,

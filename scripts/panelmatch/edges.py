@@ -42,7 +42,7 @@ def resize(
 
 
 def canny(
-    rgb: npt.NDArray[np.uint8], low: float, high: float, channels: str = "rgb"
+    rgb: npt.NDArray[np.uint8], low: float, high: float, channels: str
 ) -> npt.NDArray[np.bool_]:
     """Canny edges of an RGB array (h, w, 3) as a boolean array (h, w).
 
@@ -67,7 +67,7 @@ def edge_map(
     resample: str,
     low: float,
     high: float,
-    channels: str = "rgb",
+    channels: str,
 ) -> npt.NDArray[np.bool_]:
     """Resize to `size` = (width, height), then Canny: boolean array of shape (height, width)."""
     return canny(resize(rgb, size, resample), low, high, channels)

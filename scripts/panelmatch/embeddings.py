@@ -1,27 +1,21 @@
-"""Deep image fingerprints (opt-in): ONNX inference, cosine distances, and the seeds'
-grouping methods on the vectors.
+"""Deep image fingerprints (opt-in): ONNX inference of one vector per frame.
 
 Vectors are float arrays of shape (n, d), L2-normalised, so that the cosine similarity of
 two images is their dot product and their *cosine distance* is ``1 - dot`` (0 for the same
 direction, at most 2). onnxruntime is imported only when a model is run, so the default
-pipeline never needs it.
+pipeline never needs it. Their distances are in :mod:`panelmatch.cosine`, the groups
+made from them in :mod:`panelmatch.embedding_groups`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from panelmatch import grouping
-
 Vectors = npt.NDArray[np.float32]
-
-#: Linkage methods accepted for the hierarchical clustering.
-LINKAGES = ("average", "single", "complete")
 
 
 def preprocess(
@@ -85,7 +79,7 @@ class Model:
         path: str,
         output: str | None = None,
         providers: Sequence[str] = (),
-        threads: int = 0,
+        threads: int | None = None,
     ):
         import onnxruntime as ort
 
@@ -100,7 +94,7 @@ class Model:
             chosen = gpu[:1] + ["CPUExecutionProvider"]
         options = ort.SessionOptions()
         options.log_severity_level = 3
-        options.intra_op_num_threads = max(0, int(threads))  # 0: onnxruntime's default
+        options.intra_op_num_threads = max(0, int(threads or 0))  # 0: onnxruntime's own
         try:
             self.session = ort.InferenceSession(str(path), options, providers=chosen)
         except Exception as exc:  # onnxruntime raises its own exception types
@@ -140,227 +134,3 @@ def embed(model, inputs: Iterable[npt.NDArray[np.float32]], batch_size: int) -> 
     if not out:
         return np.zeros((0, 0), dtype=np.float32)
     return normalise(np.concatenate(out))
-
-
-def cosine_within(
-    a: Vectors, b: Vectors, cap: float, upper_only: bool = False, block: int = 1024
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """All pairs (i, j) with cosine distance ``1 - a[i] . b[j] <= cap``, sorted by (i, j).
-
-    Blocked matrix products: memory is ``block x len(b)`` floats. With `upper_only`, `a` and
-    `b` are the same images and only i < j counts.
-    """
-    a = np.ascontiguousarray(a, dtype=np.float32)
-    b = np.ascontiguousarray(b, dtype=np.float32)
-    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
-        raise ValueError(f"vector matrices do not match: {a.shape} and {b.shape}")
-    if upper_only and len(a) != len(b):
-        raise ValueError("upper_only needs the same images on both sides")
-    found_i, found_j = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
-    for start in range(0, len(a), block):
-        sim = a[start : start + block] @ b.T
-        hit = (1.0 - sim) <= cap
-        if upper_only:
-            rows = np.arange(start, start + len(sim))[:, None]
-            hit &= np.arange(len(b))[None, :] > rows
-        i, j = np.nonzero(hit)
-        found_i.append(i + start)
-        found_j.append(j)
-    return np.concatenate(found_i), np.concatenate(found_j)
-
-
-def cosine_distances(
-    a: Vectors, b: Vectors, i: npt.ArrayLike, j: npt.ArrayLike
-) -> npt.NDArray[np.float32]:
-    """Cosine distance of each listed pair (a[i[k]], b[j[k]])."""
-    i = np.asarray(i, dtype=np.int64)
-    j = np.asarray(j, dtype=np.int64)
-    a = np.asarray(a, dtype=np.float32)
-    b = np.asarray(b, dtype=np.float32)
-    return (1.0 - np.einsum("kd,kd->k", a[i], b[j])).astype(np.float32)
-
-
-def hierarchical(
-    vectors: Vectors,
-    a: npt.ArrayLike,
-    b: npt.ArrayLike,
-    distance: npt.ArrayLike,
-    similarity: float,
-    linkage: str = "average",
-    max_component: int = 20_000,
-) -> npt.NDArray[np.int32]:
-    """Hierarchical clustering of the vectors cut at cosine similarity `similarity`.
-
-    Groups are the flat groups whose merge distance (cosine distance, under `linkage`)
-    is at most ``1 - similarity``. Only the stored pairs (a[k], b[k]) with their cosine
-    `distance` are needed, not the N x N matrix: single, average and complete linkage
-    never merge two groups that no pair within the cut joins, so the clustering is run
-    separately on each connected component of the pairs within the cut (exactly, with all
-    distances inside the component). The stored pairs must hold every pair within the
-    cut (a cosine cap of at least ``1 - similarity``).
-    """
-    from scipy.cluster import hierarchy
-    from scipy.spatial.distance import pdist
-
-    if linkage not in LINKAGES:
-        raise ValueError(f"linkage must be one of {LINKAGES}, got {linkage!r}")
-    if not 0 <= similarity <= 1:
-        raise ValueError(f"similarity must be in 0..1, got {similarity}")
-    v = np.asarray(vectors, dtype=np.float64)
-    n = len(v)
-    cut = 1.0 - similarity
-    a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
-    near = np.asarray(distance, dtype=np.float64) <= cut
-    component = grouping.components(n, a[near], b[near])
-    labels = np.full(n, -1, dtype=np.int64)
-    next_label = 0
-    for members in grouping.members(component):
-        if len(members) == 1:
-            labels[members[0]] = next_label
-            next_label += 1
-            continue
-        if len(members) > max_component:
-            raise ValueError(
-                f"a connected component of {len(members)} images is over {max_component}: "
-                "raise embeddings.similarity"
-            )
-        d = np.clip(pdist(v[members], "cosine"), 0, None)
-        flat = hierarchy.fcluster(hierarchy.linkage(d, linkage), t=cut, criterion="distance")
-        labels[members] = flat - 1 + next_label
-        next_label += int(flat.max())
-    return grouping.number(labels)
-
-
-class Duplicates(NamedTuple):
-    keep: npt.NDArray[np.bool_]
-    duplicate_of: npt.NDArray[np.int64]  # -1 for a kept image
-    distance: npt.NDArray[np.float32]  # to the image it duplicates (nan when kept)
-
-
-def duplicates(
-    n: int, a: npt.ArrayLike, b: npt.ArrayLike, distance: npt.ArrayLike, similarity: float
-) -> Duplicates:
-    """De-duplication at a cosine similarity: images are taken in order (0..n-1); an image
-    whose similarity to an already kept image is at least `similarity` is a duplicate of
-    the most similar such image (ties: the earlier); otherwise it is kept."""
-    a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
-    d = np.asarray(distance, dtype=np.float64)
-    close = d <= 1.0 - similarity
-    lo, hi, dd = np.minimum(a, b)[close], np.maximum(a, b)[close], d[close]
-    order = np.lexsort((lo, dd, hi))
-    keep = np.ones(n, dtype=bool)
-    of = np.full(n, -1, dtype=np.int64)
-    dist = np.full(n, np.nan, dtype=np.float32)
-    for k in order.tolist():
-        later, earlier = int(hi[k]), int(lo[k])
-        if of[later] < 0 and keep[earlier]:
-            keep[later] = False
-            of[later] = earlier
-            dist[later] = dd[k]
-    return Duplicates(keep, of, dist)
-
-
-def _nearest(vectors: Vectors, centres: Vectors, block: int = 4096):
-    best = np.empty(len(vectors), dtype=np.int64)
-    dist = np.empty(len(vectors), dtype=np.float64)
-    for start in range(0, len(vectors), block):
-        d = 1.0 - vectors[start : start + block] @ centres.T
-        best[start : start + block] = d.argmin(axis=1)
-        dist[start : start + block] = d.min(axis=1)
-    return best, np.clip(dist, 0, None)
-
-
-class Medoids(NamedTuple):
-    medoids: npt.NDArray[np.int64]  # image index of each medoid
-    labels: npt.NDArray[np.int64]  # medoid number (0..k-1) of each image
-    inertia: float  # sum of cosine distances to the own medoid
-
-
-def kmedoids(
-    vectors: Vectors, k: int, seed: int = 0, iterations: int = 30, sample: int = 2000
-) -> Medoids:
-    """k representatives (medoids) of the vectors under cosine distance.
-
-    k-medoids++ initialisation (seeded), then alternating assignment and update: each
-    medoid moves to the member with the smallest total distance to its cluster (among at
-    most `sample` candidates drawn from a large cluster), until nothing changes.
-    """
-    v = np.asarray(vectors, dtype=np.float32)
-    n = len(v)
-    if not 1 <= k <= n:
-        raise ValueError(f"k must be in 1..{n}, got {k}")
-    rng = np.random.default_rng(seed)
-    medoids = [int(rng.integers(n))]
-    closest = np.clip(1.0 - v @ v[medoids[0]], 0, None)
-    for _ in range(1, k):
-        weights = closest**2
-        total = weights.sum()
-        pick = int(rng.choice(n, p=weights / total)) if total > 0 else int(rng.integers(n))
-        medoids.append(pick)
-        closest = np.minimum(closest, np.clip(1.0 - v @ v[pick], 0, None))
-    medoids_arr = np.array(medoids, dtype=np.int64)
-    for _ in range(iterations):
-        labels, _ = _nearest(v, v[medoids_arr])
-        updated = medoids_arr.copy()
-        for c in range(k):
-            members = np.nonzero(labels == c)[0]
-            if not len(members):
-                continue
-            candidates = members
-            if len(members) > sample:
-                candidates = np.sort(rng.choice(members, sample, replace=False))
-            cost = (1.0 - v[candidates] @ v[members].T).sum(axis=1)
-            updated[c] = candidates[int(np.argmin(cost))]
-        if (updated == medoids_arr).all():
-            break
-        medoids_arr = updated
-    labels, dist = _nearest(v, v[medoids_arr])
-    return Medoids(medoids_arr, labels, float(dist.sum()))
-
-
-def silhouette(vectors: Vectors, labels: npt.ArrayLike) -> float:
-    """Mean silhouette coefficient under cosine distance (0 when fewer than 2 groups)."""
-    v = np.asarray(vectors, dtype=np.float64)
-    labels = np.asarray(labels)
-    kinds = np.unique(labels)
-    if len(kinds) < 2 or len(kinds) >= len(v):
-        return 0.0
-    d = np.clip(1.0 - v @ v.T, 0, None)
-    index = np.searchsorted(kinds, labels)
-    onehot = np.zeros((len(v), len(kinds)))
-    onehot[np.arange(len(v)), index] = 1.0
-    counts = onehot.sum(axis=0)
-    sums = d @ onehot  # (n, groups): total distance to each cluster
-    own = counts[index]
-    a = sums[np.arange(len(v)), index] / np.maximum(own - 1, 1)
-    means = sums / counts
-    means[np.arange(len(v)), index] = np.inf
-    b = means.min(axis=1)
-    top = np.maximum(a, b)
-    scores = np.where((own > 1) & (top > 0), (b - a) / np.where(top > 0, top, 1), 0.0)
-    return float(scores.mean())
-
-
-class Scan(NamedTuple):
-    ks: list[int]
-    inertia: list[float]
-    silhouette: list[float]
-    chosen: int
-
-
-def choose_k(vectors: Vectors, ks: Sequence[int], seed: int = 0, sample: int = 2000) -> Scan:
-    """k-medoids for every k in `ks`: inertia (the elbow plot) and the silhouette (on at most
-    `sample` images, seeded); the chosen k has the largest silhouette (ties: smaller k)."""
-    v = np.asarray(vectors, dtype=np.float32)
-    ks = sorted({int(k) for k in ks if 2 <= k <= len(v)})
-    if not ks:
-        raise ValueError(f"no k to try: need 2 <= k <= {len(v)}")
-    rng = np.random.default_rng(seed)
-    subset = np.sort(rng.choice(len(v), min(sample, len(v)), replace=False))
-    inertia, sil = [], []
-    for k in ks:
-        result = kmedoids(v, k, seed)
-        inertia.append(result.inertia)
-        sil.append(silhouette(v[subset], result.labels[subset]))
-    best = max(range(len(ks)), key=lambda t: (round(sil[t], 9), -ks[t]))
-    return Scan(ks, inertia, sil, ks[best])

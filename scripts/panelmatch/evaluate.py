@@ -11,11 +11,16 @@ With a ``reuse`` column (how each image reuses its group's original; the demo wr
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import combinations
 
-from panelmatch.relation import ORIGINAL
+import pandas as pd
+
+from panelmatch import grouping, linked, pairs, tables
+from panelmatch.relation import ORIGINAL, RELATIONS
+from panelmatch.settings import Matching
 
 
 def _pairs(groups: Mapping[str, Iterable[str]]) -> set[tuple[str, str]]:
@@ -42,7 +47,7 @@ def pair_scores(
     """Compare predicted groups with true ones, pair by pair.
 
     `truth` maps image -> true group ('' for an image in no group); `predicted` maps image ->
-    cluster label. Only images present in both are scored.
+    group label. Only images present in both are scored.
 
     With `family` (image -> family, '' for none), a pair of two images of the same family
     that is not a true pair is "don't care": neither a false positive when predicted nor
@@ -144,3 +149,118 @@ def relation_scores(
         "accuracy": right / scored if scored else None,
         "confusion": confusion,
     }
+
+
+def check_truth(truth: pd.DataFrame, path: str | os.PathLike) -> pd.DataFrame:
+    """`truth` (tables.read_truth), after checking that its ``reuse`` column holds only
+    relations (panelmatch.relation.RELATIONS), ORIGINAL or ''; names the file if not."""
+    known = {"", ORIGINAL, *RELATIONS}
+    unknown = sorted(set(truth["reuse"]) - known)
+    if unknown:
+        raise ValueError(
+            f"{path}: column 'reuse' holds {unknown[0]!r}; it takes {ORIGINAL!r} or"
+            f" one of {list(RELATIONS)}"
+        )
+    return truth
+
+
+def document(
+    run: linked.Run,
+    shards: Sequence[str | os.PathLike],
+    truth_path: str,
+    dont_care: str | None,
+    settings: Matching,
+    compare: Mapping[str, Mapping],
+    hash_bits: Mapping[str, int],
+    metric_names: Sequence[str],
+    tolerance: int,
+    local: bool = False,
+) -> dict:
+    """The evaluation of the configured rule (`settings`) and of every rule of `compare`
+    (its overrides of `settings`) against the ground truth at `truth_path`: coverage,
+    pair scores of each rule, the "don't care" pairs and the relation scores of the
+    configured rule (results/evaluation.json)."""
+    names = run.names.tolist()
+    truth = check_truth(tables.read_truth(truth_path, dont_care), truth_path)
+    covered = coverage(truth["image"], names)
+    out: dict = {
+        "truth": truth_path,
+        "dont_care": dont_care if (truth["family"] != "").any() else None,
+        **covered,
+        "matching": settings.plain(),
+    }
+    if not covered["covered"]:
+        out["message"] = (
+            f"{truth_path} covers none of the run's {len(names)} images (its image names"
+            " must be the run's: PAGE_INDEX for a site, the path under source.folder for a"
+            " folder); nothing was scored"
+        )
+        out["results"] = {}
+        return out
+    columns = list(metric_names) + (tables.LOCAL_COLUMNS if local else [])
+    rules = {"configured": settings}
+    rules |= {name: settings.but(**overrides) for name, overrides in compare.items()}
+    true_group = dict(zip(truth["image"], truth["group"], strict=True))
+    kind_of = dict(zip(truth["image"], truth["relation"], strict=True))
+    family = dict(zip(truth["image"], truth["family"], strict=True))
+    stream = pairs.stream(shards, run.offsets, list(metric_names), local)
+    by_rule = linked.linked_pairs(run, stream, hash_bits, rules, tolerance, columns, local)
+    results = {}
+    for name, rule_settings in rules.items():
+        found = by_rule[name]
+        labels, links, pick, _ = linked.grouped(run, found, hash_bits, rule_settings)
+        sizes = grouping.sizes(labels)
+        scores = pair_scores(
+            true_group, dict(zip(names, labels.tolist(), strict=True)), kind_of, family
+        )
+        ignored = scores.pop("dont_care_predicted")
+        results[name] = {
+            "overrides": dict(compare.get(name, {})),
+            **scores,
+            "dont_care_predicted": len(ignored),
+            "links": int(links.keep[pick].sum()),
+            "groups": len(set(labels[sizes > 1].tolist())),
+            "grouped_images": int((sizes > 1).sum()),
+            "largest_group": int(sizes.max()) if len(sizes) else 0,
+        }
+        if name == "configured":
+            out["dont_care_pairs"] = [list(pair) for pair in ignored]
+            # the relation of each linked image pair, as pairs.parquet gives it
+            kept = pick[links.keep[pick]]
+            found_relations = linked.pair_relations(found, links, kept, columns)
+            image_a = [names[i] for i in run.image_of[found.a[kept]]]
+            image_b = [names[i] for i in run.image_of[found.b[kept]]]
+            reuse = dict(zip(truth["image"], truth["reuse"], strict=True))
+            out["relations"] = relation_scores(
+                true_group,
+                reuse,
+                dict(
+                    zip(zip(image_a, image_b, strict=True), found_relations.tolist(), strict=True)
+                ),
+            )
+    out["results"] = results
+    return out
+
+
+def leaking_groups(groups: pd.DataFrame, folds: Sequence[str]) -> pd.DataFrame:
+    """The groups of 2+ images (groups.parquet's image, group, group_size) whose members
+    come from more than one of `folds`: an image's fold is the first folder of its name
+    (``train/cat.png`` is in ``train``); images outside every fold are left out. Columns
+    tables.LEAKAGE_COLUMNS, one row per group in group order."""
+    groups = groups[["image", "group", "group_size"]].copy()
+    groups["fold"] = (
+        groups["image"].str.split("/").str[0].where(groups["image"].str.contains("/", regex=False))
+    )
+    groups = groups[groups["fold"].isin(list(folds)) & (groups["group_size"] > 1)]
+    rows = []
+    for group, members in groups.groupby("group", sort=True):
+        if members["fold"].nunique() > 1:
+            rows.append(
+                {
+                    "group": group,
+                    "group_size": int(members["group_size"].iloc[0]),
+                    "folds": ",".join(sorted(members["fold"].unique())),
+                    "images": ";".join(members["image"]),
+                }
+            )
+    return pd.DataFrame(rows, columns=tables.LEAKAGE_COLUMNS)

@@ -17,6 +17,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from panelmatch import art, bits, colour, edges, frames, hashes, resampling, tables, textlines
+from panelmatch.settings import Edges, FrameSelection, Hashes
 
 
 class Features(NamedTuple):
@@ -34,23 +35,24 @@ class Features(NamedTuple):
 
 def describe(
     rgb: npt.NDArray[np.uint8],
-    e: Mapping,
-    h: Mapping,
+    edge_settings: Edges,
+    hash_settings: Hashes,
     alpha: npt.NDArray[np.uint8] | None = None,
     thumbnail_size: int | None = None,
 ) -> Features:
     """The features of an RGB frame (height, width, 3), with its `alpha` (height, width) when
-    it has transparency, under the ``edges`` settings `e` and the ``hashes`` settings `h`
-    (the configuration sections of those names); with `thumbnail_size`, also its thumbnail
-    (frames.thumbnail), made from the frame already decoded."""
-    size = (e["width"], e["height"])
-    small = edges.resize(rgb, size, e["resample"])
-    edge_map = edges.canny(small, e["canny_low"], e["canny_high"], e["channels"])
-    bw = edges.black_and_white(small, e["bw_threshold"])
+    it has transparency, under the ``edges`` and ``hashes`` configuration sections; with
+    `thumbnail_size`, also its thumbnail (frames.thumbnail), made from the frame already
+    decoded."""
+    e, h = edge_settings, hash_settings
+    size = (e.width, e.height)
+    small = edges.resize(rgb, size, e.resample)
+    edge_map = edges.canny(small, e.canny_low, e.canny_high, e.channels)
+    bw = edges.black_and_white(small, e.bw_threshold)
     silhouette = edges.silhouette(alpha, size)
-    values = hashes.perceptual_hashes(rgb, h["methods"], h["hash_size"])
-    if h.get("edge_methods"):
-        values |= hashes.edge_map_hashes(edge_map, h["edge_methods"], h["hash_size"])
+    values = hashes.perceptual_hashes(rgb, h.methods, h.hash_size)
+    if h.edge_methods:
+        values |= hashes.edge_map_hashes(edge_map, h.edge_methods, h.hash_size)
     return Features(
         edge_map,
         bw,
@@ -64,25 +66,32 @@ def describe(
 
 
 def from_file(
-    path: str, frame_settings: Mapping, e: Mapping, h: Mapping, thumbnail_size: int | None = None
+    path: str,
+    selection: FrameSelection,
+    edge_settings: Edges,
+    hash_settings: Hashes,
+    thumbnail_size: int | None = None,
 ) -> tuple[list[tuple[int, Features]], list[tuple[int, str]]] | str:
     """The (frame index, Features) of each kept frame of the image file at `path`
-    (frames.read_file with the ``frames`` settings) and its broken frames (index, why), or
+    (frames.read_file with the frame `selection`) and its broken frames (index, why), or
     why the file cannot be used at all."""
     try:
-        decoded = frames.read_file(path, frame_settings)
+        decoded = frames.read_file(path, selection)
     except (OSError, frames.FrameError) as exc:
         return exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-    found = [(f.index, describe(f.rgb, e, h, f.alpha, thumbnail_size)) for f in decoded.kept]
+    found = [
+        (f.index, describe(f.rgb, edge_settings, hash_settings, f.alpha, thumbnail_size))
+        for f in decoded.kept
+    ]
     return found, decoded.broken
 
 
 class Tables(NamedTuple):
-    """The features stage's tables of some images: edges (tables.EDGES), hashes
-    (tables.hashes_schema), thumbnails (tables.THUMBS), and failures (tables.FAILURES:
+    """The features stage's tables of some images: frame features (tables.FRAME_FEATURES),
+    hashes (tables.hashes_schema), thumbnails (tables.THUMBS), and failures (tables.FAILURES:
     stage ``frames`` for an image that cannot be used, ``frame`` for a broken frame)."""
 
-    edges: pd.DataFrame
+    frame_features: pd.DataFrame
     hashes: pd.DataFrame
     thumbs: pd.DataFrame
     failures: pd.DataFrame
@@ -90,9 +99,9 @@ class Tables(NamedTuple):
 
 def of_images(
     images: Sequence[tuple[str, str]],
-    frame_settings: Mapping,
-    e: Mapping,
-    h: Mapping,
+    selection: FrameSelection,
+    edge_settings: Edges,
+    hash_settings: Hashes,
     hash_bits: Mapping[str, int],
     thumbnail_size: int,
 ) -> Tables:
@@ -101,14 +110,14 @@ def of_images(
     only compact tables (not arrays per frame) cross between processes."""
     rows, failed = [], []
     for image, path in images:
-        result = from_file(path, frame_settings, e, h, thumbnail_size)
+        result = from_file(path, selection, edge_settings, hash_settings, thumbnail_size)
         if isinstance(result, str):
             failed.append((image, path, "frames", result))
             continue
         kept, broken = result
         failed += [(image, path, "frame", f"frame {index}: {why}") for index, why in broken]
         rows += [(image, index, found) for index, found in kept]
-    edge_table, hash_table = tables_of(rows, e, hash_bits)
+    edge_table, hash_table = tables_of(rows, edge_settings, hash_bits)
     thumbs = pd.DataFrame(
         {
             "image": edge_table["image"],
@@ -133,11 +142,14 @@ def concat(parts: Sequence[Tables]) -> Tables:
 
 
 def tables_of(
-    rows: Sequence[tuple[str, int, Features]], e: Mapping, hash_bits: Mapping[str, int]
+    rows: Sequence[tuple[str, int, Features]],
+    edge_settings: Edges,
+    hash_bits: Mapping[str, int],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The edges and hashes tables (tables.EDGES and tables.hashes_schema) of frames given
-    as (image, frame index, Features), in order, at the ``edges`` settings' size `e`."""
-    n, shape = len(rows), (e["height"], e["width"])
+    """The frame features and hashes tables (tables.FRAME_FEATURES and
+    tables.hashes_schema) of frames given as (image, frame index, Features), in order, at
+    the ``edges`` section's size."""
+    n, shape = len(rows), (edge_settings.height, edge_settings.width)
     found = [f for _, _, f in rows]
 
     def stack(key: str) -> npt.NDArray[np.bool_]:

@@ -27,6 +27,8 @@ import numpy.typing as npt
 import pandas as pd
 from PIL import Image, ImageOps
 
+from panelmatch.settings import FrameSelection
+
 RGB = npt.NDArray[np.uint8]
 
 
@@ -99,7 +101,7 @@ def first_frame(data: bytes, background: tuple[int, int, int], max_pixels: int) 
     Raises FrameError when the data is not a decodable image, or when its declared size
     exceeds `max_pixels` (checked before decoding, so a decompression bomb costs nothing).
     """
-    return select(data, background, max_pixels).kept[0].rgb
+    return select(data, background, max_pixels, "first", 1, 0.0, 1).kept[0].rgb
 
 
 def sample_indices(n_frames: int, count: int) -> list[int]:
@@ -123,11 +125,11 @@ def select(
     data: bytes,
     background: tuple[int, int, int],
     max_pixels: int,
-    mode: str = "first",
-    count: int = 1,
-    same: float = 0.0,
+    mode: str,
+    count: int,
+    same: float,
+    min_side: int,
     only: Sequence[int] | None = None,
-    min_side: int = 1,
 ) -> Decoded:
     """The kept frames of the image in `data` (in file order), and its broken frames.
 
@@ -286,32 +288,32 @@ def thumbnail(rgb: RGB, max_side: int, quality: int = 85) -> tuple[bytes, int, i
 
 
 def read_file(
-    path: str | os.PathLike, settings: Mapping, only: Sequence[int] | None = None
+    path: str | os.PathLike, settings: FrameSelection, only: Sequence[int] | None = None
 ) -> Decoded:
-    """:func:`select` on the image file at `path` with the ``frames`` configuration section
-    `settings` (background, max_pixels, mode, count, same, min_side). Raises OSError or
-    FrameError."""
+    """:func:`select` on the image file at `path` with the frame selection `settings` (the
+    ``frames`` section's background, max_pixels, mode, count, same, min_side). Raises
+    OSError or FrameError."""
     with open(path, "rb") as fh:
         data = fh.read()
     return select(
         data,
-        parse_colour(settings["background"]),
-        settings["max_pixels"],
-        settings["mode"],
-        settings["count"],
-        settings["same"],
+        parse_colour(settings.background),
+        settings.max_pixels,
+        settings.mode,
+        settings.count,
+        settings.same,
+        settings.min_side,
         only,
-        settings["min_side"],
     )
 
 
 def stored_frames(
-    table: pd.DataFrame, paths: Mapping[str, str], settings: Mapping
+    table: pd.DataFrame, paths: Mapping[str, str], settings: FrameSelection
 ) -> Iterator[tuple[str, int, RGB]]:
     """Decode again the frames a features table kept (its `image` and `frame` columns, the
     frames of an image consecutive): yields (image, frame, RGB) in the table's order.
 
-    `paths` maps each image to its file; `settings` is the ``frames`` configuration section.
+    `paths` maps each image to its file; `settings` is the run's frame selection.
     Raises FrameError naming the file when a frame cannot be decoded any more (the file
     changed since the features were computed).
     """

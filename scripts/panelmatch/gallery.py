@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import math
 import multiprocessing
+import os
 import re
 import unicodedata
 import urllib.parse
@@ -32,9 +33,10 @@ from pathlib import Path
 from typing import NamedTuple
 
 import jinja2
+import pandas as pd
 from markupsafe import Markup, escape
 
-from panelmatch import relation
+from panelmatch import relation, scrape
 
 #: Orders accepted for the group cards (gallery.order; each has its own pages).
 ORDERS = ("size", "tightness", "span", "earliest", "reason")
@@ -336,7 +338,7 @@ def _pages(items: Sequence, per_page: int) -> list[Sequence]:
 
 @dataclass
 class Site:
-    """Everything the pages show (the script fills it from the run's tables)."""
+    """Everything the pages show (:func:`site_of` fills it from the run's tables)."""
 
     title: str
     members: list[Member]  # every processed image, by number
@@ -348,9 +350,9 @@ class Site:
     plots: list[tuple[str, str]]  # (path, caption)
     leakage: list[dict]
     failures: list[dict]  # input, image, stage, reason
+    order: str  # gallery.order
+    groups_per_page: int  # gallery.groups_per_page
     skipped: list[dict] = field(default_factory=list)  # path, reason, detail
-    order: str = "size"
-    groups_per_page: int = 50
 
 
 class _Near(NamedTuple):
@@ -536,3 +538,147 @@ def _render_forked(ks: Sequence[int]) -> dict[str, str]:
     if _FORKED is None:
         raise RuntimeError("gallery._render_forked runs only in the process render forks")
     return _FORKED.render(ks)
+
+
+def story_link(
+    page: object, site_root: str | None, page_path: str | None, gallery_dir: str
+) -> str | None:
+    """The story page of a site image (its `page` number) as a link from the gallery
+    folder `gallery_dir`: the page's URL, or its file in an offline mirror; None in folder
+    mode (no page, or no site)."""
+    if page is None or (isinstance(page, float) and math.isnan(page)) or site_root is None:
+        return None
+    url = scrape.page_url(site_root, page_path, int(page))
+    if scrape.is_web(site_root):
+        return url
+    local = os.path.join(site_root, url.removeprefix(scrape.MIRROR_ORIGIN).lstrip("/"))
+    return os.path.relpath(local, gallery_dir)
+
+
+class Built(NamedTuple):
+    """A site built from a run's tables, and each image's number (its thumbnails are
+    ``thumbs/{number}-{frame}.jpg``)."""
+
+    site: Site
+    numbers: dict[str, int]
+
+
+def site_of(
+    groups: pd.DataFrame,
+    pairs: pd.DataFrame,
+    neighbours: pd.DataFrame,
+    thumbs: pd.DataFrame,
+    *,
+    gallery_dir: str,
+    site_root: str | None,
+    page_path: str | None,
+    metrics: Sequence[str],
+    **shown: object,
+) -> Built:
+    """The :class:`Site` of a run: its groups.parquet, pairs.parquet, neighbours.parquet
+    and the thumbnails' image, frame, width and height (in frame-table order), with the
+    links built from `gallery_dir` (where the gallery goes), `site_root` and `page_path`
+    (source.site; None for a folder). `shown` holds the rest of Site's fields as they are
+    (title, edge_metrics, summary, plots, leakage, failures, skipped, order,
+    groups_per_page)."""
+    # plain dicts and lists from here: per-row pandas lookups cost seconds on 10,000 images
+    keys = zip(thumbs["image"], thumbs["frame"], strict=True)
+    size = dict(zip(keys, zip(thumbs["width"], thumbs["height"], strict=True), strict=True))
+    number = {image: k for k, image in enumerate(dict.fromkeys(thumbs["image"]))}
+    first_frame: dict[str, int] = {}
+    kept: dict[str, int] = {}
+    for image, frame in zip(thumbs["image"], thumbs["frame"], strict=True):
+        first_frame.setdefault(image, int(frame))
+        kept[image] = kept.get(image, 0) + 1
+    label = dict(zip(groups["image"], groups["group"], strict=True))
+    family = dict(zip(groups["group"], groups["family"], strict=False))
+    pairs = pairs.assign(group=pairs["image_a"].map(label))
+    linking: dict[int, list[dict]] = {}  # group -> its linked pairs, in pairs.parquet's order
+    for row in pairs[pairs["group"] == pairs["image_b"].map(label)].to_dict("records"):
+        linking.setdefault(row["group"], []).append(row)
+    chosen: dict[str, int] = {}
+    for joined in linking.values():
+        chosen.update(matching_frames(joined))
+
+    members = []
+    in_group: dict[int, list[str]] = {}  # group -> its images, in groups.parquet's order
+    absolute = os.path.abspath(gallery_dir)
+    for row in groups.to_dict("records"):
+        image = row["image"]
+        frame = chosen.get(image, first_frame[image])
+        width, height = size[(image, frame)]
+        grouped = row["group_size"] > 1
+        if grouped:
+            in_group.setdefault(row["group"], []).append(image)
+        page = None if pd.isna(row["page"]) else int(row["page"])
+        members.append(
+            Member(
+                number=number[image],
+                image=image,
+                page=page,
+                link=story_link(page, site_root, page_path, gallery_dir),
+                original=os.path.relpath(os.path.abspath(row["path"]), absolute),
+                medoid=bool(row["medoid"]) and grouped,
+                thumb=f"thumbs/{number[image]}-{frame}.jpg",
+                width=int(width),
+                height=int(height),
+                frame=frame,
+                frames=kept[image],
+                group=int(row["group"]) if grouped else None,
+            )
+        )
+    members.sort(key=lambda m: m.number)
+    by_image = {m.image: m for m in members}
+    chained = []
+    for group in sorted(in_group):
+        joined = linking.get(group, [])
+        ratio = sum(r["ratio"] for r in joined) / len(joined) if joined else 1.0
+        found = Group(
+            int(group),
+            [by_image[i] for i in in_group[group]],
+            joined,
+            float(ratio),
+            family=int(family[group]),
+        )
+        chained.append(chain(found, metrics))
+
+    # a linked neighbour says how the two are related as pairs.parquet does (with local
+    # features that also reads the verification, which neighbours.parquet does not hold)
+    said = {
+        frozenset(two): found
+        for two, found in zip(
+            zip(pairs["image_a"], pairs["image_b"], strict=True), pairs["relation"], strict=True
+        )
+    }
+    nearest: dict[str, list[dict]] = {}
+    for row in neighbours.to_dict("records"):  # in rank order per image
+        if row["linked"] and (found := said.get(frozenset((row["image"], row["neighbour"])))):
+            row["relation"] = found
+        nearest.setdefault(row["image"], []).append(row)
+    site = Site(
+        members=members,
+        groups=chained,
+        neighbours=nearest,
+        metrics=list(metrics),
+        **shown,  # type: ignore[arg-type]
+    )
+    return Built(site, number)
+
+
+class FolderLink(NamedTuple):
+    """One image of a group in results/group_folders (:func:`folder_links`)."""
+
+    folder: str  # size_N/group_K, relative to the group folders
+    name: str  # the link's name: the image's name with / as __ (and its file's suffix)
+    path: str  # the image's file
+
+
+def folder_links(groups: pd.DataFrame) -> list[FolderLink]:
+    """The links of results/group_folders: one folder per group of 2+ images, in folders
+    by group size, holding a link to each member's file (groups.parquet's rows)."""
+    out = []
+    for row in groups[groups["group_size"] > 1].itertuples(index=False):
+        suffix = "" if Path(row.image).suffix else Path(row.path).suffix
+        folder = f"size_{row.group_size}/group_{row.group}"
+        out.append(FolderLink(folder, row.image.replace("/", "__") + suffix, row.path))
+    return out

@@ -1,7 +1,7 @@
 """From linked pairs to groups: community detection, the chaining guard, and numbering.
 
 Groups are found by :func:`groups` (one of :data:`METHODS`) on the graph of linked image
-pairs, whose edge weights are ``rule.WEIGHT_TOP - ratio``. Every community larger than
+pairs, whose edge weights are ``matching.WEIGHT_TOP - ratio``. Every community larger than
 ``max_group_size`` is then a *family*: community detection runs again on its own links
 (:func:`split_families`), because in a graph of thousands of images modularity cannot see
 tight sub-groups (one drawing in six skin tones) joined by many looser links (other
@@ -13,7 +13,7 @@ and families.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from typing import NamedTuple
 
 import numpy as np
@@ -21,7 +21,8 @@ import numpy.typing as npt
 from numba import njit, types
 from numba.typed import Dict, List
 
-from panelmatch import pairs, rule, templates
+from panelmatch import matching
+from panelmatch.settings import Matching
 
 #: Grouping methods accepted in configuration.
 METHODS = ("connected_components", "greedy_modularity", "louvain", "sequential")
@@ -304,7 +305,7 @@ def split_chains(
     """The chaining guard: rebuild every group larger than `max_size` from its own links.
 
     A group's links are taken strongest first (smallest ratio; ties by the pair): a strong
-    link (`strong`, see :mod:`panelmatch.rule`) always joins its two parts, a weak one only
+    link (`strong`, see :mod:`panelmatch.matching`) always joins its two parts, a weak one only
     while the joined part stays within `max_size`. So two panels joined only through a long
     path of weak links do not end up in one giant group, and no group exceeds `max_size`
     unless strong links hold it together. Groups within the bound are left as they are.
@@ -323,11 +324,11 @@ def split_chains(
     parent = np.arange(n)
     size = np.ones(n, dtype=np.int64)
 
-    def root(v: int) -> int:
-        while parent[v] != v:
-            parent[v] = parent[parent[v]]
-            v = int(parent[v])
-        return v
+    def root(vertex: int) -> int:
+        while parent[vertex] != vertex:
+            parent[vertex] = parent[parent[vertex]]
+            vertex = int(parent[vertex])
+        return vertex
 
     order = np.lexsort((b, a, r))
     for k in order[inside[order]].tolist():
@@ -393,46 +394,14 @@ def split_families(
     return number(out)
 
 
-def linked_pairs(
-    shards: Iterable[pairs.Shard],
-    counts: Mapping[str, npt.ArrayLike],
-    hash_bits: Mapping[str, int],
-    rules: Mapping[str, Mapping],
-    cleared: Mapping[int | None, templates.Templates],
-    tolerance: int,
-    columns: Sequence[str],
-    local: bool = False,
-) -> dict[str, pairs.Shard]:
-    """Each rule's linked frame pairs among stored shards (pairs.stream), read one shard
-    at a time so that memory never holds every stored pair: the edge metrics taken on the
-    edge maps without the run's templates (`cleared`, by each rule's ``template_frames``;
-    :mod:`panelmatch.templates`), rule.link with the per-frame `counts`, and only the
-    linked pairs kept, with `columns` of their distances. With `local`, a verified pair
-    that is also in a distance shard is kept once, its verified copy (streamed last)."""
-    kept: dict[str, list[pairs.Shard]] = {name: [] for name in rules}
-    left = {bound: found.counts(counts) for bound, found in cleared.items()}
-    for shard in shards:
-        for name, matching in rules.items():
-            bound = matching["template_frames"]
-            seen = cleared[bound].rescore(shard.a, shard.b, shard.distances, tolerance)
-            sides = rule.pair_counts(left[bound], shard.a, shard.b)
-            keep = rule.link(seen, *sides, hash_bits, matching).keep
-            kept[name].append(pairs.Shard(shard.a, shard.b, seen).take(keep))
-    out = {}
-    for name, parts in kept.items():
-        linked = pairs.concat(parts, columns)
-        out[name] = pairs.last_copies(linked) if local else linked
-    return out
-
-
 class Grouping(NamedTuple):
     """The result of :func:`group_images`: image labels, the rule applied to every frame pair,
-    the index of each image pair's best frame pair (rule.best_pairs), and each image's
+    the index of each image pair's best frame pair (matching.best_pairs), and each image's
     family (the community before :func:`split_families` and the chaining guard: groups
     that share a template, a background or a pose)."""
 
     labels: npt.NDArray[np.int32]
-    links: rule.Links
+    links: matching.Links
     pairs: npt.NDArray[np.int64]
     families: npt.NDArray[np.int32]
 
@@ -444,12 +413,12 @@ def group_images(
     distances: Mapping[str, npt.ArrayLike],
     counts: Mapping[str, npt.ArrayLike],
     hash_bits: Mapping[str, int],
-    matching: Mapping,
+    settings: Matching,
     image_of: npt.ArrayLike | None = None,
 ) -> Grouping:
     """Groups of `n` images from their stored frame pairs (a[k], b[k]) under a matching
-    rule (the ``matching`` section, `matching`): rule.link on every frame pair, each image
-    pair's best frame pair (rule.best_pairs), then :func:`groups` with its ``method``
+    rule (the ``matching`` section, `settings`): matching.link on every frame pair, each image
+    pair's best frame pair (matching.best_pairs), then :func:`groups` with its ``method``
     (the families), :func:`split_families` and the chaining guard :func:`split_chains`.
 
     `counts` holds the per-frame counts (tables.FRAME_COUNTS; at least ``edge_pixels``) and
@@ -458,16 +427,16 @@ def group_images(
     a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
     px = np.asarray(counts["edge_pixels"], dtype=np.int64)
     image_of = np.arange(len(px)) if image_of is None else np.asarray(image_of, np.int64)
-    links = rule.link(distances, *rule.pair_counts(counts, a, b), hash_bits, matching)
-    pick = rule.best_pairs(image_of, a, b, links)
+    links = matching.link(distances, *matching.pair_counts(counts, a, b), hash_bits, settings)
+    pick = matching.best_pairs(image_of, a, b, links)
     ia, ib = image_of[a[pick]], image_of[b[pick]]
     keep = links.keep[pick]
     ratio = links.ratio[pick][keep]
     strong = links.strong[pick][keep]
-    weight = rule.WEIGHT_TOP - ratio
-    families = groups(n, ia[keep], ib[keep], weight, matching["method"])
-    largest = matching["max_group_size"]
-    labels = split_families(families, ia[keep], ib[keep], weight, largest, matching["method"])
+    weight = matching.WEIGHT_TOP - ratio
+    families = groups(n, ia[keep], ib[keep], weight, settings.method)
+    largest = settings.max_group_size
+    labels = split_families(families, ia[keep], ib[keep], weight, largest, settings.method)
     labels = split_chains(labels, ia[keep], ib[keep], ratio, strong, largest)
     return Grouping(labels, links, pick, families)
 
@@ -512,8 +481,8 @@ class Sensitivity:
         a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
         d = np.asarray(edge_distance)
         for k, scale in enumerate(self.scales):
-            t = rule.edge_thresholds(self.px, scale, self.edge_cap)
-            keep = rule.linked(d, t[a], t[b])
+            t = matching.edge_thresholds(self.px, scale, self.edge_cap)
+            keep = matching.linked(d, t[a], t[b])
             if keep.any():
                 current = self.labels[k]
                 merged = components(

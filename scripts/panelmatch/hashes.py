@@ -10,7 +10,7 @@ import numpy.typing as npt
 import scipy.fftpack
 from PIL import Image
 
-from panelmatch import metrics, resampling
+from panelmatch import resampling
 
 #: Bins per colour channel of imagehash's colour hash (14 channels x 3 bits = 42 bits).
 COLOR_BINBITS = 3
@@ -25,6 +25,8 @@ _HASHERS: dict[str, Callable[[Image.Image, int], imagehash.ImageHash]] = {
 
 #: Hash methods accepted in configuration.
 METHODS = tuple(_HASHERS)
+#: Prefix of the names of the hashes of the edge maps (edges_phash, ...).
+EDGE_HASH = "edges_"
 
 
 def hash_bits(method: str, hash_size: int) -> int:
@@ -101,4 +103,4 @@ def edge_map_hashes(
     black), keyed by its metric name ``edges_<method>``."""
     drawn = np.repeat(np.asarray(edge_map, dtype=np.uint8)[:, :, None] * 255, 3, axis=2)
     found = perceptual_hashes(drawn, methods, hash_size)
-    return {metrics.EDGE_HASH + m: value for m, value in found.items()}
+    return {EDGE_HASH + m: value for m, value in found.items()}

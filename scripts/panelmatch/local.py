@@ -34,17 +34,18 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 import cv2
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
 import scipy.sparse as sp
 from numba import njit
 
-from panelmatch import bits
+from panelmatch import bits, tables
 
 #: Bytes of an ORB descriptor (256 bits).
 DESCRIPTOR_BYTES = 32
@@ -356,16 +357,16 @@ def words(descriptors: npt.NDArray[np.uint8], tables: int, seed: int = 0) -> npt
 
 
 def word_counts(
-    words_of: Sequence[npt.NDArray[np.int64]], width: int = WORD_TABLES << WORD_BITS
+    words_of: Sequence[npt.NDArray[np.int64]], n_words: int = WORD_TABLES << WORD_BITS
 ) -> sp.csr_matrix:
     """Frames x words counts (float32) of each frame's words (any shape per frame,
-    :func:`words`), every word below `width`: one chunk's rows at a time, which
+    :func:`words`), every word below `n_words`: one chunk's rows at a time, which
     ``scipy.sparse.vstack`` joins (no frame's words need stay in memory)."""
     indptr, indices, data = [0], [], []
     for w in words_of:
         found, count = np.unique(w.ravel(), return_counts=True)
-        if found.size and not 0 <= found[0] <= found[-1] < width:
-            raise ValueError(f"words must be in [0, {width}), got {found[0]}..{found[-1]}")
+        if found.size and not 0 <= found[0] <= found[-1] < n_words:
+            raise ValueError(f"words must be in [0, {n_words}), got {found[0]}..{found[-1]}")
         indices.append(found.astype(np.int32))
         data.append(count.astype(np.float32))
         indptr.append(indptr[-1] + len(found))
@@ -375,7 +376,7 @@ def word_counts(
             np.concatenate(indices or [np.zeros(0, np.int32)]),
             np.asarray(indptr, dtype=np.int64),
         ),
-        shape=(len(words_of), width),
+        shape=(len(words_of), n_words),
     )
 
 
@@ -428,8 +429,8 @@ def candidates(
     mirror: sp.csr_matrix,
     group: npt.ArrayLike,
     k: int,
+    threads: int,
     block: int = 512,
-    threads: int = 1,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Pairs (i, j), i < j, of frames to verify: each frame's `k` most similar frames by the
     cosine of their word rows (`plain`, :func:`word_matrices`), the mirror image's words
@@ -509,3 +510,76 @@ def from_row(row) -> Local:
         drawn.reshape(h, w),
         float(row["dense_scale"]),
     )
+
+
+def stored_word_counts(parts: Sequence[pa.Table], column: str) -> sp.csr_matrix:
+    """The visual-word counts (:func:`word_counts`) of every frame of the keypoint tables
+    `parts` (tables.KEYPOINTS, one per chunk, in order), from their `column`
+    (``descriptors`` or ``mirror_descriptors``), decoded a batch of rows at a time."""
+    return sp.vstack(
+        [
+            word_counts(
+                [
+                    words(descriptors_of(blob), WORD_TABLES)
+                    for blob in batch.column(column).to_pylist()
+                ]
+            )
+            for part in parts
+            for batch in part.to_batches(max_chunksize=2000)
+        ]
+        or [word_counts([])],
+        format="csr",
+    )
+
+
+def stored_candidates(
+    parts: Sequence[pa.Table], image_of: npt.ArrayLike, k: int, threads: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Each frame's `k` candidate pairs (:func:`candidates`) among the frames of the
+    keypoint tables `parts`, with `image_of` giving each frame's image."""
+    plain, mirror = word_matrices(
+        stored_word_counts(parts, "descriptors"),
+        stored_word_counts(parts, "mirror_descriptors"),
+        COMMON_WORDS,
+        COMMON_FRAMES,
+    )
+    return candidates(plain, mirror, np.asarray(image_of), k, threads=threads)
+
+
+def verify_stored(
+    parts: Sequence[pa.Table],
+    a: npt.ArrayLike,
+    b: npt.ArrayLike,
+    *,
+    ratio: float,
+    tolerance: float,
+    size: int,
+    min_matches: int,
+    threads: int,
+    step: Callable[[], None] | None = None,
+) -> list[Match]:
+    """:func:`verify` on each candidate pair of frames (a[k], b[k]) of the keypoint tables
+    `parts`, a block of VERIFY_BLOCK pairs at a time (only the block's frames are decoded)
+    on `threads` threads. `tolerance` is RANSAC's, in pixels at the keypoints' `size`;
+    `step` is called after each pair (progress)."""
+    a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+    out: list[Match] = []
+    with ThreadPoolExecutor(threads) as pool:
+        for start in range(0, len(a), VERIFY_BLOCK):
+            block_a, block_b = a[start : start + VERIFY_BLOCK], b[start : start + VERIFY_BLOCK]
+            frames = bits.unique(np.concatenate([block_a, block_b]))
+            decoded = dict(
+                zip(frames.tolist(), map(from_row, tables.take_rows(parts, frames)), strict=True)
+            )
+
+            def one(pair: tuple[int, int], decoded: dict = decoded) -> Match:
+                first, second = decoded[pair[0]], decoded[pair[1]]
+                # RANSAC's tolerance is in pixels at the keypoints' size: in the second
+                # frame's pixels here
+                match = verify(first, second, ratio, tolerance * second.longest / size, min_matches)
+                if step is not None:
+                    step()
+                return match
+
+            out += pool.map(one, zip(block_a.tolist(), block_b.tolist(), strict=True))
+    return out

@@ -44,14 +44,14 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from panelmatch import art, bits
+from panelmatch import art, bits, hashes
 
 #: Bitmap metrics accepted in ``distances.bitmaps``.
 BITMAPS = ("edges", "edges_mirror", "edges_tolerant", "bw", "bw_inverse")
 #: The bitmap metrics of the edge maps: distances.relative_cap bounds them by edge pixels.
 EDGE_BITMAPS = ("edges", "edges_mirror", "edges_tolerant")
-#: Prefix of the hashes of the edge maps.
-EDGE_HASH = "edges_"
+#: Prefix of the hashes of the edge maps (panelmatch.hashes names them).
+EDGE_HASH = hashes.EDGE_HASH
 #: The metrics every run computes besides the bitmaps and hashes (see the module docstring).
 SILHOUETTE, SAME_ART, LINES, HUE, TONE = "silhouette", "same_art", "lines", "hue", "tone"
 ALWAYS = (SILHOUETTE, SAME_ART, LINES, HUE, TONE)

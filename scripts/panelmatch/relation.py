@@ -1,6 +1,6 @@
 """How two linked frames are related: the ``relation`` of each pair in pairs.parquet.
 
-Derived from the stored distances and the kind of link (rule.KINDS), in this order:
+Derived from the stored distances and the kind of link (matching.KINDS), in this order:
 
 - ``identical``: edge distance 0, every frame hash (phash, dhash, ahash) distance 0, the
   hue distance below ``RECOLOUR_HUE`` and the tone distance below ``RECOLOUR_TONE``;
@@ -97,7 +97,7 @@ def label(
 ) -> npt.NDArray[np.object_]:
     """The relation of each linked pair, from its `distances` (metric -> one value per
     pair; ``edges`` is needed, the others are used when present), its kind of `link`
-    (rule.KINDS names) and its `edge_threshold` (the pair's, as pairs.parquet stores it;
+    (matching.KINDS names) and its `edge_threshold` (the pair's, as pairs.parquet stores it;
     NaN where unknown); a ``local`` link also reads ``scale``, ``cover_a`` and ``cover_b``
     from `distances`. See the module docstring."""
     kind = np.asarray(link, dtype=object)

@@ -10,13 +10,10 @@ paths map onto files under the mirror folder.
 from __future__ import annotations
 
 import email.utils
-import errno
 import hashlib
 import io
-import os
 import random
 import re
-import stat
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -31,8 +28,10 @@ from PIL import Image
 
 from . import tables
 
+#: One row of the manifest (tables.MANIFEST).
+_row = tables.manifest_row
+
 MIRROR_ORIGIN = "http://mirror.invalid"
-USER_AGENT = "panelmatch/0.1 (reused-art finder; polite batch scraper; python-requests)"
 
 
 @dataclass(frozen=True)
@@ -150,12 +149,12 @@ class HttpFetcher:
     site's own or allowed hosts; bodies over `max_bytes` refused.
     """
 
-    timeout: float = 30.0
+    timeout: float
+    retries: int
+    max_bytes: int
+    user_agent: str
     delay: float = 0.0
-    retries: int = 3
     backoff: float = 1.0
-    max_bytes: int = 50 * 1024 * 1024
-    user_agent: str = USER_AGENT
     allowed_hosts: tuple[str, ...] = ()
     max_redirects: int = 5
     max_retry_after: float = 120.0
@@ -273,7 +272,7 @@ class MirrorFetcher:
         return Response(200, target.read_bytes())
 
 
-def unreachable(root: str, timeout: float = 10.0) -> str | None:
+def unreachable(root: str, timeout: float, user_agent: str) -> str | None:
     """Why a web root cannot be reached (no answer at all), or None when it answers.
 
     Any HTTP status counts as an answer; only network failures (refused, no route, DNS,
@@ -281,7 +280,7 @@ def unreachable(root: str, timeout: float = 10.0) -> str | None:
     """
     try:
         requests.head(
-            root, timeout=timeout, allow_redirects=False, headers={"User-Agent": USER_AGENT}
+            root, timeout=timeout, allow_redirects=False, headers={"User-Agent": user_agent}
         )
     except requests.Timeout:
         return f"no answer within {timeout} s"
@@ -307,9 +306,9 @@ def scrape_pages(
     fetch: Fetch,
     images_dir: Path,
     reuse: bool,
+    concurrency: int,
     log: Callable[[str], None] = lambda _msg: None,
     allowed_hosts: Iterable[str] = (),
-    concurrency: int = 1,
     on_page: Callable[[], None] = lambda: None,
 ) -> list[dict]:
     """Fetch each page, download its panel images into `images_dir`, return manifest rows.
@@ -369,72 +368,3 @@ def _scrape_page(page, root, page_path, selector, fetch, images_dir, reuse, log,
             tables.write_bytes(data, target)
         rows.append(_row(page, index, image, img_url, str(target), data, tables.OK))
     return rows
-
-
-def _row(page, index, image, url, path, data, status) -> dict:
-    return {
-        "page": page,
-        "index": index,
-        "image": image,
-        "url": url,
-        "path": path,
-        "bytes": len(data) if data is not None else None,
-        "sha256": hashlib.sha256(data).hexdigest() if data is not None else None,
-        "status": status,
-    }
-
-
-def file_row(
-    folder: Path, relpath: str, follow_symlinks: bool = True, max_bytes: int | None = None
-) -> dict:
-    """Manifest row of one file of a folder input (status ok, or why it cannot be read: a
-    symlink not followed, a dangling symlink, a symlink loop, not a regular file (a FIFO
-    or a device named like an image: reading it could block or never end), larger than
-    `max_bytes` (judged from its size, before it is opened), or why it is unreadable)."""
-    path = folder / relpath
-
-    def failed(status: str) -> dict:
-        return _row(None, 0, relpath, None, str(path), None, status)
-
-    target = None
-    if path.is_symlink():
-        target = os.readlink(path)
-        if not follow_symlinks:
-            return failed(f"symlink_not_followed: to {target} (source.follow_symlinks is false)")
-    try:
-        st = os.stat(path)
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            return failed(f"symlink_loop: {target}")
-        if exc.errno == errno.ENOENT and target is not None:
-            return failed(f"dangling_symlink: to {target}")
-        return failed(f"unreadable: {exc.strerror or exc}")
-    if not stat.S_ISREG(st.st_mode):
-        return failed(f"not_a_regular_file: {_file_kind(st.st_mode)}")
-    if max_bytes is not None and st.st_size > max_bytes:
-        return failed(f"too_large: {st.st_size} bytes exceeds source.max_bytes ({max_bytes})")
-    try:
-        # O_NONBLOCK: should the file be swapped for a FIFO after the check, opening it
-        # does not wait for a writer
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-        with os.fdopen(fd, "rb") as fh:
-            data = fh.read(max_bytes + 1 if max_bytes is not None else -1)
-    except OSError as exc:
-        return failed(f"unreadable: {exc.strerror or exc}")
-    if max_bytes is not None and len(data) > max_bytes:
-        return failed(f"too_large: more than source.max_bytes ({max_bytes}) bytes")
-    return _row(None, 0, relpath, None, str(path), data, tables.OK)
-
-
-def _file_kind(mode: int) -> str:
-    """What a file that is not a regular file is, in words."""
-    for test, kind in (
-        (stat.S_ISFIFO, "a FIFO"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-        (stat.S_ISSOCK, "a socket"),
-        (stat.S_ISDIR, "a folder"),
-    ):
-        if test(mode):
-            return kind
-    return "not a regular file"

@@ -25,7 +25,7 @@ def failures(
     that were dropped and the folders that could not be read.
 
     Columns: input (URL or file), image, stage, reason. The image files whose name is not
-    valid UTF-8 come first (stage listing, named by their printable path: chunks.printable),
+    valid UTF-8 come first (stage listing, named by their printable path: folder.printable),
     then manifest rows of images that were found but not usable (stage scrape or ingest),
     then later stages' failures (frames: the whole image; frame: one frame, the image
     processed from those before it), then the input folder's subfolders that could not be
@@ -221,7 +221,7 @@ def embedding_summary(
     """Summary lines of the deep fingerprints: hierarchical groups, duplicates and the
     k-medoids representatives (tables of the embedding_groups rule)."""
     sizes = groups.drop_duplicates("group")["group_size"]
-    dup = duplicates[~duplicates["keep"].astype(bool)]
+    dup = duplicates[duplicates["keep"].astype(str) != "True"]  # as read from its CSV
     reps = ", ".join(
         f"{row.image} ({row.members})" for row in representatives.itertuples(index=False)
     )

@@ -9,6 +9,7 @@ job never leaves a file that looks finished.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 import tempfile
@@ -20,8 +21,6 @@ import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-
-from panelmatch import relation
 
 #: Status of a manifest row whose image was downloaded (or found) and is usable.
 OK = "ok"
@@ -39,6 +38,29 @@ MANIFEST = pa.schema(
         ("status", pa.string()),  # "ok" or why not: http_404, no_images, not_an_image, ...
     ]
 )
+
+
+def manifest_row(
+    page: int | None,
+    index: int,
+    image: str,
+    url: str | None,
+    path: str | None,
+    data: bytes | None,
+    status: str,
+) -> dict:
+    """One row of MANIFEST: the size and sha256 of `data` (None when there is none)."""
+    return {
+        "page": page,
+        "index": index,
+        "image": image,
+        "url": url,
+        "path": path,
+        "bytes": len(data) if data is not None else None,
+        "sha256": hashlib.sha256(data).hexdigest() if data is not None else None,
+        "status": status,
+    }
+
 
 #: Images that could not be used by a stage after the manifest accepted them (stage
 #: ``frames``), and frames of a processed image that could not be decoded (stage ``frame``:
@@ -60,7 +82,7 @@ FAILURES = pa.schema(
 #: bits; `grey` is the resized frame's grey levels (height x width bytes, row-major);
 #: `lines` the text-line colours (textlines.signature: int8 triples, empty for none);
 #: `hue` the hue histogram (colour.histogram: colour.BINS little-endian float32).
-EDGES = pa.schema(
+FRAME_FEATURES = pa.schema(
     [
         ("image", pa.string()),
         ("frame", pa.int32()),
@@ -82,7 +104,7 @@ FRAME_COUNTS = ("edge_pixels", "silhouette_pixels", "detail_blocks")
 
 
 #: One column per configured hash method, each bit-packed like the edge maps.
-#: Rows as in EDGES.
+#: Rows as in FRAME_FEATURES.
 def hashes_schema(methods: Sequence[str]) -> pa.Schema:
     fields = [("image", pa.string()), ("frame", pa.int32())]
     return pa.schema(fields + [(m, pa.binary()) for m in methods])
@@ -120,7 +142,7 @@ def shard_schema(metric_max: dict[str, int]) -> pa.Schema:
 
 
 #: Local features of each kept frame, per chunk (results/keypoints/NNNN.parquet; rows as
-#: in EDGES; panelmatch.local.detect): keypoint positions (float32 x, y pairs) and ORB
+#: in FRAME_FEATURES; panelmatch.local.detect): keypoint positions (float32 x, y pairs) and ORB
 #: descriptors (32 bytes each) of the frame and of its mirror image, and the dense copy (its
 #: RGB bytes row-major, its drawn pixels bit-packed, its shape and scale).
 KEYPOINTS = pa.schema(
@@ -184,7 +206,7 @@ def pairs_schema(metric_types: dict[str, pa.DataType], local: bool = False) -> p
     fields += [("edge_threshold", pa.float32())]
     # the link's distance over the limit of the kind that linked it (rule.link): 0 = identical
     fields += [("ratio", pa.float32())]
-    # the kind of link (rule.KINDS): edge, hash, mixed, cosine, same_art, lines or local
+    # the kind of link (matching.KINDS): edge, hash, mixed, cosine, same_art, lines or local
     fields += [("link", pa.string())]
     # how the two frames are related (relation.RELATIONS): identical, recolour, ...
     fields += [("relation", pa.string())]
@@ -224,7 +246,7 @@ GROUPS = pa.schema(
     ]
 )
 
-#: Small JPEG thumbnails of each kept frame, per chunk (rows as in EDGES), made by the
+#: Small JPEG thumbnails of each kept frame, per chunk (rows as in FRAME_FEATURES), made by the
 #: features pass from the frame it decoded (frames.thumbnail).
 THUMBS = pa.schema(
     [
@@ -243,12 +265,12 @@ def neighbours_schema(metric_types: dict[str, pa.DataType]) -> pa.Schema:
     fields += [("frame", pa.int32()), ("neighbour_frame", pa.int32())]
     fields += [(m, t) for m, t in metric_types.items()]
     fields += [("edge_threshold", pa.float32()), ("linked", pa.bool_())]
-    fields += [("link", pa.string())]  # the kind of link (rule.KINDS), '' when not linked
+    fields += [("link", pa.string())]  # the kind of link (matching.KINDS), '' when not linked
     return pa.schema(fields)
 
 
 #: The entries of an input folder that are not input images (results/skipped.csv):
-#: path (relative to the folder), reason (chunks.SKIP_REASONS) and what was found.
+#: path (relative to the folder), reason (folder.SKIP_REASONS) and what was found.
 SKIPPED_COLUMNS = ["path", "reason", "detail"]
 
 #: Groups whose members come from more than one fold (results/leakage.csv).
@@ -339,6 +361,21 @@ def write_csv(frame: pd.DataFrame, path: str | os.PathLike) -> None:
         frame.to_csv(tmp, index=False)
 
 
+def read_csv(path: str | os.PathLike | None, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """A CSV the stages wrote for people (failures.csv, skipped.csv, leakage.csv), every
+    value a string ('' for empty); with `columns`, exactly those columns, and an empty
+    table of them for a `path` of None (a run that writes no such file)."""
+    if path is None:
+        return pd.DataFrame(columns=list(columns or []))
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if columns is None:
+        return frame
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{path}: lacks the columns {missing}")
+    return frame[list(columns)]
+
+
 def write_text(text: str, path: str | os.PathLike) -> None:
     """Write a text file, atomically."""
     with _atomic(path) as tmp:
@@ -354,7 +391,7 @@ def write_bytes(data: bytes, path: str | os.PathLike) -> None:
 def kept_frames(
     edges: str | os.PathLike, manifest: str | os.PathLike
 ) -> tuple[pd.DataFrame, dict[str, str]]:
-    """The frames a features chunk kept (the `image` and `frame` columns of its EDGES
+    """The frames a features chunk kept (the `image` and `frame` columns of its FRAME_FEATURES
     table) and the file of each image (from its MANIFEST table): what
     frames.stored_frames decodes again."""
     kept = read(edges, ["image", "frame"])
@@ -525,7 +562,8 @@ def pair_numbers(shards: pd.DataFrame, offsets) -> tuple[np.ndarray, np.ndarray]
 def read_truth(path: str | os.PathLike, dont_care: str | None = None) -> pd.DataFrame:
     """Read a ground-truth CSV (columns image, group[, relation][, reuse][, the
     `dont_care` column]); names the file on error. Returns the columns of TRUTH plus
-    ``family`` (the `dont_care` column's values, '' where it is absent)."""
+    ``family`` (the `dont_care` column's values, '' where it is absent). The values of
+    ``reuse`` are checked where they are scored (panelmatch.evaluate.check_truth)."""
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
@@ -539,12 +577,5 @@ def read_truth(path: str | os.PathLike, dont_care: str | None = None) -> pd.Data
     for optional in ("relation", "reuse"):
         if optional not in frame.columns:
             frame[optional] = ""
-    known = {"", relation.ORIGINAL, *relation.RELATIONS}
-    unknown = sorted(set(frame["reuse"]) - known)
-    if unknown:
-        raise ValueError(
-            f"{path}: column 'reuse' holds {unknown[0]!r}; it takes {relation.ORIGINAL!r} or"
-            f" one of {list(relation.RELATIONS)}"
-        )
     frame["family"] = frame[dont_care] if dont_care and dont_care in frame.columns else ""
     return frame[[*TRUTH.names, "family"]]

@@ -1,7 +1,6 @@
 # Configuration checks and the chunk plan shared by every stage.
 
 import glob
-import hashlib
 import os
 import sys
 
@@ -30,6 +29,7 @@ if _problems:  # one line each, and nothing after them (not the schema and confi
     sys.exit(1)
 validate(config, schema="../schemas/config.schema.yaml")
 from panelmatch import chunks as pm_chunks  # noqa: E402
+from panelmatch import folder as pm_folder  # noqa: E402
 from panelmatch import scrape as pm_scrape  # noqa: E402
 
 LIB = os.path.join(SCRIPTS, "panelmatch")
@@ -134,29 +134,13 @@ onsuccess:
 # asks nothing of the network); an unreachable one stops before any job starts.
 onstart:
     if not FOLDER and pm_scrape.is_web(SITE["root"]):
-        _why = pm_scrape.unreachable(SITE["root"], min(SITE["timeout"], 15))
+        _why = pm_scrape.unreachable(
+            SITE["root"], min(SITE["timeout"], 15), SITE["user_agent"]
+        )
         if _why:
             config_error(
                 "source.site.root", f"{SITE['root']} is unreachable ({_why})"
             )
-
-
-def previous_plan():
-    """The files of each chunk of the previous run in this directory (its manifests), so
-    that a grown folder keeps its chunks and only new chunks are computed."""
-    import pyarrow.parquet as pq
-
-    plan = []
-    while os.path.isfile(
-        path := f"results/manifest/{pm_chunks.chunk_name(len(plan))}.parquet"
-    ):
-        try:
-            plan.append(
-                pq.read_table(path, columns=["image"]).column("image").to_pylist()
-            )
-        except Exception:  # an unreadable manifest: plan afresh
-            return []
-    return plan
 
 
 # The run's own outputs are never inputs, even when the working directory lies inside the
@@ -165,7 +149,7 @@ RUN_FOLDERS = [os.path.abspath(p) for p in ("results", "logs", ".snakemake")]
 
 if FOLDER:
     try:
-        LISTING = pm_chunks.list_images(
+        LISTING = pm_folder.list_images(
             FOLDER,
             SOURCE["extensions"],
             SOURCE["hidden"],
@@ -175,7 +159,7 @@ if FOLDER:
     except FileNotFoundError as _exc:
         config_error("source.folder", str(_exc))
     CHUNK_FILES = pm_chunks.grow(
-        LISTING.files, SOURCE["images_per_chunk"], previous_plan()
+        LISTING.files, SOURCE["images_per_chunk"], pm_folder.previous_plan()
     )
     N_CHUNKS = len(CHUNK_FILES)
     if workflow.is_main_process:
@@ -230,18 +214,9 @@ def folder_files(wildcards):
 
 
 def folder_stamp(wildcards):
-    """Sizes and modification times of a folder chunk's files: a change reruns the chunk.
-    A file that cannot be stat'ed (a dangling symlink, a loop) is stamped by its error.
-    """
-    digest = hashlib.sha256()
-    for rel in folder_files(wildcards):
-        try:
-            st = os.stat(os.path.join(FOLDER, rel))
-            stamp = f"{st.st_size}\0{st.st_mtime_ns}"
-        except OSError as exc:
-            stamp = f"error {exc.errno}"
-        digest.update(f"{rel}\0{stamp}\n".encode())
-    return digest.hexdigest()
+    """The stamp of a folder chunk's files (sizes and modification times): a change reruns
+    the chunk."""
+    return pm_folder.stamp(FOLDER, folder_files(wildcards))
 
 
 def skipped_entries(wildcards=None):

@@ -3,8 +3,8 @@
 
 rule distances:
     input:
-        edges_a=group_files("results/edges/{chunk}.parquet", "a"),
-        edges_b=group_files("results/edges/{chunk}.parquet", "b"),
+        frame_features_a=group_files("results/frame_features/{chunk}.parquet", "a"),
+        frame_features_b=group_files("results/frame_features/{chunk}.parquet", "b"),
         hashes_a=group_files("results/hashes/{chunk}.parquet", "a"),
         hashes_b=group_files("results/hashes/{chunk}.parquet", "b"),
         embeddings_a=embedding_files("a"),

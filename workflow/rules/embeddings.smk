@@ -8,7 +8,7 @@ rule embeddings:
         manifest="results/manifest/{chunk}.parquet",
         # read for its list of kept frames only, which the `frames` params decide: a change
         # of edge or hash settings does not recompute the embeddings
-        edges=ancient("results/edges/{chunk}.parquet"),
+        frame_features=ancient("results/frame_features/{chunk}.parquet"),
         model=EMBED["model"] or [],
         code=core_of("embeddings"),
     output:
@@ -37,7 +37,7 @@ rule embeddings:
 rule embedding_groups:
     input:
         shards=expand_shards("results/distances/{a}_{b}.parquet"),
-        edges=expand_chunks("results/edges/{chunk}.parquet"),
+        frame_features=expand_chunks("results/frame_features/{chunk}.parquet"),
         embeddings=expand_chunks("results/embeddings/{chunk}.parquet"),
         code=core_of("embedding_groups"),
     output:

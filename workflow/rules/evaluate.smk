@@ -6,7 +6,7 @@ rule evaluate:
     input:
         shards=expand_shards("results/distances/{a}_{b}.parquet"),
         verified=verified_input,
-        edges=expand_chunks("results/edges/{chunk}.parquet"),
+        frame_features=expand_chunks("results/frame_features/{chunk}.parquet"),
         truth=truth_input,
         code=core_of("evaluate"),
     output:
@@ -20,7 +20,7 @@ rule evaluate:
     params:
         metrics=METRICS,
         hash_bits=HASH_BITS,
-        rule=MATCHING,
+        matching=MATCHING,
         edge_size=[EDGES["width"], EDGES["height"]],
         tolerance=config["distances"]["tolerance"],
         local=LOCAL["enabled"],

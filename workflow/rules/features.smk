@@ -9,7 +9,7 @@ rule features:
         manifest="results/manifest/{chunk}.parquet",
         code=core_of("features"),
     output:
-        edges="results/edges/{chunk}.parquet",
+        frame_features="results/frame_features/{chunk}.parquet",
         hashes="results/hashes/{chunk}.parquet",
         thumbs="results/thumbs/{chunk}.parquet",
         failures="results/failures/{chunk}.parquet",

@@ -5,7 +5,7 @@ rule groups:
     input:
         shards=expand_shards("results/distances/{a}_{b}.parquet"),
         verified=verified_input,
-        edges=expand_chunks("results/edges/{chunk}.parquet"),
+        frame_features=expand_chunks("results/frame_features/{chunk}.parquet"),
         manifests=expand_chunks("results/manifest/{chunk}.parquet"),
         code=core_of("groups"),
     output:
@@ -21,7 +21,7 @@ rule groups:
     params:
         metric_max=METRIC_MAX,
         hash_bits=HASH_BITS,
-        rule=MATCHING,
+        matching=MATCHING,
         edge_size=[EDGES["width"], EDGES["height"]],
         tolerance=config["distances"]["tolerance"],
         local=LOCAL["enabled"],

@@ -9,7 +9,7 @@ rule keypoints:
         manifest="results/manifest/{chunk}.parquet",
         # read for its list of kept frames only, which the `frames` params decide: a change
         # of edge or hash settings does not recompute the keypoints
-        edges=ancient("results/edges/{chunk}.parquet"),
+        frame_features=ancient("results/frame_features/{chunk}.parquet"),
         code=core_of("keypoints"),
     output:
         "results/keypoints/{chunk}.parquet",
@@ -34,7 +34,7 @@ rule keypoints:
 rule verify:
     input:
         keypoints=expand_chunks("results/keypoints/{chunk}.parquet"),
-        edges=expand_chunks("results/edges/{chunk}.parquet"),
+        frame_features=expand_chunks("results/frame_features/{chunk}.parquet"),
         hashes=expand_chunks("results/hashes/{chunk}.parquet"),
         embeddings=(
             expand_chunks("results/embeddings/{chunk}.parquet")

@@ -4,7 +4,7 @@
 rule neighbours:
     input:
         shards=expand_shards("results/distances/{a}_{b}.parquet"),
-        edges=expand_chunks("results/edges/{chunk}.parquet"),
+        frame_features=expand_chunks("results/frame_features/{chunk}.parquet"),
         code=core_of("neighbours"),
     output:
         "results/neighbours.parquet",
@@ -18,7 +18,7 @@ rule neighbours:
         k=config["neighbours"]["k"],
         metric_max=METRIC_MAX,
         hash_bits=HASH_BITS,
-        rule=MATCHING,
+        matching=MATCHING,
         edge_size=[EDGES["width"], EDGES["height"]],
         tolerance=config["distances"]["tolerance"],
     script:

@@ -5,7 +5,7 @@
 rule plots:
     input:
         shards=expand_shards("results/distances/{a}_{b}.parquet"),
-        edges=expand_chunks("results/edges/{chunk}.parquet"),
+        frame_features=expand_chunks("results/frame_features/{chunk}.parquet"),
         groups="results/groups.parquet",
         code=core_of("plots"),
     output:
@@ -35,6 +35,6 @@ rule plots:
         metrics=METRICS,
         metric_max=METRIC_MAX,
         caps={m: CAPS[m] for m in METRICS if m in CAPS},
-        rule=MATCHING,
+        matching=MATCHING,
     script:
         "../../scripts/plots.py"

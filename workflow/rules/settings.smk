@@ -14,7 +14,7 @@ rule settings:
     conda:
         ENV
     params:
-        frames=config["frames"],
+        frames=FRAME_SELECTION,
         edges=EDGES,
         hashes=HASHES,
         bitmaps=config["distances"]["bitmaps"],
@@ -23,7 +23,7 @@ rule settings:
         common_blocks=config["distances"]["common_blocks"],
         metrics=METRICS,
         hash_bits=HASH_BITS,
-        rule=MATCHING,
+        matching=MATCHING,
         # with the input size the frames are resized to (the model's when it fixes one)
         embeddings=(
             {**EMBED, "width": EMBED_SIZE[0], "height": EMBED_SIZE[1]}

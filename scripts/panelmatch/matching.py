@@ -1,7 +1,8 @@
 """The matching rule: which stored pairs of frames are linked, by what, and how strongly.
 
-A *rule* (the ``matching`` section of the configuration, a plain dict) links a pair when
-any of its *link kinds* (:data:`KINDS`) says so:
+The rule (the ``matching`` section of the configuration, a
+:class:`panelmatch.settings.Matching`) links a pair when any of its *link kinds*
+(:data:`KINDS`) says so:
 
 - ``edge`` (the original study's final method): the pair's edge distance, the smallest of
   ``edge_metrics`` (``edges``, and ``edges_mirror`` for mirrored redraws), is below the
@@ -60,6 +61,7 @@ import numpy as np
 import numpy.typing as npt
 
 from panelmatch import bits, metrics
+from panelmatch.settings import Matching
 
 #: The kinds of link, in the order in which a tie of ratios is attributed.
 KINDS = ("edge", "hash", "mixed", "cosine", "same_art", "lines", "local")
@@ -130,37 +132,37 @@ def link(
     side_a: Mapping[str, npt.ArrayLike],
     side_b: Mapping[str, npt.ArrayLike],
     hash_bits: Mapping[str, int],
-    rule: Mapping,
+    settings: Matching,
 ) -> Links:
     """Apply a matching rule to pairs of frames.
 
     `distances` maps each metric to its values for the pairs; `side_a`, `side_b` give the
     per-frame counts of the two frames of each pair (:func:`pair_counts`; only
     ``edge_pixels`` is needed unless the silhouette guard or ``same_art`` is on);
-    `hash_bits` gives the bits of every hash metric; `rule` has the keys of the
-    ``matching`` configuration section.
+    `hash_bits` gives the bits of every hash metric; `settings` is the ``matching``
+    configuration section.
     """
-    edge = edge_distance(distances, rule["edge_metrics"])
-    pa = np.asarray(side_a["edge_pixels"], dtype=np.int64)
-    pb = np.asarray(side_b["edge_pixels"], dtype=np.int64)
+    edge = edge_distance(distances, settings.edge_metrics)
+    pixels_a = np.asarray(side_a["edge_pixels"], dtype=np.int64)
+    pixels_b = np.asarray(side_b["edge_pixels"], dtype=np.int64)
     n = len(edge)
-    if rule["threshold"] == "scaled":
-        ta = edge_thresholds(pa, rule["edge_scale"], rule["edge_cap"])
-        tb = edge_thresholds(pb, rule["edge_scale"], rule["edge_cap"])
+    if settings.threshold == "scaled":
+        ta = edge_thresholds(pixels_a, settings.edge_scale, settings.edge_cap)
+        tb = edge_thresholds(pixels_b, settings.edge_scale, settings.edge_cap)
         limit = np.minimum(ta, tb)
-    elif rule["threshold"] == "global":
-        limit = np.full(n, float(rule["edge_cap"]))
+    elif settings.threshold == "global":
+        limit = np.full(n, float(settings.edge_cap))
     else:
-        raise ValueError(f"threshold must be scaled or global, got {rule['threshold']!r}")
+        raise ValueError(f"threshold must be scaled or global, got {settings.threshold!r}")
     with np.errstate(divide="ignore", invalid="ignore"):
         edge_ratio = np.where(limit > 0, edge / limit, np.inf)
     hit = linked(edge, limit, limit)
     ratio = np.where(hit, edge_ratio, np.inf)
     kind = np.where(hit, 0, -1).astype(np.int8)
 
-    others = _other_kinds(distances, side_a, side_b, hash_bits, rule, edge)
+    others = _other_kinds(distances, side_a, side_b, hash_bits, settings, edge)
     if others:
-        guard = _silhouettes_agree(distances, side_a, side_b, rule.get("silhouette_scale"))
+        guard = _silhouettes_agree(distances, side_a, side_b, settings.silhouette_scale)
         guard = guard & _mostly_drawn(side_a, side_b)
         for name, (hit, score) in others:
             hit &= guard
@@ -170,7 +172,7 @@ def link(
             ratio = np.where(better, score, ratio)
             kind = np.where(better, KINDS.index(name), kind).astype(np.int8)
 
-    content = (pa >= rule["min_edge_pixels"]) & (pb >= rule["min_edge_pixels"])
+    content = (pixels_a >= settings.min_edge_pixels) & (pixels_b >= settings.min_edge_pixels)
     identical = edge == 0
     for name in hash_bits:
         if name in distances and not name.startswith(metrics.EDGE_HASH):
@@ -180,19 +182,19 @@ def link(
     kind = np.where(content, kind, np.where(identical, 0, -1)).astype(np.int8)
     ratio = np.where(keep, np.minimum(ratio, 1.0), np.inf)
     kind = np.where(keep, kind, -1).astype(np.int8)
-    strong_kinds = [KINDS.index(k) for k in rule["strong_links"]]
-    strong = keep & (ratio <= rule["strong"]) & np.isin(kind, strong_kinds)
+    strong_kinds = [KINDS.index(k) for k in settings.strong_links]
+    strong = keep & (ratio <= settings.strong) & np.isin(kind, strong_kinds)
     return Links(keep, ratio, edge, limit, kind, strong)
 
 
-def _other_kinds(distances, side_a, side_b, hash_bits, rule, edge):
+def _other_kinds(distances, side_a, side_b, hash_bits, settings, edge):
     """(kind, (hit, ratio)) of every link kind but the edge rule that the rule switches on."""
     out = []
-    pa = np.asarray(side_a["edge_pixels"], dtype=np.int64)
-    pb = np.asarray(side_b["edge_pixels"], dtype=np.int64)
-    corroboration = rule.get("hash_corroboration")
+    pixels_a = np.asarray(side_a["edge_pixels"], dtype=np.int64)
+    pixels_b = np.asarray(side_b["edge_pixels"], dtype=np.int64)
+    corroboration = settings.hash_corroboration
     for field in ("hash_max", "mixed"):
-        for name, value in rule[field].items():
+        for name, value in getattr(settings, field).items():
             if value is None:  # configuration merges cannot delete a key
                 continue
             if name not in distances or name not in hash_bits:
@@ -201,15 +203,15 @@ def _other_kinds(distances, side_a, side_b, hash_bits, rule, edge):
             if field == "hash_max":
                 hit = d <= value
                 if corroboration is not None:
-                    scale = corroboration * rule["edge_scale"]
-                    hit &= edge < scale * np.minimum(pa, pb)
+                    scale = corroboration * settings.edge_scale
+                    hit &= edge < scale * np.minimum(pixels_a, pixels_b)
                 out.append(("hash", (hit, d / (value + 1))))
             else:
-                mixed = (edge / np.maximum(pa + pb, 1) + d / (hash_bits[name] / 2)) / 2
+                mixed = (edge / np.maximum(pixels_a + pixels_b, 1) + d / (hash_bits[name] / 2)) / 2
                 out.append(("mixed", (mixed <= value, mixed / value)))
-    if rule.get("cosine_max") is not None:
-        out.append(("cosine", _at_most(distances, metrics.COSINE, rule["cosine_max"])))
-    same = rule.get("same_art")
+    if settings.cosine_max is not None:
+        out.append(("cosine", _at_most(distances, metrics.COSINE, settings.cosine_max)))
+    same = settings.same_art
     if same is not None:
         if metrics.SAME_ART not in distances:
             raise ValueError("same_art needs the same_art metric (distances)")
@@ -219,9 +221,9 @@ def _other_kinds(distances, side_a, side_b, hash_bits, rule, edge):
         hit = (c >= same["blocks"]) & (share >= same["fraction"])
         spare = max(1.0 - same["fraction"], 1e-9)
         out.append(("same_art", (hit, np.clip((1.0 - share) / spare, 0.0, 1.0))))
-    if rule.get("lines_max") is not None:
-        out.append(("lines", _at_most(distances, metrics.LINES, rule["lines_max"])))
-    verified = rule.get("local")
+    if settings.lines_max is not None:
+        out.append(("lines", _at_most(distances, metrics.LINES, settings.lines_max)))
+    verified = settings.local
     if verified is not None and "inliers" in distances:
         inliers = np.asarray(distances["inliers"], dtype=np.int64)
         cover = np.maximum(

@@ -2,30 +2,32 @@
 
 import numpy as np
 import pytest
-from panelmatch import rule
+from panelmatch import matching
+from panelmatch.settings import Matching
 
 
 def test_edge_thresholds_scale_and_cap():
-    t = rule.edge_thresholds([0, 100, 2000], 0.95, 1100)
+    t = matching.edge_thresholds([0, 100, 2000], 0.95, 1100)
     assert t.tolist() == [0.0, 95.0, 1100.0]
     with pytest.raises(ValueError):
-        rule.edge_thresholds([1], -1, 10)
+        matching.edge_thresholds([1], -1, 10)
 
 
 def test_linked_needs_both_thresholds_and_is_strict():
     d = np.array([10, 10, 94, 95])
     ta = np.array([20, 20, 95, 95])
     tb = np.array([20, 5, 1000, 1000])
-    assert rule.linked(d, ta, tb).tolist() == [True, False, True, False]
+    assert matching.linked(d, ta, tb).tolist() == [True, False, True, False]
 
 
 def test_nearly_blank_panel_cannot_match_a_busy_one():
     # a busy panel (1000 edge pixels) against a blank one (10): distance is at least 990
-    t = rule.edge_thresholds([1000, 10], 0.95, 1100)
-    assert not rule.linked([990], [t[0]], [t[1]])[0]
+    t = matching.edge_thresholds([1000, 10], 0.95, 1100)
+    assert not matching.linked([990], [t[0]], [t[1]])[0]
 
 
-RULE = {
+#: A matching rule for these tests (every key of the section; see panelmatch.settings).
+RULE_KEYS = {
     "edge_metrics": ["edges", "edges_mirror"],
     "threshold": "scaled",
     "edge_scale": 0.95,
@@ -41,12 +43,16 @@ RULE = {
     "method": "connected_components",
     "max_group_size": 12,
     "strong": 0.5,
+    "cosine_max": None,
+    "template_frames": None,
+    "local": None,
 }
+RULE = Matching.of(RULE_KEYS)
 HASH_BITS = {"phash": 64, "dhash": 64}
 
 
 def link(distances, pa, pb, sa=None, sb=None, da=None, db=None, **changes):
-    """rule.link with edge pixels pa, pb (and silhouette pixels, detailed blocks)."""
+    """matching.link with edge pixels pa, pb (and silhouette pixels, detailed blocks)."""
     side_a = {
         "edge_pixels": np.asarray(pa),
         "silhouette_pixels": np.asarray(sa or [10000] * len(pa)),
@@ -57,7 +63,7 @@ def link(distances, pa, pb, sa=None, sb=None, da=None, db=None, **changes):
     }
     side_a["detail_blocks"] = np.asarray(da or [100] * len(pa))
     side_b["detail_blocks"] = np.asarray(db or [100] * len(pb))
-    return rule.link(distances, side_a, side_b, HASH_BITS, {**RULE, **changes})
+    return matching.link(distances, side_a, side_b, HASH_BITS, RULE.but(**changes))
 
 
 def test_edge_rule_takes_the_smallest_edge_metric_and_the_threshold_of_both():
@@ -163,7 +169,7 @@ def test_every_link_kind_and_guard_against_a_plain_reference(seed):
     }
     side_b = {k: rng.permutation(v) for k, v in side_a.items()}
     r = {
-        **RULE,
+        **RULE_KEYS,
         "hash_max": {"dhash": 8},
         "hash_corroboration": 1.3,
         "silhouette_scale": 0.05,
@@ -171,8 +177,8 @@ def test_every_link_kind_and_guard_against_a_plain_reference(seed):
         "lines_max": 0.2,
         "min_edge_pixels": 50,
     }
-    got = rule.link(d, side_a, side_b, HASH_BITS, r)
-    names = rule.kind_names(got.kind)
+    got = matching.link(d, side_a, side_b, HASH_BITS, Matching.of(r))
+    names = matching.kind_names(got.kind)
     for k in range(n):
         keep, kind, ratio = reference(d, side_a, side_b, r, k)
         assert got.keep[k] == keep, k
@@ -181,8 +187,10 @@ def test_every_link_kind_and_guard_against_a_plain_reference(seed):
     assert got.keep.any() and set(names) >= {"edge", "hash", "same_art", "lines"}
     # only edge links may be strong by default; with hash in strong_links, hash links too
     assert set(names[got.strong]) <= {"edge"}
-    loose = rule.link(d, side_a, side_b, HASH_BITS, {**r, "strong_links": ["edge", "hash"]})
-    assert "hash" in set(rule.kind_names(loose.kind)[loose.strong])
+    loose = matching.link(
+        d, side_a, side_b, HASH_BITS, Matching.of({**r, "strong_links": ["edge", "hash"]})
+    )
+    assert "hash" in set(matching.kind_names(loose.kind)[loose.strong])
 
 
 def test_a_hash_link_needs_the_edge_maps_to_corroborate_it():
@@ -195,7 +203,7 @@ def test_a_hash_link_needs_the_edge_maps_to_corroborate_it():
     strict = link(d, [500, 500], [500, 500], hash_max={"dhash": 8}, hash_corroboration=1.3)
     # 400 < 1.3 x 0.95 x 500 = 617.5 < 900
     assert strict.keep.tolist() == [False, True]
-    assert rule.kind_names(strict.kind).tolist() == ["", "hash"]
+    assert matching.kind_names(strict.kind).tolist() == ["", "hash"]
 
 
 def test_the_silhouette_guard_parts_sprites_of_other_shapes():
@@ -229,7 +237,7 @@ def test_same_art_and_lines_link_heavy_lettering():
     )
     # 30 of 90 blocks; 3 blocks (too few); 30 of 900 (too small a share); the chat log
     assert got.keep.tolist() == [True, False, False, True]
-    assert rule.kind_names(got.kind).tolist() == ["same_art", "", "", "lines"]
+    assert matching.kind_names(got.kind).tolist() == ["same_art", "", "", "lines"]
     assert got.ratio[0] == pytest.approx((1 - 30 / 90) / 0.95)
     assert got.ratio[3] == pytest.approx(0.5)
     with pytest.raises(ValueError, match="same_art"):
@@ -255,7 +263,7 @@ def test_a_local_link_joins_only_what_nothing_else_links():
     # enough inliers and half of one image reproduced; too few inliers; too little of
     # either; a quarter of one, three quarters of the other; an edge link stays one
     assert links.keep.tolist() == [True, False, False, True, True]
-    assert rule.kind_names(links.kind).tolist() == ["local", "", "", "local", "edge"]
+    assert matching.kind_names(links.kind).tolist() == ["local", "", "", "local", "edge"]
     assert links.ratio[0] == pytest.approx((1 - 0.9) / 0.5) and links.ratio[3] == pytest.approx(0.5)
     assert not links.strong[0]  # local is not among strong_links
     # no local settings, or no verification: no local link
@@ -273,7 +281,7 @@ def test_template_guard_keeps_frames_that_are_mostly_template_to_the_edge_rule()
     changes = {"hash_max": {"dhash": 8}}
     plain = link(d, [600, 600, 600], [600, 600, 600], **changes)
     assert plain.keep.tolist() == [True, True, True]
-    assert rule.kind_names(plain.kind).tolist() == ["hash", "hash", "edge"]
+    assert matching.kind_names(plain.kind).tolist() == ["hash", "hash", "edge"]
     side = {
         "edge_pixels": np.array([600, 600, 600]),
         "silhouette_pixels": np.full(3, 10000),
@@ -281,7 +289,7 @@ def test_template_guard_keeps_frames_that_are_mostly_template_to_the_edge_rule()
     }
     held_a = dict(side, template_pixels=np.array([100, 700, 700]))  # 14%, 54%, 54%
     held_b = dict(side, template_pixels=np.array([100, 100, 100]))
-    got = rule.link(d, held_a, held_b, HASH_BITS, {**RULE, **changes})
+    got = matching.link(d, held_a, held_b, HASH_BITS, RULE.but(**changes))
     assert got.keep.tolist() == [True, False, True]
-    assert rule.kind_names(got.kind).tolist() == ["hash", "", "edge"]
-    assert rule.TEMPLATE_SHARE == 0.5
+    assert matching.kind_names(got.kind).tolist() == ["hash", "", "edge"]
+    assert matching.TEMPLATE_SHARE == 0.5

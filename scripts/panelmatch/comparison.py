@@ -18,7 +18,7 @@ import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 
-from panelmatch import art, bits, colour, embeddings, metrics, tables, textlines
+from panelmatch import art, bits, colour, cosine, metrics, tables, textlines
 
 
 @dataclass
@@ -61,7 +61,8 @@ def side(
     nbits = width * height
     blocks = art.blocks(width, height)
     edges = pa.concat_tables(
-        [tables.arrow(t, tables.EDGES) for t in edge_tables] or [tables.EDGES.empty_table()]
+        [tables.arrow(t, tables.FRAME_FEATURES) for t in edge_tables]
+        or [tables.FRAME_FEATURES.empty_table()]
     )
     schema = tables.hashes_schema(list(hash_bits))
     hashes = pa.concat_tables(
@@ -155,7 +156,7 @@ def search(
         extra_i.append(si)
         extra_j.append(sj)
     if metrics.COSINE in caps and a.vectors is not None and b.vectors is not None:
-        ci, cj = embeddings.cosine_within(a.vectors, b.vectors, caps[metrics.COSINE], same)
+        ci, cj = cosine.cosine_within(a.vectors, b.vectors, caps[metrics.COSINE], same)
         extra_i.append(ci)
         extra_j.append(cj)
     extra = (np.concatenate(extra_i), np.concatenate(extra_j))
@@ -199,7 +200,7 @@ def pair_distances(
         elif m == metrics.COSINE:
             if a.vectors is None or b.vectors is None:
                 raise ValueError("the cosine metric needs the embeddings")
-            out[m] = embeddings.cosine_distances(a.vectors, b.vectors, i, j)
+            out[m] = cosine.cosine_distances(a.vectors, b.vectors, i, j)
         else:
             raise ValueError(f"unknown metric {m!r}")
     return out
