@@ -2,12 +2,13 @@
 search, failures, summary and plots).
 
 Inputs: results/groups.parquet, pairs.parquet, neighbours.parquet, every chunk's
-thumbnails, results/failures.csv, skipped.csv (folder runs), leakage.csv, summary.txt and
+thumbnails, results/failures.csv, skipped.csv (folder runs), leakage.csv, summary.json and
 the plots.
 Output: results/gallery/ (index.html and the pages beside it; panelmatch.gallery.site_of).
 """
 
 import gc
+import json
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -34,7 +35,7 @@ built = gallery.site_of(
     metrics=list(params.metrics),
     title=params.title,
     edge_metrics=list(params.edge_metrics),
-    summary=Path(inp.summary).read_text(encoding="utf-8"),
+    summary=json.loads(Path(inp.summary).read_text(encoding="utf-8")),
     plots=[(f"plots/{Path(f).name}", c) for f, c in zip(inp.plots, params.captions, strict=True)],
     leakage=tables.read_csv(inp.leakage).to_dict("records"),
     failures=failures.to_dict("records"),

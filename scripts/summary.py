@@ -3,7 +3,9 @@
 Inputs: every chunk's manifest and failures, results/groups.parquet and pairs.parquet, the
 distance shards, results/skipped.csv (folder runs), and results/evaluation.json and the
 embedding groups' tables when the run has them.
-Outputs: results/summary.txt and results/failures.csv (tables.FAILURES, for people).
+Outputs: results/summary.txt, the same as sections for the gallery's summary page
+(results/summary.json; panelmatch.summary.sections), and results/failures.csv
+(tables.FAILURES, for people).
 """
 
 import json
@@ -16,7 +18,8 @@ inp = snakemake.input
 
 manifest = tables.read_many(inp.manifests)
 groups = tables.read(inp.groups)
-skipped = tables.read_csv(inp.skipped[0] if inp.skipped else None, tables.SKIPPED_COLUMNS)
+# a folder run lists what it skipped; a site run has no such list
+skipped = tables.read_csv(inp.skipped[0], tables.SKIPPED_COLUMNS) if inp.skipped else None
 failed = summary.failures(
     manifest,
     tables.read_many(inp.failures),
@@ -38,7 +41,7 @@ if inp.embeddings:
         tables.read_csv(duplicates_path),
         tables.read_csv(representatives_path),
     )
-text = summary.text(
+found = summary.sections(
     manifest,
     failed,
     groups,
@@ -49,5 +52,7 @@ text = summary.text(
     skipped=skipped,
     undecodable=len(snakemake.params.undecodable),
 )
+text = summary.as_text(found)
 tables.write_text(text, snakemake.output.summary)
+tables.write_text(json.dumps(summary.as_json(found), indent=1) + "\n", snakemake.output.sections)
 log.info("\n%s", text)

@@ -87,3 +87,16 @@ def test_tone_histograms_count_opaque_pixels_only():
         colour.tone_histograms(grey.astype(np.int16), opaque)
     with pytest.raises(ValueError, match="do not fit"):
         colour.tone_histograms(grey, opaque[:1])
+
+
+def test_grey_blocks_and_their_largest_change():
+    grey = np.zeros((3, 20 * 30), dtype=np.uint8)
+    grey[1] = 2  # the same picture, every level up by 2 (like compression noise)
+    grey[2].reshape(20, 30)[:10, :10] = 200  # one block of new lettering
+    blocks = colour.grey_blocks(grey, 30, 20)
+    assert blocks.shape == (3, 6) and blocks.dtype == np.float32
+    change = colour.block_change(blocks, blocks, [0, 0, 1], [1, 2, 2], chunk=2)
+    assert change.tolist() == [2.0, 200.0, 198.0]
+    tiny = colour.grey_blocks(np.full((1, 5 * 4), 7, np.uint8), 5, 4)
+    assert tiny.tolist() == [[7.0]]  # smaller than a block: its whole
+    assert colour.block_change(blocks, blocks, [], []).shape == (0,)

@@ -4,6 +4,7 @@ group folders and the leakage table."""
 import os
 import re
 import shutil
+import unicodedata
 import urllib.parse
 import zipfile
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 import yaml
 from conftest import REPO, snakemake, write_config
 from panelmatch import gallery
+from PIL import Image
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -224,7 +226,7 @@ def test_search_prefers_an_exact_file_name(tmp_path, browser):
         {},
         ["edges"],
         ["edges"],
-        "s",
+        [],
         [],
         [],
         [],
@@ -267,7 +269,7 @@ def test_cards_escape_untrusted_names():
         {},
         ["edges"],
         ["edges"],
-        "s",
+        [],
         [],
         [],
         [{"input": evil, "image": evil, "stage": "frames", "reason": "<b>x"}],
@@ -310,7 +312,7 @@ def test_groups_are_ordered_chained_and_paginated():
     assert [g.group for g in gallery.order_groups(gs, "earliest")] == [3, 1, 2]
     members = [m for g in gs for m in g.members]
     site = gallery.Site(
-        "t", members, gs, {}, ["edges"], ["edges"], "s", [], [], [], "size", groups_per_page=2
+        "t", members, gs, {}, ["edges"], ["edges"], [], [], [], [], "size", groups_per_page=2
     )
     pages = gallery.render(site)
     assert {
@@ -346,7 +348,7 @@ def test_a_family_of_groups_links_each_card_to_the_others():
     gs = [group(1, 7, [1, 2, 3]), group(2, 7, [4, 5]), group(3, 8, [6, 9]), group(4, 7, [10, 11])]
     members = [m for g in gs for m in g.members]
     site = gallery.Site(
-        "t", members, gs, {}, ["edges"], ["edges"], "s", [], [], [], "size", groups_per_page=2
+        "t", members, gs, {}, ["edges"], ["edges"], [], [], [], [], "size", groups_per_page=2
     )
     pages = gallery.render(site)
     cards = {
@@ -426,7 +428,7 @@ def test_numbers_and_neighbour_words_on_the_image_pages():
         {"m0.gif": near},
         metrics,
         ["edges"],
-        "s",
+        [],
         [],
         [],
         [],
@@ -488,7 +490,7 @@ def test_a_second_process_renders_the_same_image_pages(monkeypatch):
         near,
         ["edges"],
         ["edges"],
-        "s",
+        [],
         [],
         [],
         [],
@@ -546,7 +548,7 @@ def test_first_load_budget_at_9442_panels(small_demo_run, browser, tmp_path):
         {},
         ["edges"],
         ["edges"],
-        "s",
+        [],
         [],
         [],
         [],
@@ -687,7 +689,7 @@ def test_links_to_files_with_hostile_names_are_encoded():
         {},
         ["edges"],
         ["edges"],
-        "s",
+        [],
         [],
         [],
         [],
@@ -725,7 +727,7 @@ def test_nfc_and_nfd_spellings_show_and_are_found_alike():
         {},
         ["edges"],
         ["edges"],
-        "s",
+        [],
         [],
         [],
         [],
@@ -796,7 +798,7 @@ def test_site_of_builds_members_groups_and_neighbours_from_the_tables():
         metrics=["edges"],
         title="t",
         edge_metrics=["edges"],
-        summary="",
+        summary=[],
         plots=[],
         leakage=[],
         failures=[],
@@ -837,3 +839,168 @@ def test_folder_links_put_each_group_of_two_or_more_in_a_folder_by_size():
         gallery.FolderLink("size_2/group_1", "p__a.png", "/data/p/a.png"),
         gallery.FolderLink("size_2/group_1", "p__noext.png", "/data/p/b.png"),
     ]
+
+
+def test_a_folder_group_names_each_image_once_and_reads_first_and_also():
+    names = ["sprites/red/pikachu_1.png", "sprites/red/pikachu_2.png", "sprites/red/pikachu_10.png"]
+    ms = [
+        gallery.Member(k, n, None, None, n, k == 0, f"thumbs/{k}-0.jpg", 64, 48, group=1)
+        for k, n in enumerate(names)
+    ]
+    pairs = star_links(ms, edges=1, edge_threshold=2.0, ratio=0.5)
+    g = gallery.chain(gallery.Group(1, ms, pairs), ["edges"])
+    assert [m.role for m in g.members] == ["first", "also", "also"]
+    assert [(m.prefix, m.rest) for m in g.members] == [
+        ("sprites/red/pikachu_", "1.png"),
+        ("sprites/red/pikachu_", "2.png"),
+        ("sprites/red/pikachu_", "10.png"),
+    ]
+    assert [link.gap for link in g.links] == ["1.png → 2.png", "1.png → 10.png"]
+    assert all(m.gap == "" for m in g.members)  # the card names each image once
+    site = gallery.Site("t", ms, [g], {}, ["edges"], ["edges"], [], [], [], [], "size", 50)
+    page = gallery.render(site)["index.html"]
+    card = page.split('id="g1"', 1)[1]
+    shown = re.sub(r"<[^>]+>", "", card.split("</section>")[0])  # the text a reader sees
+    assert shown.count("pikachu_2.png") == 1  # its caption only; the links say "2.png"
+    assert (
+        '<span class="shared" title="sprites/red/pikachu_2.png">sprites/red/pikachu_</span>2.png'
+        in card
+    )
+    # a 64-pixel sprite is drawn twice as large, with crisp pixels
+    assert 'width="128" height="96" class="crisp"' in card
+    assert "the first, then each of the others" in page
+
+
+def test_a_story_keeps_its_pages_and_roles():
+    ms = [
+        gallery.Member(k, f"{p}_1.gif", p, None, "x", False, f"thumbs/{k}-0.jpg", 160, 111, group=1)
+        for k, p in enumerate([5, 9])
+    ]
+    g = gallery.chain(gallery.Group(1, ms, star_links(ms, ratio=0.2, edges=3)), ["edges"])
+    assert [m.role for m in g.members] == ["first appearance", "callback"]
+    assert g.members[1].gap == "p. 5 → p. 9, 4 pages later" == g.links[0].gap
+    assert g.members[1].zoom == 1
+
+
+def test_common_prefix_ends_at_a_break_and_never_takes_a_whole_name():
+    assert gallery.common_prefix(["a/emoji_1f3fb.png", "a/emoji_1f3fc.png"]) == "a/emoji_"
+    assert gallery.common_prefix(["abc.png", "abd.png"]) == ""
+    assert gallery.common_prefix(["x/a.png", "x/a.png.bak"]) == "x/"
+    assert gallery.common_prefix(["solo.png"]) == ""
+
+
+@pytest.mark.workflow
+@needs_browser
+def test_compare_view_fits_the_window(small_demo_run, browser):
+    """Side by side, both panels (650 px wide) are whole inside a 1400 x 1000 window; a
+    click shows them at full size; overlaid, the second keeps the first's size."""
+    site = small_demo_run / "results/gallery"
+    load(browser, site / "index.html")
+    href = browser.find_element("css selector", "section.card a.compare").get_attribute("href")
+    browser.set_window_size(1400, 1000)
+    browser.get(href)
+    browser.execute_async_script(
+        "const done = arguments[0];"
+        "Promise.all([...document.images].map(i => i.complete ? 0 :"
+        " new Promise(r => { i.onload = i.onerror = r; }))).then(done);"
+    )
+
+    def boxes():
+        return browser.execute_script(
+            "return [innerWidth, innerHeight].concat(['ia', 'ib'].map(i => {"
+            " const r = document.getElementById(i).getBoundingClientRect();"
+            " return [r.left, r.top, r.right, r.bottom]; }));"
+        )
+
+    width, height, *images = boxes()
+    assert width >= 1300 and height >= 800  # the window's own viewport
+    for left, top, right, bottom in images:
+        assert 0 <= left < right <= width and 0 <= top < bottom <= height, (images, width, height)
+    natural = browser.execute_script("return document.getElementById('ia').naturalWidth")
+    browser.find_element("id", "ia").click()  # full size
+    assert browser.execute_script("return document.getElementById('ia').width") == natural
+    browser.find_element("id", "ia").click()  # and back
+    browser.find_element("css selector", "label[for=m-overlay]").click()
+    sizes = browser.execute_script(
+        "return ['ia', 'ib'].map(i => [document.getElementById(i).width,"
+        " document.getElementById(i).height]);"
+    )
+    assert sizes[0] == sizes[1]
+    _, _, *images = boxes()
+    for left, top, right, bottom in images:
+        assert 0 <= left < right <= width and 0 <= top < bottom <= height
+    assert problems(browser) == []
+
+
+HOSTILE = [
+    "a#1.png",
+    "q?x=1.png",
+    "tab\there.png",
+    "back\\slash.png",
+    "n" * 246 + ".png",
+    "cafe\u0301.png",
+]
+
+
+@pytest.mark.workflow
+@needs_browser
+def test_hostile_names_give_working_links_in_a_browser(browser, tmp_path):
+    """Files named with #, ?, a tab, a backslash, 250 characters or in NFD: every link of
+    every page reaches its file, every thumbnail and original loads, and the compare view
+    shows both images."""
+    import numpy as np
+    from panelmatch import frames
+
+    folder = tmp_path / "pics"
+    folder.mkdir()
+    out = tmp_path / "results" / "gallery"
+    (out / "thumbs").mkdir(parents=True)
+    members = []
+    for k, name in enumerate(HOSTILE):
+        rgb = np.full((60, 80, 3), 40 * k, dtype=np.uint8)
+        Image.fromarray(rgb).save(folder / name)
+        jpeg, w, h = frames.thumbnail(rgb, 160)
+        (out / "thumbs" / f"{k}-0.jpg").write_bytes(jpeg)
+        original = os.path.relpath(folder / name, out)
+        members.append(
+            gallery.Member(
+                k, name, None, None, original, k == 0, f"thumbs/{k}-0.jpg", w, h, group=1
+            )
+        )
+    pairs = star_links(members, edges=1, edge_threshold=2.0, ratio=0.5)
+    group = gallery.chain(gallery.Group(1, members, pairs), ["edges"])
+    site = gallery.Site("t", members, [group], {}, ["edges"], ["edges"], [], [], [], [], "size", 50)
+    for name, text in gallery.render(site).items():
+        (out / name).write_text(text, encoding="utf-8")
+    for page in ["index.html", "images-1.html", "find.html", "map.html"]:
+        load(browser, out / page)
+        assert problems(browser) == [] and broken_images(browser) == [], page
+        assert links_resolve(browser) == [], page
+    width = browser.execute_script("return document.documentElement.scrollWidth")
+    assert width <= 1200  # a 250-character name wraps
+    load(browser, out / "index.html")
+    hrefs = [a.get_attribute("href") for a in browser.find_elements("css selector", "a.compare")]
+    assert len(hrefs) == len(HOSTILE) - 1
+    for href in hrefs:
+        browser.get(href)
+        browser.execute_async_script(
+            "const done = arguments[0];"
+            "Promise.all([...document.images].map(i => i.complete ? 0 :"
+            " new Promise(r => { i.onload = i.onerror = r; }))).then(done);"
+        )
+        assert broken_images(browser) == [], href
+        assert (
+            browser.find_element("id", "eb").text
+            in [unicodedata.normalize("NFC", n) for n in HOSTILE] + HOSTILE
+        )
+    assert problems(browser) == []
+
+
+def test_a_re_encoded_copy_is_called_so():
+    row = {"edges": 55, "edge_threshold": 900.0, "relation": "identical", "link": "hash"}
+    assert gallery.why(row, ["edges"]) == "the same picture, saved again (lossy compression)"
+    assert gallery.why({**row, "edges": 0}, ["edges"]) == "identical"
+    kind = gallery.MAP_KINDS[
+        gallery.MAP_KIND_OF_REASON[gallery.REASONS.index(gallery.why(row, ["edges"]))]
+    ]
+    assert kind == "identical"

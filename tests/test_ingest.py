@@ -158,8 +158,58 @@ def test_a_relation_with_nothing_to_score_says_so():
             }
         },
     }
-    lines = summary.evaluation_table(evaluation)
+    lines = summary.as_text([summary.evaluation_section(evaluation)]).splitlines()
     recolour = next(line for line in lines if line.strip().startswith("recolour"))
     mirror = next(line for line in lines if line.strip().startswith("mirror"))
     assert "1.000" in recolour
     assert mirror.split() == ["mirror", "—", "—", "—", "0", "0"]
+
+
+def test_a_score_without_pairs_to_measure_it_is_a_dash():
+    """Precision is undefined without predicted pairs, recall without true pairs."""
+    row = {"precision": 1.0, "recall": 0.0, "f1": 0.0}
+    evaluation = {
+        "truth": "t.csv",
+        "covered": 4,
+        "run_images": 4,
+        "not_in_run": 0,
+        "results": {
+            "configured": {
+                "precision": 1.0,
+                "recall": 0.5,
+                "f1": 0.667,
+                "true_pairs": 2,
+                "predicted_pairs": 1,
+                "tp": 1,
+                "fp": 0,
+                "fn": 1,
+                "by_relation": {"later_frame": {**row, "true_pairs": 4, "predicted_pairs": 0}},
+            }
+        },
+    }
+    table = summary.evaluation_section(evaluation).tables[0]
+    assert table.header == ["relation", "precision", "recall", "F1", "true", "pred"]
+    assert table.rows == [["later_frame", "—", "0.000", "—", "4", "0"]]
+
+
+def test_groups_by_size_count_groups_and_the_images_in_none():
+    groups = pd.DataFrame(
+        {
+            "image": list("abcdefgh"),
+            "group": [1, 1, 1, 2, 2, 2, 3, 4],
+            "group_size": [3] * 6 + [1, 1],
+        }
+    )
+    manifest = pd.DataFrame({"page": [None] * 8, "index": [0] * 8, "image": list("abcdefgh")})
+    manifest["url"], manifest["path"], manifest["status"] = None, list("abcdefgh"), "ok"
+    found = summary.sections(
+        manifest,
+        summary.failures(manifest, pd.DataFrame(columns=["image", "path", "stage", "reason"])),
+        groups,
+        9,
+        6,
+    )
+    rows = dict(found[1].rows)
+    assert rows["groups by size"] == "2 groups of 3" and rows["images in no group"] == "2"
+    assert rows["groups of 2 or more"] == "2 holding 6 images"
+    assert summary.as_json(found)[1]["rows"][3] == ["groups by size", "2 groups of 3"]

@@ -74,9 +74,14 @@ def test_summary_shows_the_scores_and_the_comparison(demo_run):
     text = (workdir / "results/summary.txt").read_text()
     for name in default["results"]:
         assert f"\n  {name} " in text, name
-    assert "relation        precision  recall" in text
+    assert "relation        precision recall    F1 true pred" in text
     assert "the truth covers 142 of the run's 142 images" in text
-    assert "relation of the linked pairs (each reuse with its original): accuracy" in text
+    assert "folder entries skipped" not in text  # a site run skips no folder entry
+    assert "relations of the pairs:     accuracy" in text
+    # the gallery's summary page shows the same sections as tables
+    page = (workdir / "results/gallery/overview.html").read_text(encoding="utf-8")
+    assert "<caption>matching rules compared" in page and '<th scope="col">precision</th>' in page
+    assert '<a href="plots/distances.png"' in page
 
 
 def test_every_method_of_the_toolbox_runs_and_is_scored(demo_run):

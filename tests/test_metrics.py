@@ -113,6 +113,7 @@ def test_names_and_errors():
         "lines",
         "hue",
         "tone",
+        "grey",
     ]
     with pytest.raises(ValueError, match="must include edges"):
         metrics.names(["bw"], [], [])

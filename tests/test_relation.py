@@ -127,3 +127,22 @@ def test_a_trusted_transform_tells_how_a_whole_panel_link_moved():
     row = {"edges": 1200, "link": "hash", "edge_threshold": 1000.0, "inliers": 200}
     assert relation.of_row(row | {"cover_a": 0.8, "cover_b": 0.8, "scale": 1.0}) == "similar"
     assert relation.of_row(row) == "shifted"  # no covers: not trusted
+
+
+def test_a_lossy_re_encoding_is_identical_and_new_lettering_is_not():
+    """The grey metric: every block within REENCODED_GREY levels is the same picture saved
+    again; a block of new lettering moves by tens."""
+    rows = [
+        # a JPEG of the panel: a few edge pixels moved by compression, hashes kept
+        {"edges": 60, "phash": 0, "dhash": 0, "hue": 0.01, "tone": 0.005, "grey": 1.6},
+        # new lettering: the same edge distance, one block changed
+        {"edges": 60, "phash": 0, "dhash": 0, "hue": 0.01, "tone": 0.005, "grey": 31.0},
+        # a recolouring is never a re-encoding
+        {"edges": 60, "phash": 0, "dhash": 0, "hue": 0.6, "tone": 0.2, "grey": 3.0},
+        # without the grey metric (an older run), nothing changes
+        {"edges": 60, "phash": 0, "dhash": 0, "hue": 0.01, "tone": 0.005},
+    ]
+    for row in rows:
+        row["edge_threshold"] = 900.0
+    assert relation.of_rows(rows) == ["identical", "reletter", "recolour", "reletter"]
+    assert relation.REENCODED_GREY == 4.0

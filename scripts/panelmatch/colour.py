@@ -16,7 +16,12 @@ each of :data:`TONE_BINS` grey-level bins, on the same resized frame; the ``tone
 distance is again the total variation distance. New lettering changes the grey level of
 the few pixels it covers; a recolouring moves a whole region's.
 
-Their only use is the ``recolour`` relation (panelmatch.relation); they link nothing.
+The ``grey`` metric is the largest change of a block's mean grey level between two frames
+(blocks of art.BLOCK x art.BLOCK pixels of the resized frames, 0..255): a lossy re-encoding
+(JPEG, WebP) moves every block by a level or two, new lettering moves the blocks it
+covers by tens.
+
+Their only use is the relation (panelmatch.relation); they link nothing.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
-from panelmatch import bits
+from panelmatch import art, bits
 
 #: Hue bins of a histogram (OpenCV's hue, 0-179, in equal parts).
 BINS = 16
@@ -118,3 +123,33 @@ def distances(
     none_a, none_b = ha.sum(axis=1) == 0, hb.sum(axis=1) == 0
     d[none_a != none_b] = 1.0
     return np.clip(d, 0, 1).astype(np.float32)
+
+
+def grey_blocks(grey: npt.ArrayLike, width: int, height: int) -> npt.NDArray[np.float32]:
+    """The mean grey level of each whole block (art.BLOCK x art.BLOCK pixels) of each frame
+    of `grey` (frames, height * width): (frames, art.blocks(width, height)) float32; a
+    frame smaller than one block is one block, its whole."""
+    grey = np.asarray(grey, dtype=np.uint8).reshape(-1, height, width)
+    across, down = width // art.BLOCK, height // art.BLOCK
+    if not across or not down:
+        return grey.reshape(len(grey), -1).mean(axis=1, dtype=np.float32)[:, None]
+    cropped = grey[:, : down * art.BLOCK, : across * art.BLOCK].astype(np.float32)
+    shaped = cropped.reshape(len(grey), down, art.BLOCK, across, art.BLOCK)
+    return shaped.mean(axis=(2, 4)).reshape(len(grey), -1)
+
+
+def block_change(
+    a: npt.NDArray[np.float32],
+    b: npt.NDArray[np.float32],
+    i: npt.ArrayLike,
+    j: npt.ArrayLike,
+    chunk: int = 65536,
+) -> npt.NDArray[np.float32]:
+    """The grey metric of each pair (a[i[k]], b[j[k]]) of block means (:func:`grey_blocks`):
+    the largest absolute change of a block's mean grey level, a chunk of pairs at a time."""
+    i, j = np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64)
+    out = np.empty(len(i), dtype=np.float32)
+    for start in range(0, len(i), chunk):
+        part = slice(start, start + chunk)
+        out[part] = np.abs(a[i[part]] - b[j[part]]).max(axis=1, initial=0.0)
+    return out

@@ -3,9 +3,10 @@
 A *side* is the frames of some feature chunks (one side of a distance shard, or a finished
 run's every frame for a query) with everything a comparison needs: the codes of every
 Hamming metric, the grey images and detailed blocks (same_art), the text-line signatures
-(lines), the hue and tone histograms (hue, tone), the embeddings, and the per-frame counts
-the matching rule reads. The distance stage and the query both load sides here and compute pair
-distances with :func:`pair_distances`, so the two can never disagree.
+(lines), the hue and tone histograms (hue, tone), the blocks' grey levels (grey), the
+embeddings, and the per-frame counts the matching rule reads. The distance stage and the
+query both load sides here and compute pair distances with :func:`pair_distances`, so the
+two can never disagree.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class Side:
     lines: list[textlines.Signature]
     hue: npt.NDArray[np.float32]  # (frames, colour.BINS)
     tone: npt.NDArray[np.float32]  # (frames, colour.TONE_BINS)
+    blocks: npt.NDArray[np.float32]  # (frames, blocks): mean grey levels (colour.grey_blocks)
     keys: art.Keys  # the keys of the detailed blocks
     vectors: npt.NDArray[np.float32] | None = None
     common: npt.NDArray[np.uint64] = field(default_factory=lambda: np.zeros(0, np.uint64))
@@ -110,6 +112,7 @@ def side(
         lines=[textlines.from_bytes(blob) for blob in edges.column("lines").to_pylist()],
         hue=tables.fixed_binary(edges, "hue", 4 * colour.BINS).view("<f4").astype(np.float32),
         tone=colour.tone_histograms(grey, silhouettes),
+        blocks=colour.grey_blocks(grey, width, height),
         keys=art.block_keys(edge_codes, detail, width),
     )
 
@@ -197,6 +200,8 @@ def pair_distances(
             out[m] = colour.distances(a.hue, b.hue, i, j)
         elif m == metrics.TONE:
             out[m] = colour.distances(a.tone, b.tone, i, j)
+        elif m == metrics.GREY:
+            out[m] = colour.block_change(a.blocks, b.blocks, i, j)
         elif m == metrics.COSINE:
             if a.vectors is None or b.vectors is None:
                 raise ValueError("the cosine metric needs the embeddings")

@@ -20,6 +20,7 @@ the compare view (``compare.html``); every other page is plain HTML.
 from __future__ import annotations
 
 import functools
+import json
 import math
 import multiprocessing
 import os
@@ -57,6 +58,7 @@ REASONS = (
     "a close-up of part of the drawing",
     "the same drawing, cropped to part of it",
     "part of the drawing, reused",
+    "the same picture, saved again (lossy compression)",
 )
 
 #: The plain words of the relations that need no further telling apart.
@@ -69,6 +71,29 @@ _WORDS = {
     "cropped": REASONS[11],
     "partial": REASONS[12],
 }
+
+#: A thumbnail shorter than this on its longest side is drawn larger (Member.zoom).
+SMALL_IMAGE = 128
+#: Characters after which a group's shared name prefix may end (common_prefix).
+NAME_BREAKS = "/_- "
+
+#: The callback map's kinds of reuse, which colour its arcs (each reason belongs to one).
+MAP_KINDS = (
+    "identical",
+    "recolour",
+    "reletter",
+    "shifted",
+    "mirrored",
+    "zoomed or cropped",
+    "similar",
+)
+#: Their colours (Okabe and Ito's palette, told apart with colour-blindness).
+MAP_COLOURS = ("#0072b2", "#e69f00", "#009e73", "#56b4e9", "#cc79a7", "#d55e00", "#7f7f7f")
+#: The map's kind of each reason (REASONS, in order).
+MAP_KIND_OF_REASON = (0, 4, 1, 2, 2, 2, 3, 6, 6, 6, 5, 5, 5, 0)
+#: The callback map's stretches: callbacks per this many pages (or images of a folder), on
+#: an axis of at least MAP_STRETCH * 10 positions; a tenth of it on a shorter one.
+MAP_STRETCH = 100
 
 _quote = functools.lru_cache(maxsize=65536)(urllib.parse.quote)
 
@@ -137,6 +162,8 @@ def why(row: Mapping, metrics: Sequence[str], found: str | None = None) -> str:
     of link."""
     found = found or row.get("relation") or relation.of_row(_relation_input(row, metrics))
     kind = row.get("link") or "edge"
+    if found == "identical" and (row.get("edges") or 0) > 0:
+        return REASONS[13]  # the same picture, re-encoded
     if found == "reletter":
         return {"same_art": REASONS[4], "lines": REASONS[5]}.get(kind, REASONS[3])
     if found == "similar":
@@ -168,8 +195,17 @@ class Member:
     frames: int = 1  # frames kept of the image (frames.mode)
     group: int | None = None  # its group's number (from 1), None when in no group
     entry: str = ""  # its entry: image page and anchor
-    role: str = ""  # "first appearance" or "callback" inside a group
+    role: str = ""  # "first appearance" or "callback" in a story, "first" or "also" in a folder
     gap: str = ""  # callback: where it calls back to ("p. 12 → p. 40, 28 pages later")
+    # its name within its group: the part every member shares (shown faded), and the rest
+    prefix: str = ""
+    rest: str = ""
+
+    @property
+    def zoom(self) -> int:
+        """How many times larger its thumbnail is drawn: a small image (a sprite) at least
+        SMALL_IMAGE pixels on its longest side, by a whole factor, with crisp pixels."""
+        return max(1, SMALL_IMAGE // max(self.width, self.height, 1))
 
     @property
     def order(self) -> tuple:
@@ -244,14 +280,27 @@ def matching_frames(pairs: Sequence[dict]) -> dict[str, int]:
 
 
 def gap_text(earlier: Member, later: Member) -> str:
-    """Where a callback calls back to, in words."""
+    """Where a callback calls back to, in words: pages in a story; in a folder, the two
+    names without the part the group's names share."""
     if earlier.page is not None and later.page is not None:
         pages = later.page - earlier.page
         later_by = (
             "on the same page" if pages == 0 else f"{pages} page{'s' if pages != 1 else ''} later"
         )
         return f"p. {earlier.page} → p. {later.page}, {later_by}"
-    return f"{earlier.image} → {later.image}"
+    return f"{earlier.rest or earlier.image} → {later.rest or later.image}"
+
+
+def common_prefix(names: Sequence[str]) -> str:
+    """The start every name shares, cut after its last folder or word break (NAME_BREAKS),
+    and never the whole of a name: ``a/emoji_1f3fb.png`` and ``a/emoji_1f3fc.png`` share
+    ``a/emoji_``."""
+    if len(names) < 2:
+        return ""
+    shared = os.path.commonprefix(list(names))
+    cut = max(shared.rfind(c) for c in NAME_BREAKS) + 1
+    shared = shared[:cut]
+    return "" if any(len(n) == len(shared) for n in names) else shared
 
 
 def compare_href(a: Member, b: Member, reason: str, mirrored: bool) -> str:
@@ -273,6 +322,10 @@ def chain(group: Group, metrics: Sequence[str]) -> Group:
     """`group` with its members in reading order, their roles, and its chain of links:
     each later member joined to the earlier member of its strongest link."""
     group.members.sort(key=lambda m: m.order)
+    story = all(m.page is not None for m in group.members)
+    shared = common_prefix([m.image for m in group.members])
+    for m in group.members:
+        m.prefix, m.rest = shared, m.image[len(shared) :]
     position = {m.image: k for k, m in enumerate(group.members)}
     best: dict[str, dict] = {}
     for r in sorted(group.pairs, key=lambda r: r["ratio"]):
@@ -283,22 +336,25 @@ def chain(group: Group, metrics: Sequence[str]) -> Group:
     reasons = []
     for k, m in enumerate(group.members):
         if k == 0:
-            m.role = "first appearance"
+            m.role = "first appearance" if story else "first"
             continue
-        m.role = "callback"
+        m.role = "callback" if story else "also"
         r = best.get(m.image)
         if r is None:
             continue
         earlier = by_name[r["image_b"] if r["image_a"] == m.image else r["image_a"]]
         reason = why(r, metrics)
         reasons.append(reason)
-        m.gap = gap_text(earlier, m)
+        gap = gap_text(earlier, m)
+        # in a story the card says where each callback calls back to; in a folder its
+        # name is already on it, and the link below names both
+        m.gap = gap if story else ""
         numbers = numbers_table(
             {c: r[c] for c in [*metrics, "edge_threshold", "ratio", "link"] if c in r}
         )
         group.links.append(
             # its compare address needs the members' entries, which render() assigns
-            Link(earlier, m, reason, m.gap, "", numbers)
+            Link(earlier, m, reason, gap, "", numbers)
         )
     if reasons:
         group.reason = max(REASONS, key=lambda r: (reasons.count(r), -REASONS.index(r)))
@@ -346,7 +402,7 @@ class Site:
     neighbours: dict[str, list[dict]]  # image -> its neighbour rows (rank order)
     metrics: list[str]
     edge_metrics: list[str]
-    summary: str
+    summary: list[dict]  # the summary's sections (results/summary.json: summary.as_json)
     plots: list[tuple[str, str]]  # (path, caption)
     leakage: list[dict]
     failures: list[dict]  # input, image, stage, reason
@@ -418,6 +474,7 @@ def render(site: Site, workers: int = 1) -> dict[str, str]:
         "n_groups": len(site.groups),
         "n_failures": len(site.failures),
         "n_unmatched": sum(1 for m in site.members if m.group is None),
+        "story": any(m.page is not None for m in site.members),
     }
     # the relations of the linked neighbours that have none, in one call (relation.of_rows)
     rows_of = site.neighbours.values()
@@ -472,6 +529,13 @@ def render(site: Site, workers: int = 1) -> dict[str, str]:
         common, members=sorted(site.members, key=lambda m: m.order)
     )
     out["compare.html"] = _TEMPLATES.get_template("compare.html").render(common)
+    data = callback_map(site, card_of)
+    out["map-data.js"] = map_script(data)
+    out["map.html"] = _TEMPLATES.get_template("map.html").render(
+        common,
+        kinds=list(zip(MAP_KINDS, MAP_COLOURS, strict=True)),
+        stretch=data["stretch"],
+    )
     return out
 
 
@@ -528,6 +592,80 @@ class _ImagePages:
                 self.common, page=k, pages=names, rows=rows
             )
         return out
+
+
+def callback_map(site: Site, card_of: Mapping[int, str]) -> dict:
+    """The callback map's data (map.html draws it): every callback of every group as an
+    arc from the member it calls back to (its chain link's earlier member) to the later
+    use, on one axis of pages in reading order, or for a folder of the images in their
+    natural order.
+
+    Compact, for a first load under 2 MB at the comic's size: ``arcs`` is one flat list of
+    six numbers per callback (earlier and later position on the axis, the reason's index
+    in ``reasons``, the group's index in ``groups``, and the two members' indices in
+    ``names``); ``kind_of_reason`` maps a reason to its kind (``kinds``, ``colours``).
+    ``labels`` names each position of a folder's axis (site: the axis is page numbers)."""
+    story = any(m.page is not None for m in site.members)
+    if story:
+        pages = [m.page for m in site.members if m.page is not None]
+        low, high = min(pages), max(pages)
+        place = {m.image: m.page for m in site.members if m.page is not None}
+        labels: list[str] = []
+    else:
+        ordered = sorted(site.members, key=lambda m: m.order)
+        place = {m.image: k for k, m in enumerate(ordered)}
+        low, high = 0, max(len(ordered) - 1, 0)
+        labels = [unicodedata.normalize("NFC", m.image) for m in ordered]
+    names: dict[str, int] = {}
+    groups, sizes, cards, arcs = [], [], [], []
+    reason_index = {r: k for k, r in enumerate(REASONS)}
+    for g in site.groups:
+        if not g.links:
+            continue
+        groups.append(g.group)
+        sizes.append(len(g.members))
+        cards.append(card_of.get(g.group, ""))
+        for link in g.links:
+            if link.earlier.image not in place or link.later.image not in place:
+                continue
+            for m in (link.earlier, link.later):
+                if m.image not in names:
+                    names[m.image] = len(names)
+            arcs += [
+                place[link.earlier.image],
+                place[link.later.image],
+                reason_index.get(link.reason, 9),  # unknown: similar, with heavier changes
+                len(groups) - 1,
+                names[link.earlier.image],
+                names[link.later.image],
+            ]
+    return {
+        "axis": "pages" if story else "images",
+        "low": low,
+        "high": high,
+        "stretch": MAP_STRETCH if high - low + 1 >= 10 * MAP_STRETCH else MAP_STRETCH // 10,
+        "labels": labels,
+        "kinds": list(MAP_KINDS),
+        "colours": list(MAP_COLOURS),
+        "reasons": list(REASONS),
+        "kind_of_reason": list(MAP_KIND_OF_REASON),
+        "groups": groups,
+        "sizes": sizes,
+        "cards": cards,
+        "names": [unicodedata.normalize("NFC", n) for n in names],
+        "arcs": arcs,
+    }
+
+
+def map_script(data: Mapping) -> str:
+    """map-data.js: the map's data as a script (a page opened from disk cannot fetch a
+    JSON file; it can load a script)."""
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    # names are data: the page sets them as text, and none of their characters reads as
+    # markup even were the file shown or inlined
+    for char in "<>&":
+        text = text.replace(char, f"\\u{ord(char):04x}")
+    return f"window.PANELMATCH_MAP={text};\n"
 
 
 #: The image pages a forked process renders (set by render just before it forks).

@@ -21,7 +21,7 @@ Hash metrics are the methods of ``hashes.methods`` (hashes of the frame) and
 ``edges_<method>`` for ``hashes.edge_methods`` (hashes of the edge map drawn as an image).
 With an embeddings model, ``cosine`` is the cosine distance of the deep fingerprints.
 
-Every run also computes five metrics that no cap of the bitmaps or hashes would find:
+Every run also computes six metrics that no cap of the bitmaps or hashes would find:
 
 - ``silhouette``: Hamming distance of the silhouettes (the opaque pixels at the comparison
   size; 0 between two opaque frames). Computed for the stored pairs only.
@@ -36,6 +36,9 @@ Every run also computes five metrics that no cap of the bitmaps or hashes would 
 - ``tone``: the same of the grey-level histograms of the opaque pixels
   (:mod:`panelmatch.colour`), 0..1, for the stored pairs only: a recolouring that keeps
   hues (a skin tone), for the relation; it links nothing.
+- ``grey``: the largest change of a block's mean grey level (:mod:`panelmatch.colour`),
+  0..255, for the stored pairs only: a lossy re-encoding of one picture changes every block
+  by a few levels, new lettering the blocks it covers by tens; it links nothing.
 """
 
 from __future__ import annotations
@@ -54,7 +57,8 @@ EDGE_BITMAPS = ("edges", "edges_mirror", "edges_tolerant")
 EDGE_HASH = hashes.EDGE_HASH
 #: The metrics every run computes besides the bitmaps and hashes (see the module docstring).
 SILHOUETTE, SAME_ART, LINES, HUE, TONE = "silhouette", "same_art", "lines", "hue", "tone"
-ALWAYS = (SILHOUETTE, SAME_ART, LINES, HUE, TONE)
+GREY = "grey"
+ALWAYS = (SILHOUETTE, SAME_ART, LINES, HUE, TONE, GREY)
 
 
 def names(
@@ -82,6 +86,8 @@ def max_distance(metric: str, width: int, height: int, hash_bits: int) -> int | 
         return 2.0
     if metric in (LINES, HUE, TONE):
         return 1.0
+    if metric == GREY:
+        return 255.0
     if metric == SAME_ART:
         return art.blocks(width, height)
     if metric == "edges_tolerant":
@@ -166,7 +172,7 @@ def codes(
     """The codes of every Hamming metric in `names` for one side's images: bitmap metrics
     from the packed edge maps and black-and-white images (:func:`coded`), hash metrics from
     `hash_codes` (metric -> codes), ``silhouette`` from `silhouettes`. The cosine, same_art,
-    lines, hue and tone metrics are not Hamming distances and are skipped."""
+    lines, hue, tone and grey metrics are not Hamming distances and are skipped."""
     out = {}
     for m in names:
         if m in BITMAPS:
@@ -175,6 +181,6 @@ def codes(
             if silhouettes is None:
                 raise ValueError("the silhouette metric needs the silhouettes")
             out[m] = bits.plain(silhouettes)
-        elif m not in (COSINE, SAME_ART, LINES, HUE, TONE):
+        elif m not in (COSINE, SAME_ART, LINES, HUE, TONE, GREY):
             out[m] = bits.plain(hash_codes[m])
     return out

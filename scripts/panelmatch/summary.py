@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -68,20 +69,44 @@ def failures(
     return pd.concat(parts, ignore_index=True)
 
 
-def text(
+class Table(NamedTuple):
+    """A table of a summary section: its caption, column names and rows (cells as text;
+    "—" where a figure is undefined)."""
+
+    caption: str
+    header: list[str]
+    rows: list[list[str]]
+
+
+class Section(NamedTuple):
+    """One part of the summary: a title, label and value rows, tables, and notes."""
+
+    title: str
+    rows: list[tuple[str, str]]
+    tables: list[Table]
+    notes: list[str]
+
+
+#: The width of a label column in the summary's text.
+LABEL_WIDTH = 28
+
+
+def sections(
     manifest: pd.DataFrame,
     failed: pd.DataFrame,
     groups: pd.DataFrame,
     pairs_stored: int,
     pairs_linked: int,
     evaluation: dict | None = None,
-    embedding: list[str] | None = None,
+    embedding: Section | None = None,
     skipped: pd.DataFrame | None = None,
     undecodable: int = 0,
-) -> str:
-    """The text of results/summary.txt; `evaluation` is results/evaluation.json's content,
-    `skipped` the folder entries that are not input images (results/skipped.csv),
-    `undecodable` the image files whose name is not valid UTF-8 (inputs, and failed)."""
+) -> list[Section]:
+    """The summary, as sections (results/summary.txt and the gallery's summary page show
+    them); `evaluation` is results/evaluation.json's content, `embedding` the deep
+    fingerprints' section (:func:`embedding_summary`), `skipped` the folder entries that are
+    not input images (results/skipped.csv), `undecodable` the image files whose name is not
+    valid UTF-8 (inputs, and failed)."""
     inputs = int(manifest["image"].notna().sum()) + undecodable
     processed = len(groups)
     images_failed = failed[~failed["stage"].isin(NOT_AN_IMAGE_FAILURE)]
@@ -89,147 +114,267 @@ def text(
     # what else results/failures.csv lists, so that its rows add up
     others = failed[failed["stage"].isin(NOT_AN_IMAGE_FAILURE)]["stage"].value_counts()
     other_words = {"folder": "unreadable folder", "frame": "dropped frame"}
-    rows = f"{len(failed)} row{'' if len(failed) == 1 else 's'} in results/failures.csv"
+    listed = f"{len(failed)} row{'' if len(failed) == 1 else 's'} in results/failures.csv"
     if len(others):
-        rows += ": also " + ", ".join(
+        listed += ": also " + ", ".join(
             f"{count} {other_words[stage]}{'' if count == 1 else 's'}"
             for stage, count in sorted(others.items())
         )
-    lines = [
-        "panelmatch summary",
-        "==================",
-        f"inputs (images found):      {inputs}",
-        f"images processed:           {processed}",
-        f"images failed:              {len(images_failed)}  ({rows})",
-        f"processed + failed:         {accounted}"
-        + ("" if accounted == inputs else f"  (MISMATCH: {inputs - accounted} unaccounted)"),
+    rows = [
+        ("inputs (images found)", f"{inputs}"),
+        ("images processed", f"{processed}"),
+        ("images failed", f"{len(images_failed)}  ({listed})"),
+        (
+            "processed + failed",
+            f"{accounted}"
+            + ("" if accounted == inputs else f"  (MISMATCH: {inputs - accounted} unaccounted)"),
+        ),
     ]
+    notes = []
     if len(images_failed):
         reasons = images_failed["reason"].str.split(r" [(]|: ", regex=True).str[0].value_counts()
-        lines.append(
-            "failures by reason:         "
-            + ", ".join(f"{r}: {c}" for r, c in sorted(reasons.items()))
+        rows.append(
+            ("failures by reason", ", ".join(f"{r}: {c}" for r, c in sorted(reasons.items())))
         )
     dropped = failed[failed["stage"] == "frame"]
     if len(dropped):
-        lines.append(
-            f"frames dropped:             {len(dropped)} (undecodable frames of"
-            f" {dropped['image'].nunique()} processed images; results/failures.csv)"
+        rows.append(
+            (
+                "frames dropped",
+                f"{len(dropped)} (undecodable frames of {dropped['image'].nunique()} processed"
+                " images; results/failures.csv)",
+            )
         )
     if skipped is not None:
         counts = skipped["reason"].value_counts().to_dict() if len(skipped) else {}
         if not inputs:
-            lines.append("the folder holds no image files (source.extensions)")
-        lines.append(
-            "folder entries skipped:     "
-            + (", ".join(f"{r}: {c}" for r, c in sorted(counts.items())) or "none")
-            + ("  (listed in results/skipped.csv)" if counts else "")
+            notes.append("the folder holds no image files (source.extensions)")
+        rows.append(
+            (
+                "folder entries skipped",
+                (", ".join(f"{r}: {c}" for r, c in sorted(counts.items())) or "none")
+                + ("  (listed in results/skipped.csv)" if counts else ""),
+            )
         )
     page_rows = manifest[manifest["page"].notna() & (manifest["index"] == 0)]
     if manifest["page"].notna().any():
         statuses = page_rows["status"].value_counts().sort_index().to_dict()
-        lines += [
-            f"pages requested:            {manifest['page'].nunique()}",
-            f"pages without images:       {json.dumps(statuses) if statuses else 0}",
+        rows += [
+            ("pages requested", f"{manifest['page'].nunique()}"),
+            ("pages without images", json.dumps(statuses) if statuses else "0"),
         ]
+    found = [Section("inputs", rows, [], notes)]
     sizes = groups.drop_duplicates("group")["group_size"]
-    by_size = sizes.value_counts().sort_index()
-    lines += [
-        f"pairs stored (under caps):  {pairs_stored}",
-        f"pairs linked (graph edges): {pairs_linked}",
-        f"groups of 2 or more:        {int((sizes > 1).sum())}"
-        f" holding {int((groups['group_size'] > 1).sum())} images",
-        "groups by size:             " + ", ".join(f"{s}: {c}" for s, c in by_size.items()),
-    ]
+    by_size = sizes[sizes > 1].value_counts().sort_index()
+    found.append(
+        Section(
+            "groups",
+            [
+                ("pairs stored (under caps)", f"{pairs_stored}"),
+                ("pairs linked (graph edges)", f"{pairs_linked}"),
+                (
+                    "groups of 2 or more",
+                    f"{int((sizes > 1).sum())} holding {int((groups['group_size'] > 1).sum())}"
+                    " images",
+                ),
+                (
+                    "groups by size",
+                    ", ".join(
+                        f"{c} group{'s' if c != 1 else ''} of {s}" for s, c in by_size.items()
+                    )
+                    or "none",
+                ),
+                ("images in no group", f"{int((groups['group_size'] == 1).sum())}"),
+            ],
+            [],
+            [],
+        )
+    )
     if embedding is not None:
-        lines += ["", *embedding]
+        found.append(embedding)
     if evaluation is not None:
-        lines += ["", *evaluation_table(evaluation)]
+        found.append(evaluation_section(evaluation))
+    return found
+
+
+def text(*args, **kwargs) -> str:
+    """The text of results/summary.txt: :func:`sections` (same arguments) as text."""
+    return as_text(sections(*args, **kwargs))
+
+
+def as_text(found: list[Section]) -> str:
+    """Sections as plain text: the inputs and groups first with a label column, then each
+    other section under its title, indented, its tables with aligned columns."""
+    lines = ["panelmatch summary", "=================="]
+    for section in found:
+        top = section.title in ("inputs", "groups")
+        indent = "" if top else "  "
+        if not top:
+            lines += ["", f"{section.title}:"]
+        lines += [f"{indent}{note}" for note in section.notes]
+        lines += [f"{indent}{label + ':':<{LABEL_WIDTH}}{value}" for label, value in section.rows]
+        for table in section.tables:
+            lines += ["", f"{table.caption}:"] if table.caption else []
+            lines += _table_lines(table, "  ")
     return "\n".join(lines) + "\n"
 
 
-def evaluation_table(evaluation: dict) -> list[str]:
-    """Lines of the summary's evaluation: how much of the run the truth covers, the
-    configured rule's scores overall and per relation type, the "don't care" pairs it
+def as_json(found: list[Section]) -> list[dict]:
+    """Sections as plain JSON (results/summary.json, which the gallery shows)."""
+    return [
+        {
+            "title": section.title,
+            "rows": [list(row) for row in section.rows],
+            "tables": [table._asdict() for table in section.tables],
+            "notes": section.notes,
+        }
+        for section in found
+    ]
+
+
+def _table_lines(table: Table, indent: str) -> list[str]:
+    widths = [
+        max(len(str(cell)) for cell in [name, *(row[k] for row in table.rows)])
+        for k, name in enumerate(table.header)
+    ]
+    # figures to the right, words to the left
+    numeric = [all(_is_figure(row[k]) for row in table.rows) for k in range(len(widths))]
+    out = []
+    for row in [table.header, *table.rows]:
+        cells = [
+            f"{cell:>{w}}" if right else f"{cell:<{w}}"
+            for cell, w, right in zip(row, widths, numeric, strict=True)
+        ]
+        out.append(indent + " ".join(cells).rstrip())
+    return out
+
+
+def _is_figure(cell: str) -> bool:
+    """Whether a table cell is a figure ("—" for an undefined one)."""
+    try:
+        float(cell)
+    except ValueError:
+        return cell == "—"
+    return True
+
+
+def _score(value: float, defined: bool) -> str:
+    return f"{value:.3f}" if defined else "—"
+
+
+def evaluation_section(evaluation: dict) -> Section:
+    """The summary's evaluation: how much of the run the truth covers, the configured
+    rule's scores overall and per relation type (a dash where a score is undefined: no
+    predicted pair for a precision, no true pair for a recall), the "don't care" pairs it
     ignored, then one row per compared rule."""
-    covered = (
-        f"the truth covers {evaluation['covered']} of the run's {evaluation['run_images']}"
-        " images"
-        + (
-            f" ({evaluation['not_in_run']} of its images are not in the run)"
-            if evaluation["not_in_run"]
-            else ""
-        )
+    covered = f"{evaluation['covered']} of the run's {evaluation['run_images']} images" + (
+        f" ({evaluation['not_in_run']} of its images are not in the run)"
+        if evaluation["not_in_run"]
+        else ""
     )
-    lines = [f"evaluation against {evaluation['truth']} (pair level): {covered}"]
+    title = f"evaluation against {evaluation['truth']} (pair level)"
+    notes = [f"the truth covers {covered}"]
     results = evaluation["results"]
     if not results:
-        return [*lines, f"  no score: {evaluation.get('message', 'nothing to score')}"]
+        notes.append(f"no score: {evaluation.get('message', 'nothing to score')}")
+        return Section(title, [], [], notes)
     main = results["configured"]
-    lines += [
-        f"  precision {main['precision']:.3f}  recall {main['recall']:.3f}  F1 {main['f1']:.3f}",
-        f"  true pairs {main['true_pairs']}, predicted {main['predicted_pairs']}:"
-        f" tp {main['tp']}, fp {main['fp']}, fn {main['fn']}",
+    rows = [
+        ("precision", f"{main['precision']:.3f}"),
+        ("recall", f"{main['recall']:.3f}"),
+        ("F1", f"{main['f1']:.3f}"),
+        (
+            "pairs",
+            f"true {main['true_pairs']}, predicted {main['predicted_pairs']}: tp {main['tp']},"
+            f" fp {main['fp']}, fn {main['fn']}",
+        ),
     ]
     if evaluation.get("dont_care"):
-        lines.append(
-            f'  "don\'t care" (same {evaluation["dont_care"]}, other group):'
+        notes.append(
+            f'"don\'t care" (same {evaluation["dont_care"]}, other group):'
             f" {main['dont_care_predicted']} predicted pairs ignored, of {main['dont_care']}"
             " (listed in results/evaluation.json)"
         )
+    tables = []
     by = main.get("by_relation", {})
     if by:
-        lines.append(
-            f"  {'relation':<15} {'precision':>9} {'recall':>7} {'F1':>6} {'true':>5} {'pred':>5}"
-        )
+        table_rows = []
         for kind, s in by.items():
-            if not s["true_pairs"] and not s["predicted_pairs"]:
-                scores = f"{'—':>9} {'—':>7} {'—':>6}"  # nothing to score: undefined
-            else:
-                scores = f"{s['precision']:>9.3f} {s['recall']:>7.3f} {s['f1']:>6.3f}"
-            lines.append(f"  {kind:<15} {scores} {s['true_pairs']:>5} {s['predicted_pairs']:>5}")
+            precise, recalled = s["predicted_pairs"] > 0, s["true_pairs"] > 0
+            table_rows.append(
+                [
+                    kind,
+                    _score(s["precision"], precise),
+                    _score(s["recall"], recalled),
+                    _score(s["f1"], precise and recalled),
+                    str(s["true_pairs"]),
+                    str(s["predicted_pairs"]),
+                ]
+            )
+        header = ["relation", "precision", "recall", "F1", "true", "pred"]
+        tables.append(Table("", header, table_rows))
     relations = evaluation.get("relations") or {}
     if relations.get("scored"):
-        lines.append(
-            f"  relation of the linked pairs (each reuse with its original): accuracy"
-            f" {relations['accuracy']:.3f} over {relations['scored']} of"
-            f" {relations['labelled']} labelled pairs (confusion in results/evaluation.json)"
+        rows.append(
+            (
+                "relations of the pairs",
+                f"accuracy {relations['accuracy']:.3f} over {relations['scored']} of"
+                f" {relations['labelled']} labelled pairs, each reuse with its original"
+                " (confusion in results/evaluation.json)",
+            )
         )
     if len(results) > 1:
-        width = max(len(name) for name in results)
-        lines += [
-            "",
-            "matching rules compared (evaluation.compare; configured = the configured rule):",
-            f"  {'rule':<{width}} {'precision':>9} {'recall':>7} {'F1':>6}"
-            f" {'groups':>6} {'largest':>7}  lowest relation recall",
-        ]
+        table_rows = []
         for name, s in results.items():
             worst = min(
                 ((v["recall"], k) for k, v in s.get("by_relation", {}).items() if v["true_pairs"]),
-                default=(1.0, "-"),
+                default=None,
             )
-            lines.append(
-                f"  {name:<{width}} {s['precision']:>9.3f} {s['recall']:>7.3f} {s['f1']:>6.3f}"
-                f" {s['groups']:>6} {s['largest_group']:>7}  {worst[1]} {worst[0]:.2f}"
+            table_rows.append(
+                [
+                    name,
+                    f"{s['precision']:.3f}",
+                    f"{s['recall']:.3f}",
+                    f"{s['f1']:.3f}",
+                    str(s["groups"]),
+                    str(s["largest_group"]),
+                    f"{worst[1]} {worst[0]:.2f}" if worst else "—",
+                ]
             )
-    return lines
+        header = [
+            "rule",
+            "precision",
+            "recall",
+            "F1",
+            "groups",
+            "largest",
+            "lowest relation recall",
+        ]
+        caption = "matching rules compared (evaluation.compare; configured = the configured rule)"
+        tables.append(Table(caption, header, table_rows))
+    return Section(title, rows, tables, notes)
 
 
 def embedding_summary(
     groups: pd.DataFrame, duplicates: pd.DataFrame, representatives: pd.DataFrame
-) -> list[str]:
-    """Summary lines of the deep fingerprints: hierarchical groups, duplicates and the
-    k-medoids representatives (tables of the embedding_groups rule)."""
+) -> Section:
+    """The summary's section of the deep fingerprints: hierarchical groups, duplicates and
+    the k-medoids representatives (tables of the embedding_groups rule)."""
     sizes = groups.drop_duplicates("group")["group_size"]
     dup = duplicates[duplicates["keep"].astype(str) != "True"]  # as read from its CSV
     reps = ", ".join(
         f"{row.image} ({row.members})" for row in representatives.itertuples(index=False)
     )
-    return [
-        "embeddings (deep fingerprints):",
-        f"  hierarchical groups of 2+:  {int((sizes > 1).sum())}"
-        f" holding {int((groups['group_size'] > 1).sum())} images",
-        f"  duplicates:                 {len(dup)} of {len(duplicates)} images"
-        " (results/duplicates.csv)",
-        f"  k-medoids representatives:  k = {len(representatives)}: {reps}",
-    ]
+    return Section(
+        "embeddings (deep fingerprints)",
+        [
+            (
+                "hierarchical groups of 2+",
+                f"{int((sizes > 1).sum())} holding {int((groups['group_size'] > 1).sum())} images",
+            ),
+            ("duplicates", f"{len(dup)} of {len(duplicates)} images (results/duplicates.csv)"),
+            ("k-medoids representatives", f"k = {len(representatives)}: {reps}"),
+        ],
+        [],
+        [],
+    )

@@ -17,7 +17,7 @@ rule gallery:
         ]
         + (["results/plots/kmedoids.png"] if EMBED["model"] else []),
         leakage="results/leakage.csv",
-        summary="results/summary.txt",
+        summary="results/summary.json",
         failures="results/failures.csv",
         skipped=["results/skipped.csv"] if FOLDER else [],
         templates=sorted(glob.glob(os.path.join(LIB, "templates", "*.html"))),

@@ -17,6 +17,7 @@ rule summary:
         summary=report(
             "results/summary.txt", caption="../report/summary.rst", category="Summary"
         ),
+        sections="results/summary.json",
         failures="results/failures.csv",
     log:
         "logs/summary.log",
