@@ -16,7 +16,8 @@ inp = snakemake.input
 
 manifest = tables.read_many(inp.manifests)
 groups = tables.read(inp.groups)
-skipped = tables.read_csv(inp.skipped[0] if inp.skipped else None, tables.SKIPPED_COLUMNS)
+# a folder run lists what it skipped; a site run has no such list
+skipped = tables.read_csv(inp.skipped[0], tables.SKIPPED_COLUMNS) if inp.skipped else None
 failed = summary.failures(
     manifest,
     tables.read_many(inp.failures),

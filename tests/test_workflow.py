@@ -151,7 +151,7 @@ def test_reruns_touch_only_what_depends_on_a_change(tmp_path):
     # one pass computes every feature of a frame: the features job rewrites its tables,
     # the thumbnails too (made from the frames it decodes; their content is unchanged)
     assert changed(before, mtimes(tmp_path)) == {
-        "edges",
+        "frame_features",
         "hashes",
         "thumbs",
         "failures",
