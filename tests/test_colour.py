@@ -95,7 +95,7 @@ def test_grey_blocks_and_their_largest_change():
     grey[2].reshape(20, 30)[:10, :10] = 200  # one block of new lettering
     blocks = colour.grey_blocks(grey, 30, 20)
     assert blocks.shape == (3, 6) and blocks.dtype == np.float32
-    change = colour.block_change(blocks, blocks, [0, 0, 1], [1, 2, 2], chunk=2)
+    change = colour.block_change(blocks, blocks, [0, 0, 1], [1, 2, 2])
     assert change.tolist() == [2.0, 200.0, 198.0]
     tiny = colour.grey_blocks(np.full((1, 5 * 4), 7, np.uint8), 5, 4)
     assert tiny.tolist() == [[7.0]]  # smaller than a block: its whole
