@@ -252,3 +252,49 @@ def test_group_images_gives_groups_within_families():
     assert links.keep.all()
     assert len(set(families[:54].tolist())) == 1  # one family: the template
     assert len(set(labels[:54].tolist())) == 9  # nine groups: the drawings
+
+
+def test_plots_of_a_run_from_its_shards():
+    """plots.of_run: the plots rule's figures from stored pairs, one shard at a time."""
+    import pandas as pd
+    from panelmatch import pairs, plots
+
+    shards = [
+        pairs.Shard(
+            np.array([0, 0]),
+            np.array([1, 2]),
+            {
+                "edges": np.array([100, 900]),
+                "edges_mirror": np.array([5000, 5000]),
+                "dhash": np.array([2, 30]),
+            },
+        ),
+        pairs.Shard(
+            np.array([1]),
+            np.array([3]),
+            {"edges": np.array([50]), "edges_mirror": np.array([5000]), "dhash": np.array([1])},
+        ),
+    ]
+    settings = RULE.but(hash_max={"dhash": 8})
+    found = plots.of_run(
+        shards,
+        4,
+        np.full(4, 1000),
+        np.arange(4),
+        [3, 1],
+        {"edges": 1500, "edges_mirror": 1500},
+        {"edges": 10000, "edges_mirror": 10000, "dhash": 64},
+        settings,
+    )
+    assert all(
+        png.startswith(b"\x89PNG") for png in (found.distances, found.sizes, found.sensitivity)
+    )
+    curve = found.curve.set_index("edge_scale")
+    assert list(curve.index) == list(plots.SCALES) and len(plots.SCALES) == 30
+    # at scale 0.1 (threshold 100) only the 50 pair links; at 1.0 (1000), all three
+    assert curve.loc[0.1, "groups"] == 1 and curve.loc[0.1, "grouped_images"] == 2
+    assert curve.loc[1.0, "groups"] == 1 and curve.loc[1.0, "grouped_images"] == 4
+    lines = plots.threshold_lines({"edges": 1500}, settings)
+    assert lines["edges"] == [(1500, "cap 1500"), (1100, "edge_cap 1100")]
+    assert lines["dhash"] == [(8, "hash_max 8")]
+    assert isinstance(found.curve, pd.DataFrame)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import NamedTuple
 
 import matplotlib
 
@@ -11,6 +12,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import numpy.typing as npt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from panelmatch import grouping, matching, pairs  # noqa: E402
+from panelmatch.settings import Matching  # noqa: E402
 
 
 def _png(fig) -> bytes:
@@ -104,3 +109,61 @@ def kmedoids(curve: Mapping[str, Sequence[float]], chosen: int) -> bytes:
     left.legend(fontsize=7, loc="upper center")
     fig.tight_layout()
     return _png(fig)
+
+
+#: The edge scales of the sensitivity curve (the threshold scaled from 0.05 to 1.5).
+SCALES = tuple(round(0.05 * k, 2) for k in range(1, 31))
+
+
+def threshold_lines(
+    caps: Mapping[str, float], settings: Matching
+) -> dict[str, list[tuple[float, str]]]:
+    """The lines each metric's histogram draws: its cap, the rule's edge cap on its edge
+    metrics, and its hash_max on a hash."""
+    lines = {m: [(cap, f"cap {cap}")] for m, cap in caps.items()}
+    for m in settings.edge_metrics:
+        lines.setdefault(m, []).append((settings.edge_cap, f"edge_cap {settings.edge_cap}"))
+    for m, limit in settings.hash_max.items():
+        if limit is not None:
+            lines.setdefault(m, []).append((limit, f"hash_max {limit}"))
+    return lines
+
+
+class Figures(NamedTuple):
+    """What the plots rule writes (PNG bytes, and the sensitivity curve's table)."""
+
+    distances: bytes
+    sizes: bytes
+    sensitivity: bytes
+    curve: pd.DataFrame
+
+
+def of_run(
+    shards: Iterable[pairs.Shard],
+    images: int,
+    edge_pixels: npt.ArrayLike,
+    image_of: npt.ArrayLike,
+    group_sizes_found: npt.ArrayLike,
+    caps: Mapping[str, float],
+    metric_max: Mapping[str, float],
+    settings: Matching,
+) -> Figures:
+    """A run's plots from its stored pairs (pairs.stream, one shard at a time: histogram
+    counts and components per scale, never every pair at once), its frames' edge pixels and
+    image numbers, and the size of each of its groups: the distance histograms (each
+    metric from 0 to half again its cap, or to its largest value without one), the group
+    sizes, and how many groups each edge scale would give."""
+    histograms = Histograms(
+        {m: 1.5 * caps[m] if m in caps else largest for m, largest in metric_max.items()}
+    )
+    curve = grouping.Sensitivity(images, edge_pixels, SCALES, settings.edge_cap, image_of)
+    for shard in shards:
+        histograms.add(shard.distances)
+        curve.add(shard.a, shard.b, matching.edge_distance(shard.distances, settings.edge_metrics))
+    found = curve.result()
+    return Figures(
+        distance_histograms(histograms, threshold_lines(caps, settings)),
+        group_sizes(np.asarray(group_sizes_found)),
+        sensitivity(found, settings.edge_scale),
+        pd.DataFrame(found),
+    )

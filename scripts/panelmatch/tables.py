@@ -99,7 +99,7 @@ FRAME_FEATURES = pa.schema(
     ]
 )
 
-#: The per-frame counts the matching rule reads (rule.link), and read_images returns.
+#: The per-frame counts the matching rule reads (matching.link), and read_images returns.
 FRAME_COUNTS = ("edge_pixels", "silhouette_pixels", "detail_blocks")
 
 
@@ -204,7 +204,7 @@ def pairs_schema(metric_types: dict[str, pa.DataType], local: bool = False) -> p
     fields += [("frame_a", pa.int32()), ("frame_b", pa.int32())]
     fields += [(m, t) for m, t in metric_types.items()]
     fields += [("edge_threshold", pa.float32())]
-    # the link's distance over the limit of the kind that linked it (rule.link): 0 = identical
+    # the link's distance over the limit of the kind that linked it (matching.link): 0 = identical
     fields += [("ratio", pa.float32())]
     # the kind of link (matching.KINDS): edge, hash, mixed, cosine, same_art, lines or local
     fields += [("link", pa.string())]

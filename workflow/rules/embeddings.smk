@@ -1,6 +1,7 @@
 # Opt-in deep fingerprints (embeddings.model): the kept frames -> ONNX model -> L2-normalised
-# vectors per chunk; their cosine distances join the distance shards, and the seeds' methods run
-# on them: hierarchical groups, de-duplication and k-medoids representatives.
+# vectors per chunk; their cosine distances join the distance shards, and the train/test
+# notebook's methods run on them: hierarchical groups, de-duplication and k-medoids
+# representatives.
 
 
 rule embeddings:
