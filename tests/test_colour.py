@@ -100,3 +100,5 @@ def test_grey_blocks_and_their_largest_change():
     tiny = colour.grey_blocks(np.full((1, 5 * 4), 7, np.uint8), 5, 4)
     assert tiny.tolist() == [[7.0]]  # smaller than a block: its whole
     assert colour.block_change(blocks, blocks, [], []).shape == (0,)
+    none = colour.grey_blocks(np.zeros((0, 20 * 30), np.uint8), 30, 20)  # a side with no frame
+    assert none.shape == (0, 6)

@@ -132,10 +132,10 @@ def grey_blocks(grey: npt.ArrayLike, width: int, height: int) -> npt.NDArray[np.
     grey = np.asarray(grey, dtype=np.uint8).reshape(-1, height, width)
     across, down = width // art.BLOCK, height // art.BLOCK
     if not across or not down:
-        return grey.reshape(len(grey), -1).mean(axis=1, dtype=np.float32)[:, None]
+        return grey.reshape(len(grey), width * height).mean(axis=1, dtype=np.float32)[:, None]
     cropped = grey[:, : down * art.BLOCK, : across * art.BLOCK].astype(np.float32)
     shaped = cropped.reshape(len(grey), down, art.BLOCK, across, art.BLOCK)
-    return shaped.mean(axis=(2, 4)).reshape(len(grey), -1)
+    return shaped.mean(axis=(2, 4)).reshape(len(grey), down * across)
 
 
 def block_change(
