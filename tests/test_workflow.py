@@ -18,7 +18,7 @@ pytestmark = pytest.mark.workflow
 
 def summary_f1(workdir: Path) -> float:
     text = (workdir / "results" / "summary.txt").read_text()
-    return float(re.search(r"F1 ([0-9.]+)", text).group(1))
+    return float(re.search(r"^  F1: +([0-9.]+)$", text, re.M).group(1))
 
 
 def test_demo_outputs_account_for_every_input(small_demo_run):
