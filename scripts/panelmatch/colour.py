@@ -128,14 +128,28 @@ def distances(
 def grey_blocks(grey: npt.ArrayLike, width: int, height: int) -> npt.NDArray[np.float32]:
     """The mean grey level of each whole block (art.BLOCK x art.BLOCK pixels) of each frame
     of `grey` (frames, height * width): (frames, art.blocks(width, height)) float32; a
-    frame smaller than one block is one block, its whole."""
-    grey = np.asarray(grey, dtype=np.uint8).reshape(-1, height, width)
+    frame smaller than one block is one block, its whole. A compiled loop over the bytes:
+    no float copy of every frame is made (a side holds thousands)."""
+    grey = np.ascontiguousarray(grey, dtype=np.uint8).reshape(-1, height, width)
     across, down = width // art.BLOCK, height // art.BLOCK
     if not across or not down:
         return grey.reshape(len(grey), width * height).mean(axis=1, dtype=np.float32)[:, None]
-    cropped = grey[:, : down * art.BLOCK, : across * art.BLOCK].astype(np.float32)
-    shaped = cropped.reshape(len(grey), down, art.BLOCK, across, art.BLOCK)
-    return shaped.mean(axis=(2, 4)).reshape(len(grey), down * across)
+    out = np.zeros((len(grey), down * across), dtype=np.float32)
+    _block_means(grey, art.BLOCK, down, across, out)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _block_means(grey, block, down, across, out):  # pragma: no cover - numba
+    area = np.float32(block * block)
+    for f in range(grey.shape[0]):
+        for by in range(down):
+            for bx in range(across):
+                total = 0
+                for y in range(by * block, (by + 1) * block):
+                    for x in range(bx * block, (bx + 1) * block):
+                        total += grey[f, y, x]
+                out[f, by * across + bx] = np.float32(total) / area
 
 
 def block_change(
