@@ -26,6 +26,25 @@ SMALL_DEMO = {
 }
 
 
+#: The site's settings the scraper tests use (the schema's user agent).
+AGENT = yaml.safe_load((REPO / "config.yaml").read_text())["source"]["site"]["user_agent"]
+
+
+def fetcher(**changes):
+    """An HttpFetcher with the scraper tests' timeout, retries and limits, and `changes`."""
+    from panelmatch import scrape
+
+    options = {"timeout": 5, "retries": 0, "max_bytes": 50 << 20, "user_agent": AGENT}
+    return scrape.HttpFetcher(**{**options, **changes})
+
+
+def scrape_pages(*args, concurrency=1, **kwargs):
+    """scrape.scrape_pages, one page at a time unless told otherwise."""
+    from panelmatch import scrape
+
+    return scrape.scrape_pages(*args, concurrency=concurrency, **kwargs)
+
+
 def write_config(path: Path, cfg: dict) -> Path:
     path.write_text(yaml.safe_dump(cfg), encoding="utf-8")
     return path

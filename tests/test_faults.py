@@ -2,26 +2,10 @@
 
 import pandas as pd
 import pytest
-import yaml
-from conftest import REPO, snakemake, write_config
+from conftest import fetcher, scrape_pages, snakemake, write_config
 from faults import EXPECTED, MAX_BYTES, FaultServer
-from panelmatch import scrape
 
 SELECTOR = "img.mar-x-auto.disp-bl"
-
-#: The site's settings these tests use (the schema's user agent).
-AGENT = yaml.safe_load((REPO / "config.yaml").read_text())["source"]["site"]["user_agent"]
-
-
-def fetcher(**changes):
-    """An HttpFetcher with the tests' timeout, retries and limits, and `changes`."""
-    options = {"timeout": 5, "retries": 0, "max_bytes": 50 << 20, "user_agent": AGENT}
-    return scrape.HttpFetcher(**{**options, **changes})
-
-
-def scrape_pages(*args, concurrency=1, **kwargs):
-    """scrape.scrape_pages, one page at a time unless told otherwise."""
-    return scrape.scrape_pages(*args, concurrency=concurrency, **kwargs)
 
 
 @pytest.fixture

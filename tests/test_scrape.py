@@ -4,8 +4,7 @@ import hashlib
 from pathlib import Path
 
 import pytest
-import yaml
-from conftest import REPO
+from conftest import AGENT, fetcher, scrape_pages
 from panelmatch import scrape
 
 SELECTOR = "img.mar-x-auto.disp-bl"
@@ -15,20 +14,6 @@ PAGE = """<html><body><img class="logo" src="/images/logo.gif">
 <img class="mar-x-auto disp-bl" src="  00002.gif ">
 <img class="mar-x-auto disp-bl">
 </body></html>"""
-
-#: The site's settings these tests use (the schema's user agent).
-AGENT = yaml.safe_load((REPO / "config.yaml").read_text())["source"]["site"]["user_agent"]
-
-
-def fetcher(**changes):
-    """An HttpFetcher with the tests' timeout, retries and limits, and `changes`."""
-    options = {"timeout": 5, "retries": 0, "max_bytes": 50 << 20, "user_agent": AGENT}
-    return scrape.HttpFetcher(**{**options, **changes})
-
-
-def scrape_pages(*args, concurrency=1, **kwargs):
-    """scrape.scrape_pages, one page at a time unless told otherwise."""
-    return scrape.scrape_pages(*args, concurrency=concurrency, **kwargs)
 
 
 def test_find_images_uses_the_selector_in_order():
