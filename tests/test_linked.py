@@ -124,5 +124,6 @@ def test_a_run_computes_its_templates_once_per_bound():
     run = small_run()
     assert run.templates(64) is run.templates(64)
     assert run.templates(None) is not run.templates(64)
+    assert run.counts_without_templates(64) is run.counts_without_templates(64)
     with pytest.raises(KeyError):
         run.counts_without_templates(None)["no such count"]

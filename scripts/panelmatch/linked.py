@@ -41,6 +41,7 @@ class Run:
     width: int  # the comparison size (edges.width x edges.height)
     height: int
     _templates: dict[int | None, templates.Templates] = field(default_factory=dict, repr=False)
+    _counts: dict[int | None, dict[str, npt.NDArray]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def read(cls, frame_tables: Paths, width: int, height: int) -> Run:
@@ -73,8 +74,11 @@ class Run:
 
     def counts_without_templates(self, frames_bound: int | None) -> dict[str, npt.NDArray]:
         """The per-frame counts with the edge pixels left once the templates are cleared,
-        and the edge pixels they held (``template_pixels``; matching.link reads both)."""
-        return self.templates(frames_bound).counts(self.counts)
+        and the edge pixels they held (``template_pixels``; matching.link reads both),
+        computed once per bound (linking, then grouping, read them for every rule)."""
+        if frames_bound not in self._counts:
+            self._counts[frames_bound] = self.templates(frames_bound).counts(self.counts)
+        return self._counts[frames_bound]
 
 
 def linked_pairs(
@@ -92,13 +96,12 @@ def linked_pairs(
     pairs kept, with `columns` of their distances. With `local`, a verified pair that is
     also in a distance shard is kept once, its verified copy (streamed last)."""
     kept: dict[str, list[pairs.Shard]] = {name: [] for name in rules}
-    bounds = {settings.template_frames for settings in rules.values()}
-    left = {bound: run.counts_without_templates(bound) for bound in bounds}
     for shard in shards:
         for name, settings in rules.items():
             bound = settings.template_frames
             seen = run.templates(bound).rescore(shard.a, shard.b, shard.distances, tolerance)
-            sides = matching.pair_counts(left[bound], shard.a, shard.b)
+            left = run.counts_without_templates(bound)
+            sides = matching.pair_counts(left, shard.a, shard.b)
             keep = matching.link(seen, *sides, hash_bits, settings).keep
             kept[name].append(pairs.Shard(shard.a, shard.b, seen).take(keep))
     out = {}
