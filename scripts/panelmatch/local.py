@@ -67,6 +67,13 @@ COLOUR_TOLERANCE = 40
 VERIFY_BLOCK = 4096
 #: A transform that scales by more than this (or less than its inverse) is not a reuse.
 MAX_SCALE = 4.0
+#: A line of lettering at the keypoints' size (:func:`lettering`): the gap between glyphs a
+#: closing bridges, the line's height (pixels, lowest and highest), its least width in
+#: heights and the least share of its box its joined edges fill.
+LETTERING_GAP = 7
+LETTERING_HEIGHT = (4, 16)
+LETTERING_WIDTH = 3
+LETTERING_FILL = 0.4
 #: ORB's border and patch size at the detection size: no keypoint lies nearer the border.
 _PATCH = 31
 _RING = np.ones((3, 3), np.uint8)
@@ -115,10 +122,12 @@ class Match(NamedTuple):
     cover_a: float
     cover_b: float
     moved: float
+    region_cover: float
+    region_area: float
 
 
 #: No match: too few matches for a transform, or no plausible transform.
-NO_MATCH = Match(0, math.nan, math.nan, False, math.nan, math.nan, 0.0, 0.0, math.nan)
+NO_MATCH = Match(0, math.nan, math.nan, False, math.nan, math.nan, 0.0, 0.0, math.nan, 0.0, 0.0)
 
 
 def _resized(rgb: npt.NDArray[np.uint8], side: int) -> tuple[npt.NDArray[np.uint8], float]:
@@ -146,38 +155,73 @@ def detect(rgb: npt.NDArray[np.uint8], size: int, features: int) -> Local:
     orb = cv2.ORB_create(nfeatures=features, edgeThreshold=_PATCH, patchSize=_PATCH)
     colour, dense_scale = _resized(rgb, DENSE_SIZE)
     edges = cv2.Canny(cv2.cvtColor(colour, cv2.COLOR_RGB2GRAY), 50, 150)
+    art = np.where(cv2.dilate(lettering(grey).view(np.uint8), _RING), 0, 255).astype(np.uint8)
     return Local(
-        _orb(orb, grey, factor),
-        _orb(orb, np.ascontiguousarray(grey[:, ::-1]), factor),
+        _orb(orb, grey, factor, art),
+        _orb(orb, np.ascontiguousarray(grey[:, ::-1]), factor, np.ascontiguousarray(art[:, ::-1])),
         cv2.blur(colour, (3, 3)),
         cv2.dilate(edges, _RING) > 0,
         dense_scale,
     )
 
 
-def _orb(orb, grey: npt.NDArray[np.uint8], factor: float) -> Keypoints:
-    points, descriptors = orb.detectAndCompute(grey, None)
+def lettering(grey: npt.NDArray[np.uint8]) -> npt.NDArray[np.bool_]:
+    """Where a grey image (H, W) uint8, at the keypoints' size, holds lines of lettering:
+    (H, W) bool, True inside each line's box. A line is a run of glyph edges that a
+    closing of :data:`LETTERING_GAP` pixels joins into one component :data:`LETTERING_HEIGHT`
+    pixels tall, at least :data:`LETTERING_WIDTH` times as wide, and dense (at least
+    :data:`LETTERING_FILL` of its box). Lettering is not art: the same words over two
+    drawings say nothing about the drawings, so :func:`detect` finds no keypoint there."""
+    if grey.ndim != 2 or grey.dtype != np.uint8:
+        raise ValueError(f"expected an (H, W) uint8 image, got {grey.shape} {grey.dtype}")
+    edges = cv2.Canny(grey, 50, 150)
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (LETTERING_GAP, 1))
+    joined = cv2.morphologyEx(edges, cv2.MORPH_CLOSE, kernel)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    x, y, w, h, area = stats[1:].T
+    low, high = LETTERING_HEIGHT
+    line = (
+        (h >= low) & (h <= high) & (w >= LETTERING_WIDTH * h) & (area >= LETTERING_FILL * w * h)
+    )
+    mask = np.zeros(grey.shape, bool)
+    for k in np.flatnonzero(line):
+        mask[y[k] : y[k] + h[k], x[k] : x[k] + w[k]] = True
+    return mask
+
+
+def _orb(orb, grey: npt.NDArray[np.uint8], factor: float, mask: npt.NDArray[np.uint8]) -> Keypoints:
+    points, descriptors = orb.detectAndCompute(grey, mask)
     if descriptors is None or not len(points):
         return Keypoints(np.zeros((0, 2), np.float32), np.zeros((0, DESCRIPTOR_BYTES), np.uint8))
     xy = np.array([p.pt for p in points], dtype=np.float32) / np.float32(factor)
     return Keypoints(xy, descriptors.astype(np.uint8, copy=False))
 
 
+class _Fit(NamedTuple):
+    """RANSAC's similarity transform from a's pixels to b's (2x3), its inliers' count and
+    their positions in each frame (k, 2)."""
+
+    inliers: int
+    matrix: npt.NDArray[np.float64]
+    at_a: npt.NDArray[np.float32]
+    at_b: npt.NDArray[np.float32]
+
+
 def _fit(
     a: Keypoints, b: Keypoints, ratio: float, tolerance: float, min_matches: int
-) -> tuple[int, npt.NDArray[np.float64] | None]:
-    """Ratio-test matches of a's descriptors in b's, then RANSAC's similarity transform:
-    (inliers, 2x3 matrix from a's pixels to b's), (0, None) when there is none."""
+) -> _Fit | None:
+    """Ratio-test matches of a's descriptors in b's, then RANSAC's similarity transform
+    (:class:`_Fit`), None when there is none."""
     if len(a.descriptors) < 2 or len(b.descriptors) < 2:
-        return 0, None
+        return None
     best, first, second = nearest_two(a.descriptors, b.descriptors)
     query = np.flatnonzero(first < ratio * second)
-    pairs = np.stack([query, best[query]], axis=1)
-    if len(pairs) < max(min_matches, 3):
-        return 0, None
+    if len(query) < max(min_matches, 3):
+        return None
+    at_a, at_b = a.xy[query], b.xy[best[query]]
     matrix, mask = cv2.estimateAffinePartial2D(
-        a.xy[pairs[:, 0]],
-        b.xy[pairs[:, 1]],
+        at_a,
+        at_b,
         method=cv2.RANSAC,
         ransacReprojThreshold=tolerance,
         maxIters=2000,
@@ -185,8 +229,9 @@ def _fit(
         refineIters=10,
     )
     if matrix is None:
-        return 0, None
-    return int(mask.sum()), matrix
+        return None
+    inlier = mask.ravel().astype(bool)
+    return _Fit(int(inlier.sum()), matrix, at_a[inlier], at_b[inlier])
 
 
 def nearest_two(
@@ -278,26 +323,88 @@ def _scan_two(a, b):  # pragma: no cover - numba
     return best, first_of, second_of
 
 
-def _covers(a: Local, b: Local, matrix: npt.NDArray[np.float64], mirror: bool) -> tuple:
-    """(cover_a, cover_b) of the transform `matrix` (a's pixels to b's, or to b's mirror
-    image's): a's dense copy warped onto b's, the drawn pixels of both that agree in
-    colour, over the drawn pixels of each (in its own pixels)."""
+def _agreement(a: Local, b: Local, fit: _Fit, mirror: bool) -> tuple[float, float, float, float]:
+    """(cover_a, cover_b, region_cover, region_area) of the transform of `fit` (a's pixels
+    to b's, or to b's mirror image's): one dense copy warped onto the other's grid (the
+    coarser one, so that a close-up is compared at its original's detail), then the drawn
+    pixels of both that agree in colour, over the drawn pixels of each frame (the covers),
+    and over those inside the convex hull of the inliers (``region_cover``, the smaller of
+    the two frames' shares); ``region_area`` is the smaller share of a frame that hull
+    spans."""
     colour_b = np.ascontiguousarray(b.colour[:, ::-1]) if mirror else b.colour
     drawn_b = b.drawn[:, ::-1] if mirror else b.drawn
-    dense = matrix.copy()
+    dense = fit.matrix.copy()
     dense[:, :2] *= b.dense_scale / a.dense_scale
     dense[:, 2] *= b.dense_scale
-    h, w = drawn_b.shape
-    colour = cv2.warpAffine(a.colour, dense, (w, h), flags=cv2.INTER_LINEAR)
-    near = cv2.INTER_NEAREST
-    drawn = cv2.warpAffine(a.drawn.view(np.uint8), dense, (w, h), flags=near) > 0
-    inside = cv2.warpAffine(np.ones(a.drawn.shape, np.uint8), dense, (w, h), flags=near) > 0
-    diff = np.abs(colour.astype(np.int16) - colour_b.astype(np.int16)).max(axis=2)
-    agree = int((drawn & drawn_b & inside & (diff <= COLOUR_TOLERANCE)).sum())
-    scale = math.hypot(dense[0, 0], dense[1, 0])  # a dense pixel covers scale**2 of b's
-    cover_b = agree / max(int(drawn_b.sum()), 1)
-    cover_a = agree / (scale * scale) / max(int(a.drawn.sum()), 1)
-    return min(1.0, cover_a), min(1.0, cover_b)
+    sides = [
+        (a.colour, a.drawn, fit.at_a * np.float32(a.dense_scale)),
+        (colour_b, drawn_b, fit.at_b * np.float32(b.dense_scale)),
+    ]
+    swapped = math.hypot(dense[0, 0], dense[1, 0]) > 1
+    if swapped:  # b's grid is the finer: compare on a's
+        sides.reverse()
+        dense = cv2.invertAffineTransform(dense)
+    (colour_s, drawn_s, _), (colour_d, drawn_d, at_d) = sides
+    h, w = drawn_d.shape
+    colour = cv2.warpAffine(colour_s, dense, (w, h), flags=cv2.INTER_LINEAR)
+    nearest = cv2.INTER_NEAREST
+    drawn = cv2.warpAffine(drawn_s.view(np.uint8), dense, (w, h), flags=nearest) > 0
+    inside = cv2.warpAffine(np.ones(drawn_s.shape, np.uint8), dense, (w, h), flags=nearest) > 0
+    diff = np.abs(colour.astype(np.int16) - colour_d.astype(np.int16)).max(axis=2)
+    agree = drawn & drawn_d & inside & (diff <= COLOUR_TOLERANCE)
+    near = _near_agreement(colour, drawn & inside, colour_d, drawn_d)
+    hull = np.zeros((h, w), np.uint8)
+    cv2.fillConvexPoly(hull, cv2.convexHull(np.round(at_d).astype(np.int32)), 1)
+    hull = hull > 0
+    in_hull = int((near & hull).sum())
+    region_cover = min(
+        in_hull / max(int((drawn_d & hull).sum()), 1),
+        in_hull / max(int((drawn & hull).sum()), 1),
+    )
+    scale = math.hypot(dense[0, 0], dense[1, 0])  # a pixel of the source covers scale**2
+    agreed = int(agree.sum())
+    cover_d = agreed / max(int(drawn_d.sum()), 1)
+    cover_s = agreed / (scale * scale) / max(int(drawn_s.sum()), 1)
+    share = int(hull.sum())
+    region_area = min(share / (h * w), share / (scale * scale) / drawn_s.size)
+    cover_s, cover_d = min(1.0, cover_s), min(1.0, cover_d)
+    covers = (cover_d, cover_s) if swapped else (cover_s, cover_d)
+    return (*covers, region_cover, min(1.0, region_area))
+
+
+def _near_agreement(
+    colour: npt.NDArray[np.uint8],
+    drawn: npt.NDArray[np.bool_],
+    target: npt.NDArray[np.uint8],
+    target_drawn: npt.NDArray[np.bool_],
+) -> npt.NDArray[np.bool_]:
+    """Which drawn pixels of `target` (h, w, 3; drawn where `target_drawn`, (h, w)) have a
+    pixel of `colour` (h, w, 3) that is `drawn` (h, w) within one pixel, in the same colour
+    (each channel within COLOUR_TOLERANCE): a warped drawing may be off by a pixel of the
+    dense copy."""
+    return _near(colour, drawn, target, target_drawn, COLOUR_TOLERANCE)
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def _near(colour, drawn, target, target_drawn, tolerance):  # pragma: no cover - numba
+    h, w = drawn.shape
+    out = np.zeros((h, w), np.bool_)
+    for y in range(h):
+        for x in range(w):
+            if not target_drawn[y, x]:
+                continue
+            found = False
+            for yy in range(max(y - 1, 0), min(y + 2, h)):
+                for xx in range(max(x - 1, 0), min(x + 2, w)):
+                    if found or not drawn[yy, xx]:
+                        continue
+                    worst = 0
+                    for c in range(3):
+                        d = abs(np.int32(colour[yy, xx, c]) - np.int32(target[y, x, c]))
+                        worst = max(worst, d)
+                    found = worst <= tolerance
+            out[y, x] = found
+    return out
 
 
 def verify(a: Local, b: Local, ratio: float, tolerance: float, min_matches: int) -> Match:
@@ -310,31 +417,40 @@ def verify(a: Local, b: Local, ratio: float, tolerance: float, min_matches: int)
     a transform scaling by at most MAX_SCALE."""
     if not 0 < ratio <= 1 or tolerance <= 0:
         raise ValueError(f"ratio must be in (0, 1] and tolerance > 0, got {ratio}, {tolerance}")
-    best, best_matrix = NO_MATCH, None
+    best, best_fit = NO_MATCH, None
     for mirror, target in ((False, b.plain), (True, b.mirror)):
-        inliers, matrix = _fit(a.plain, target, ratio, tolerance, min_matches)
-        if matrix is None or inliers <= best.inliers:
+        fit = _fit(a.plain, target, ratio, tolerance, min_matches)
+        if fit is None or fit.inliers <= best.inliers:
             continue
+        matrix = fit.matrix
         scale = math.hypot(matrix[0, 0], matrix[1, 0])
         if not 1 / MAX_SCALE <= scale <= MAX_SCALE:
             continue
         rotation = math.degrees(math.atan2(matrix[1, 0], matrix[0, 0]))
         shift = (float(matrix[0, 2]), float(matrix[1, 2]))
         moved = math.hypot(*shift) / b.longest
-        best = Match(inliers, scale, rotation, mirror, *shift, 0.0, 0.0, moved)
-        best_matrix = matrix
-    if best_matrix is None:
+        best = Match(fit.inliers, scale, rotation, mirror, *shift, 0.0, 0.0, moved, 0.0, 0.0)
+        best_fit = fit
+    if best_fit is None:
         return NO_MATCH
+    cover_a, cover_b, region_cover, region_area = _agreement(a, b, best_fit, best.mirror)
     return best._replace(
-        **dict(zip(("cover_a", "cover_b"), _covers(a, b, best_matrix, best.mirror), strict=True))
+        cover_a=cover_a, cover_b=cover_b, region_cover=region_cover, region_area=region_area
     )
 
 
-def reuses(match: Match, min_inliers: int, cover: float) -> bool:
-    """Whether a verified `match` shows reuse: at least `min_inliers` inliers, and at least
-    `cover` of one frame's drawn pixels reproduced by the other (the close-up of a zoom,
-    the crop of a crop, either of a copy)."""
-    return match.inliers >= min_inliers and max(match.cover_a, match.cover_b) >= cover
+def reuses(
+    match: Match, min_inliers: int, cover: float, region_cover: float, region_area: float
+) -> bool:
+    """Whether a verified `match` shows reuse (the rule's ``local`` link,
+    matching.link): at least `min_inliers` inliers, and either at least `cover` of one
+    frame's drawn pixels reproduced by the other (the close-up of a zoom, the crop of a
+    crop, either of a copy), or at least `region_cover` of the drawn pixels inside the
+    inliers' hull, spanning at least `region_area` of each frame (a drawing pasted into
+    another scene)."""
+    whole = max(match.cover_a, match.cover_b) >= cover
+    placed = match.region_cover >= region_cover and match.region_area >= region_area
+    return match.inliers >= min_inliers and (whole or placed)
 
 
 def words(descriptors: npt.NDArray[np.uint8], tables: int, seed: int = 0) -> npt.NDArray[np.int64]:

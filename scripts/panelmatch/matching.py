@@ -26,9 +26,12 @@ The rule (the ``matching`` section of the configuration, a
   (:mod:`panelmatch.textlines`): the same chat log, translated;
 - ``local`` (with local features, ``local.enabled``): a verified pair
   (:mod:`panelmatch.local`) with at least ``local.min_inliers`` RANSAC inliers, of which
-  one image has at least ``local.cover`` of its drawn pixels reproduced by the other: a
-  close-up or a crop. Its ratio is ``(1 - cover) / (1 - local.cover)`` of the larger
-  cover, and it links only pairs no other kind links. The distances of a pair that was not
+  one image has at least ``local.cover`` of its drawn pixels reproduced by the other (a
+  close-up or a crop), or at least ``local.region_cover`` of the drawn pixels inside the
+  inliers' convex hull are reproduced, that hull spanning at least ``local.region_area`` of
+  each image (a drawing pasted into another scene). Its ratio is ``(1 - cover) / (1 -
+  local.cover)`` of the larger cover, or ``(1 - region_cover) / (1 - local.region_cover)``,
+  the smaller of those that hold, and it links only pairs no other kind links. The distances of a pair that was not
   verified hold no ``inliers``, or 0.
 
 Three guards apply to every pair:
@@ -230,9 +233,16 @@ def _other_kinds(distances, side_a, side_b, hash_bits, settings, edge):
             np.asarray(distances["cover_a"], dtype=np.float64),
             np.asarray(distances["cover_b"], dtype=np.float64),
         )
-        hit = (inliers >= verified["min_inliers"]) & (cover >= verified["cover"])
-        spare = max(1.0 - verified["cover"], 1e-9)
-        out.append(("local", (hit, np.clip((1.0 - cover) / spare, 0.0, 1.0))))
+        region = np.asarray(distances["region_cover"], dtype=np.float64)
+        spans = np.asarray(distances["region_area"], dtype=np.float64) >= verified["region_area"]
+        whole = cover >= verified["cover"]
+        placed = spans & (region >= verified["region_cover"])
+        hit = (inliers >= verified["min_inliers"]) & (whole | placed)
+        ratio = np.minimum(
+            np.where(whole, (1.0 - cover) / max(1.0 - verified["cover"], 1e-9), 1.0),
+            np.where(placed, (1.0 - region) / max(1.0 - verified["region_cover"], 1e-9), 1.0),
+        )
+        out.append(("local", (hit, np.clip(ratio, 0.0, 1.0))))
     return out
 
 

@@ -186,6 +186,8 @@ _MISSING = {
     "inliers": 0.0,
     "mirror": 0.0,
     "moved": np.nan,
+    "region_cover": 0.0,
+    "region_area": 0.0,
 }
 
 

@@ -173,6 +173,8 @@ LOCAL_FIELDS = [
     ("cover_a", pa.float32()),
     ("cover_b", pa.float32()),
     ("moved", pa.float32()),
+    ("region_cover", pa.float32()),
+    ("region_area", pa.float32()),
 ]
 #: Their names, and their values for a pair that was not verified.
 LOCAL_COLUMNS = [name for name, _ in LOCAL_FIELDS]
@@ -186,6 +188,8 @@ NOT_VERIFIED = {
     "cover_a": 0.0,
     "cover_b": 0.0,
     "moved": np.nan,
+    "region_cover": 0.0,
+    "region_area": 0.0,
 }
 
 
