@@ -357,9 +357,13 @@ def _agreement(a: Local, b: Local, fit: _Fit, mirror: bool) -> tuple[float, floa
     cv2.fillConvexPoly(hull, cv2.convexHull(np.round(at_d).astype(np.int32)), 1)
     hull = hull > 0
     in_hull = int((near & hull).sum())
+    # and every pixel of the hull, drawn or not: a template's outline over other fills,
+    # or before another wall, is not the same picture
+    filled = int(_near_agreement(colour, inside, colour_d, hull & inside).sum())
     region_cover = min(
         in_hull / max(int((drawn_d & hull).sum()), 1),
         in_hull / max(int((drawn & hull).sum()), 1),
+        filled / max(int((hull & inside).sum()), 1),
     )
     scale = math.hypot(dense[0, 0], dense[1, 0])  # a pixel of the source covers scale**2
     agreed = int(agree.sum())
