@@ -173,7 +173,10 @@ def derivatives(shared: Path, sources: int = 12):
         true[i, add(canvas, f"{src}:pasted_into:{host}", [src, host])] = "pasted"
         # a sprite (a character drawing) pasted into the host, three times larger
         sprite = Image.open(rng.choice(sprites)).convert("RGBA")
-        j = add(sprite.convert("RGB"), f"sprite:{k}", [f"sprite:{k}"])
+        # the workflow composites a transparent frame onto white (frames.background)
+        flat = Image.new("RGB", sprite.size, "white")
+        flat.paste(sprite, (0, 0), sprite)
+        j = add(flat, f"sprite:{k}", [f"sprite:{k}"])
         big = sprite.resize((sprite.width * 3, sprite.height * 3), Image.NEAREST)
         canvas = other.copy()
         at = (rng.randint(0, max(0, ow - big.width)), rng.randint(0, max(0, oh - big.height)))

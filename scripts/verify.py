@@ -5,9 +5,10 @@ Inputs: every chunk's keypoints, frame features and hashes (and fingerprints, wi
 model).
 Output: results/verified.parquet (tables.verified_schema).
 
-The stored keypoint rows of every frame stay as Arrow tables, one per chunk (no Python
-object per value); the words come from them a batch at a time, and a block of candidate
-pairs at a time has its frames' features decoded (local.VERIFY_BLOCK)."""
+The keypoint tables are read once, a batch of rows at a time: the words are counted and
+each row goes to a temporary file (local.StoredKeypoints), from which a block of candidate
+pairs at a time has its frames' rows read and decoded (local.VERIFY_BLOCK): memory holds
+the word matrices and one block's frames, not every frame's keypoints."""
 
 import cv2
 import numpy as np
@@ -21,10 +22,9 @@ inp, params = snakemake.input, snakemake.params
 metric_names = list(params.metric_max)
 cv2.setNumThreads(1)  # one pair per thread instead
 
-parts = [tables.read_arrow(path) for path in inp.keypoints]
+stored = local.StoredKeypoints(list(inp.keypoints))
 pa.default_memory_pool().release_unused()  # the pages the Parquet reads decompressed
-names = [name for part in parts for name in part.column("image").to_pylist()]
-frame_numbers = [frame for part in parts for frame in part.column("frame").to_pylist()]
+names, frame_numbers = stored.images, stored.frames
 edge_tables = [tables.read_arrow(path) for path in inp.frame_features]
 side = comparison.side(
     edge_tables,
@@ -44,11 +44,11 @@ if inp.embeddings:
         raise ValueError(f"{list(inp.embeddings)} hold {len(vector_names)} vectors for {len(side)}")
 
 
-i, j = local.stored_candidates(parts, side.image_of, params.candidates, snakemake.threads)
+i, j = local.stored_candidates(stored, side.image_of, params.candidates, snakemake.threads)
 log.info("%d frames, %d candidate pairs (%d per frame)", len(names), len(i), params.candidates)
 progress = logs.Progress(log, "verify", len(i))
 matches = local.verify_stored(
-    parts,
+    stored,
     i,
     j,
     ratio=params.ratio,
@@ -58,6 +58,7 @@ matches = local.verify_stored(
     threads=snakemake.threads,
     step=progress.step,
 )
+stored.close()
 keep = np.array([m.inliers > 0 for m in matches], dtype=bool)
 i, j = i[keep], j[keep]
 matches = [m for m, k in zip(matches, keep, strict=True) if k]

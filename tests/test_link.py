@@ -250,21 +250,27 @@ def test_same_art_and_lines_link_heavy_lettering():
 
 
 def test_a_local_link_joins_only_what_nothing_else_links():
-    local = {"min_inliers": 8, "cover": 0.5}
+    local = {"min_inliers": 8, "cover": 0.5, "region_cover": 0.8, "region_area": 0.01}
     d = {
-        "edges": np.array([3000, 3000, 3000, 3000, 100]),
-        "edges_mirror": np.array([3000] * 5),
-        "inliers": np.array([40, 5, 40, 40, 40]),
-        "cover_a": np.array([0.9, 0.9, 0.3, 0.2, 1.0]),
-        "cover_b": np.array([0.4, 0.9, 0.4, 0.75, 1.0]),
+        "edges": np.array([3000, 3000, 3000, 3000, 100, 3000, 3000, 3000, 3000]),
+        "edges_mirror": np.array([3000] * 9),
+        "inliers": np.array([40, 5, 40, 40, 40, 40, 5, 40, 40]),
+        "cover_a": np.array([0.9, 0.9, 0.3, 0.2, 1.0, 0.3, 0.3, 0.3, 0.3]),
+        "cover_b": np.array([0.4, 0.9, 0.4, 0.75, 1.0, 0.2, 0.2, 0.2, 0.2]),
+        "region_cover": np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.9, 0.9, 0.7, 0.9]),
+        "region_area": np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.05, 0.05, 0.05, 0.005]),
     }
-    px = [2000] * 5
+    px = [2000] * 9
     links = link(d, px, px, local=local)
     # enough inliers and half of one image reproduced; too few inliers; too little of
-    # either; a quarter of one, three quarters of the other; an edge link stays one
-    assert links.keep.tolist() == [True, False, False, True, True]
-    assert matching.kind_names(links.kind).tolist() == ["local", "", "", "local", "edge"]
+    # either; a quarter of one, three quarters of the other; an edge link stays one;
+    # then a pasted region: reproduced; too few inliers; too little of it; too small
+    assert links.keep.tolist() == [True, False, False, True, True, True, False, False, False]
+    assert matching.kind_names(links.kind).tolist() == [
+        *("local", "", "", "local", "edge", "local", "", "", "")
+    ]
     assert links.ratio[0] == pytest.approx((1 - 0.9) / 0.5) and links.ratio[3] == pytest.approx(0.5)
+    assert links.ratio[5] == pytest.approx((1 - 0.9) / 0.2)
     assert not links.strong[0]  # local is not among strong_links
     # no local settings, or no verification: no local link
     assert not link(d, px, px, local=None).keep[:4].any()

@@ -8,11 +8,19 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+import yaml
+from conftest import REPO
 from democomic.drawing import new_scene, render
-from panelmatch import local
+from panelmatch import local, relation
 
-SIZE, FEATURES, RATIO, MIN_MATCHES = 400, 500, 0.8, 8
-MIN_INLIERS, COVER = 8, 0.5
+DEFAULTS = yaml.safe_load((REPO / "config.yaml").read_text())
+SIZE, FEATURES = DEFAULTS["local"]["size"], DEFAULTS["local"]["features"]
+RATIO, MIN_MATCHES = DEFAULTS["local"]["ratio"], DEFAULTS["local"]["min_matches"]
+#: the configured rule (matching.local), as local.reuses takes it
+RULE = tuple(
+    DEFAULTS["matching"]["local"][k]
+    for k in ("min_inliers", "cover", "region_cover", "region_area")
+)
 
 
 def scene(seed: int, busy: bool = False) -> np.ndarray:
@@ -60,7 +68,7 @@ def test_detect_keeps_positions_in_the_frames_pixels(base):
 def test_a_copy_reproduces_all_of_both(base):
     m = fit(base, base.copy())
     assert m.scale == pytest.approx(1, abs=0.01) and abs(m.shift_x) < 1 and abs(m.shift_y) < 1
-    assert m.cover_a > 0.95 and m.cover_b > 0.95 and local.reuses(m, MIN_INLIERS, COVER)
+    assert m.cover_a > 0.95 and m.cover_b > 0.95 and local.reuses(m, *RULE)
 
 
 def test_a_shift_is_recovered(base):
@@ -87,7 +95,7 @@ def test_a_close_up_is_recovered_with_its_scale_and_place(base):
     assert m.scale == pytest.approx(0.5, abs=0.03)
     assert (m.shift_x, m.shift_y) == (pytest.approx(150, abs=4), pytest.approx(100, abs=4))
     # the close-up is reproduced in the panel, a quarter of the panel in the close-up
-    assert m.cover_a > 0.6 and 0.1 < m.cover_b < 0.45 and local.reuses(m, MIN_INLIERS, COVER)
+    assert m.cover_a > 0.6 and 0.1 < m.cover_b < 0.45 and local.reuses(m, *RULE)
     # and the other way round: the panel maps into the close-up at 2
     back = fit(base, close_up)
     assert back.scale == pytest.approx(2, abs=0.1) and back.cover_b > back.cover_a
@@ -111,19 +119,110 @@ def test_a_mirror_image_is_found_through_the_flipped_descriptors(base):
     assert fit(base, flipped, mirror=False).inliers < m.inliers / 3
 
 
-def test_unrelated_busy_images_do_not_verify():
+def test_unrelated_busy_scenes_share_no_whole_drawing():
+    # the demo draws its figures from a few templates, so two of its scenes may share a
+    # figure's part (its legs, in the same colours): never the half of either frame
     images = [scene(seed, busy=True) for seed in (11, 12, 13, 14)]
     for i in range(len(images)):
         for j in range(i + 1, len(images)):
             m = fit(images[i], images[j])
-            assert m.inliers < 20 and not local.reuses(m, MIN_INLIERS, COVER), (i, j, m)
+            assert m.inliers < 20 and max(m.cover_a, m.cover_b) < RULE[1], (i, j, m)
+
+
+def doodle(seed: int, text: list[str] | None = None) -> np.ndarray:
+    """A 650 x 450 page laid out as every other: boxes at fixed places, each filled with
+    its own random polygons and strokes (from `seed`); with `text`, two boxes above its
+    lines of lettering, else three."""
+    rng = np.random.default_rng(seed)
+    page = np.full((450, 650, 3), 255, np.uint8)
+    boxes = [(10, 10, 320, 250), (330, 10, 640, 250), (10, 260, 640, 340)]
+    for x0, y0, x1, y1 in boxes[: 2 if text else 3]:
+        for _ in range(14):
+            points = rng.integers((x0, y0), (x1, y1), size=(rng.integers(3, 6), 2))
+            colour = tuple(int(c) for c in rng.integers(0, 230, 3))
+            if rng.random() < 0.5:
+                cv2.fillPoly(page, [points.astype(np.int32)], colour)
+            cv2.polylines(page, [points.astype(np.int32)], True, (0, 0, 0), 2)
+        cv2.rectangle(page, (x0, y0), (x1, y1), (0, 0, 0), 4)
+    for k, line in enumerate(text or []):
+        cv2.putText(page, line, (20, 290 + 28 * k), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 0), 1)
+    return page
+
+
+def test_a_shared_layout_with_other_drawings_does_not_verify():
+    pages = [doodle(seed) for seed in (1, 2, 3)]
+    for i in range(len(pages)):
+        for j in range(len(pages)):
+            if i != j:
+                assert not local.reuses(fit(pages[i], pages[j]), *RULE), (i, j)
+
+
+LETTERING = [
+    "JOHN: hey, did you get the package yet?",
+    "ROSE: It arrived this morning. Unopened.",
+    "JOHN: open it! it is the game, i think.",
+    "ROSE: Then open yours, and we will see.",
+    "JOHN: ok! installing it now, wait...",
+]
+
+
+def test_lettering_is_found_and_the_art_around_it_is_not():
+    grey = cv2.cvtColor(doodle(4, LETTERING), cv2.COLOR_RGB2GRAY)
+    factor = SIZE / 650
+    small = cv2.resize(grey, (SIZE, round(450 * factor)), interpolation=cv2.INTER_AREA)
+    mask = local.lettering(small)
+    rows = slice(round(270 * factor), round(420 * factor))
+    ink = small[rows] < 128
+    assert mask[rows][ink].mean() > 0.8  # the lettered lines
+    assert mask[: round(255 * factor)].mean() < 0.02  # the boxes of drawings above
+    with pytest.raises(ValueError, match="uint8"):
+        local.lettering(small.astype(np.float32))
+
+
+def test_the_same_lettering_over_other_drawings_does_not_verify(monkeypatch):
+    a, b = doodle(5, LETTERING), doodle(6, LETTERING)
+    assert not local.reuses(fit(a, b), *RULE)
+    # without the lettering found, its keypoints alone would verify the pair
+    monkeypatch.setattr(local, "lettering", lambda grey: np.zeros(grey.shape, bool))
+    assert local.reuses(fit(a, b), *RULE)
+
+
+def test_a_drawing_pasted_into_another_scene_is_verified_by_its_region(base):
+    host = scene(21, busy=True)
+    pasted = host.copy()
+    pasted[230:430, 360:620] = base[60:260, 40:300]
+    m = fit(base, pasted)
+    # neither frame is half reproduced: the inliers' region is
+    assert max(m.cover_a, m.cover_b) < RULE[1]
+    assert m.region_cover >= 0.9 and m.region_area >= RULE[3] and local.reuses(m, *RULE)
+    assert m.scale == pytest.approx(1, abs=0.02) and not m.mirror
+    assert (m.shift_x, m.shift_y) == (pytest.approx(320, abs=3), pytest.approx(170, abs=3))
+    row = {"link": "local", "edges": 1e9, "edge_threshold": 1.0, **m._asdict()}
+    assert relation.of_row(row) == "partial"
+    # the host alone and the drawing's source share nothing
+    assert not local.reuses(fit(base, host), *RULE)
+
+
+def test_a_sprite_pasted_into_a_scene_is_verified(base):
+    # a 300 x 260 drawing, placed at its size (a sprite under about half the keypoints'
+    # size is beyond ORB's pyramid, 3.6 times, from its place in a panel: see docs)
+    sprite = np.ascontiguousarray(base[60:320, 40:340])
+    host = scene(22, busy=True).copy()
+    host[140:400, 250:550] = sprite
+    m = fit(sprite, host)
+    # the sprite is reproduced in the scene, at its size: a part of the scene
+    assert m.cover_a > 0.5 and local.reuses(m, *RULE)
+    assert m.scale == pytest.approx(1, abs=0.02)
+    assert (m.shift_x, m.shift_y) == (pytest.approx(250, abs=3), pytest.approx(140, abs=3))
+    row = {"link": "local", "edges": 1e9, "edge_threshold": 1.0, **m._asdict()}
+    assert relation.of_row(row) == "partial"
 
 
 def test_one_template_in_other_colours_shares_corners_not_colours(base):
     # the same drawing with every colour changed: corners agree, colours do not
     recoloured = np.ascontiguousarray(255 - base)
     m = fit(base, recoloured)
-    assert max(m.cover_a, m.cover_b) < 0.2 and not local.reuses(m, MIN_INLIERS, COVER), m
+    assert max(m.cover_a, m.cover_b) < 0.2 and not local.reuses(m, *RULE), m
 
 
 def test_a_frame_without_corners_matches_nothing(base):
@@ -270,11 +369,10 @@ def test_word_matrices_drop_words_only_a_mirror_image_holds():
     assert 0 < m[0].data[0] < 1
 
 
-def test_verify_stored_and_candidates_on_keypoint_tables():
+def test_verify_stored_and_candidates_on_keypoint_tables(tmp_path):
     """The verify rule's core: candidates from the words of stored keypoint rows, then
     verification a block at a time, on a drawing and its shifted copy beside an unrelated
     drawing."""
-    import pyarrow as pa
     from panelmatch import local, tables
 
     rng = np.random.default_rng(3)
@@ -286,13 +384,18 @@ def test_verify_stored_and_candidates_on_keypoint_tables():
         {"image": name, "frame": 0, **local.to_row(local.detect(rgb, 320, 500))}
         for name, rgb in (("a", drawing), ("b", shifted), ("c", other))
     ]
-    parts = [tables.arrow(pd.DataFrame(rows), tables.KEYPOINTS)]
-    assert isinstance(parts[0], pa.Table)
-    i, j = local.stored_candidates(parts, np.arange(3), 2, threads=1)
+    # two chunks' tables, as the keypoints rule writes them
+    for k, part in enumerate((rows[:2], rows[2:])):
+        tables.write(pd.DataFrame(part), tmp_path / f"{k}.parquet", tables.KEYPOINTS)
+    stored = local.StoredKeypoints([tmp_path / "0.parquet", tmp_path / "1.parquet"], batch=1)
+    assert stored.images == ["a", "b", "c"] and stored.frames == [0, 0, 0] and len(stored) == 3
+    assert stored.plain.shape[0] == stored.mirror.shape[0] == 3
+    assert stored.row(2)["colour"] == rows[2]["colour"] and stored.row(0)["image"] == "a"
+    i, j = local.stored_candidates(stored, np.arange(3), 2, threads=1)
     assert (0, 1) in set(zip(i.tolist(), j.tolist(), strict=True))
     steps = []
     found = local.verify_stored(
-        parts,
+        stored,
         [0, 0],
         [1, 2],
         ratio=0.8,
@@ -303,3 +406,4 @@ def test_verify_stored_and_candidates_on_keypoint_tables():
         step=lambda: steps.append(1),
     )
     assert found[0].inliers >= 8 and found[1].inliers < 8 and len(steps) == 2
+    stored.close()

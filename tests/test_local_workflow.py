@@ -8,12 +8,14 @@ import random
 
 import pandas as pd
 import pytest
-from conftest import snakemake, write_config
+import yaml
+from conftest import REPO, snakemake, write_config
 from democomic import families
 from democomic.drawing import new_scene, render, to_gif
 from panelmatch import gallery, local, tables
 
 pytestmark = pytest.mark.workflow
+DEFAULTS = yaml.safe_load((REPO / "config.yaml").read_text())
 
 
 @pytest.fixture(scope="module")
@@ -78,8 +80,13 @@ def test_close_ups_and_crops_are_found_with_local_features_only(collection, tmp_
     pairs = pd.read_parquet(on / "results/pairs.parquet")
     linked = pairs[pairs["link"] == "local"]
     assert len(linked) >= 6 and set(linked["relation"]) <= {"zoomed", "cropped", "partial"}
-    assert (linked["inliers"] >= 8).all()
-    assert (linked[["cover_a", "cover_b"]].max(axis=1) >= 0.5).all()
+    rule = DEFAULTS["matching"]["local"]
+    assert (linked["inliers"] >= rule["min_inliers"]).all()
+    whole = linked[["cover_a", "cover_b"]].max(axis=1) >= rule["cover"]
+    placed = (linked["region_cover"] >= rule["region_cover"]) & (
+        linked["region_area"] >= rule["region_area"]
+    )
+    assert (whole | placed).all()
     zoomed = linked[linked["relation"] == "zoomed"]
     assert ((zoomed["scale"] >= 1.25) | (zoomed["scale"] <= 0.8)).all()
     # the whole-panel links keep their own kind and relation
@@ -103,7 +110,9 @@ def test_close_ups_and_crops_are_found_with_local_features_only(collection, tmp_
     stricter = {
         **base,
         "local": {"enabled": True},
-        "matching": {"local": {"min_inliers": 8, "cover": 0.99}},
+        "matching": {
+            "local": {"min_inliers": 20, "cover": 0.99, "region_cover": 0.99, "region_area": 0.5}
+        },
     }
     dry = snakemake(on, "-n", configfile=write_config(tmp_path / "strict.yaml", stricter))
     assert "groups" in dry.stdout and "rule verify" not in dry.stdout

@@ -33,6 +33,9 @@ verify (local.enabled) run it.
 from __future__ import annotations
 
 import math
+import os
+import pickle
+import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -41,11 +44,11 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 import numpy.typing as npt
-import pyarrow as pa
+import pyarrow.parquet as pq
 import scipy.sparse as sp
 from numba import njit
 
-from panelmatch import bits, tables
+from panelmatch import bits
 
 #: Bytes of an ORB descriptor (256 bits).
 DESCRIPTOR_BYTES = 32
@@ -61,10 +64,9 @@ COMMON_FRAMES = 500
 DENSE_SIZE = 128
 #: Largest difference of an RGB channel (0-255, after a 3x3 blur) that is the same colour.
 COLOUR_TOLERANCE = 40
-#: Candidate pairs verified at a time: the frames of one such block are decoded from their
-#: stored rows (about 80 KB each), then dropped, so verification holds the stored rows of
-#: every frame but the features of a block's frames only.
-VERIFY_BLOCK = 4096
+#: Candidate pairs verified at a time: the frames of one such block are read and decoded
+#: from their stored rows (about 75 KB each), then dropped (StoredKeypoints).
+VERIFY_BLOCK = 1024
 #: A transform that scales by more than this (or less than its inverse) is not a reuse.
 MAX_SCALE = 4.0
 #: A line of lettering at the keypoints' size (:func:`lettering`): the gap between glyphs a
@@ -180,9 +182,7 @@ def lettering(grey: npt.NDArray[np.uint8]) -> npt.NDArray[np.bool_]:
     count, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
     x, y, w, h, area = stats[1:].T
     low, high = LETTERING_HEIGHT
-    line = (
-        (h >= low) & (h <= high) & (w >= LETTERING_WIDTH * h) & (area >= LETTERING_FILL * w * h)
-    )
+    line = (h >= low) & (h <= high) & (w >= LETTERING_WIDTH * h) & (area >= LETTERING_FILL * w * h)
     mask = np.zeros(grey.shape, bool)
     for k in np.flatnonzero(line):
         mask[y[k] : y[k] + h[k], x[k] : x[k] + w[k]] = True
@@ -417,8 +417,9 @@ def verify(a: Local, b: Local, ratio: float, tolerance: float, min_matches: int)
 
     `ratio` is the ratio test's (Lowe's: a match must be nearer than `ratio` times the
     second nearest), `tolerance` RANSAC's reprojection threshold in pixels of frame b, and
-    `min_matches` the matches a fit needs. :data:`NO_MATCH` when neither orientation has
-    a transform scaling by at most MAX_SCALE."""
+    `min_matches` the matches a fit needs, and the inliers it needs for its covers to be
+    measured (else they are 0). :data:`NO_MATCH` when neither orientation has a transform
+    scaling by at most MAX_SCALE."""
     if not 0 < ratio <= 1 or tolerance <= 0:
         raise ValueError(f"ratio must be in (0, 1] and tolerance > 0, got {ratio}, {tolerance}")
     best, best_fit = NO_MATCH, None
@@ -437,6 +438,8 @@ def verify(a: Local, b: Local, ratio: float, tolerance: float, min_matches: int)
         best_fit = fit
     if best_fit is None:
         return NO_MATCH
+    if best.inliers < min_matches:  # too few to show anything: the covers are not measured
+        return best
     cover_a, cover_b, region_cover, region_area = _agreement(a, b, best_fit, best.mirror)
     return best._replace(
         cover_a=cover_a, cover_b=cover_b, region_cover=region_cover, region_area=region_area
@@ -511,12 +514,22 @@ def word_matrices(
     frequencies of `plain`; rows L2-normalised, one column per word kept, in the order of
     the word ids. A word in more than `max_share` of the frames (or more than `max_frames`
     frames) tells nothing and is dropped, and so is a word no frame's `plain` words
-    hold."""
-    n, width = plain.shape
+    hold (:func:`word_weights`, :func:`weighted`)."""
     if mirror.shape != plain.shape:
         raise ValueError(
             f"plain {plain.shape} and mirror {mirror.shape} must be of the same frames"
         )
+    weights = word_weights(plain, max_share, max_frames)
+    return weighted(plain, *weights), weighted(mirror, *weights)
+
+
+def word_weights(
+    plain: sp.csr_matrix, max_share: float, max_frames: int | None = None
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int32]]:
+    """The weight of each word of the frames x words counts `plain` (its idf, 0 for a word
+    in more than `max_share` of the frames or more than `max_frames` frames) and its column
+    among the words kept (-1 for a word dropped: too common, or in no frame)."""
+    n, width = plain.shape
     if not 0 < max_share <= 1:
         raise ValueError(f"max_share must be in (0, 1], got {max_share}")
     if max_frames is not None and max_frames < 1:
@@ -525,23 +538,34 @@ def word_matrices(
     idf = np.log(max(n, 1) / np.maximum(frequency, 1)).astype(np.float32)
     most = max(1.0, max_share * n)
     idf[frequency > (most if max_frames is None else min(most, max_frames))] = 0
-    # a column per word some frame holds (a mirror image's word no frame holds matches
-    # nothing, but it still counts in the norm of its row)
     kept = (frequency > 0) & (idf > 0)
-    column = (np.cumsum(kept) - 1).astype(np.int32)
-    out = []
-    for m in (plain, mirror):
-        # damp words repeated within one frame, weigh by rarity, normalise each row
-        m = sp.csr_matrix((np.sqrt(m.data) * idf[m.indices], m.indices, m.indptr), shape=m.shape)
-        m.eliminate_zeros()
-        norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
-        keep = kept[m.indices]
-        row_ends = np.concatenate([[0], np.cumsum(keep)])[m.indptr]
-        m = sp.csr_matrix(
-            (m.data[keep], column[m.indices[keep]], row_ends), shape=(n, int(kept.sum()))
-        )
-        out.append(sp.diags(1 / np.maximum(norms, 1e-12)).dot(m).tocsr())
-    return out[0], out[1]
+    column = np.where(kept, np.cumsum(kept) - 1, -1).astype(np.int32)
+    return idf, column
+
+
+def weighted(
+    counts: sp.csr_matrix, idf: npt.NDArray[np.float32], column: npt.NDArray[np.int32]
+) -> sp.csr_matrix:
+    """The tf-idf rows of the frames x words `counts` (:func:`word_weights` gives `idf`
+    and `column`): each count damped (its square root) and weighed by its word's idf, each
+    row L2-normalised over all its words, then only the kept words' columns. Made from the
+    arrays of `counts` with no copy of the matrix (the peak of the verify rule)."""
+    n = counts.shape[0]
+    data = np.sqrt(counts.data, dtype=np.float32) * idf[counts.indices]
+    # each row's norm over every word it holds: a mirror image's word that no frame holds
+    # matches nothing, but it still counts
+    sums = np.concatenate([[0.0], np.cumsum(np.square(data, dtype=np.float64))])
+    norms = np.sqrt(sums[counts.indptr[1:]] - sums[counts.indptr[:-1]]).astype(np.float32)
+    del sums
+    row = np.repeat(np.arange(n, dtype=np.int32), np.diff(counts.indptr))
+    data /= np.maximum(norms, np.float32(1e-12))[row]
+    keep = (column[counts.indices] >= 0) & (data > 0)
+    ends = np.concatenate([[0], np.cumsum(np.bincount(row[keep], minlength=n))])
+    kept_columns = int(column.max()) + 1 if column.size else 0
+    return sp.csr_matrix(
+        (data[keep], column[counts.indices[keep]], ends.astype(np.int64)),
+        shape=(n, max(kept_columns, 0)),
+    )
 
 
 def candidates(
@@ -553,10 +577,10 @@ def candidates(
     block: int = 512,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Pairs (i, j), i < j, of frames to verify: each frame's `k` most similar frames by the
-    cosine of their word rows (`plain`, :func:`word_matrices`), the mirror image's words
-    (`mirror`) counting as well, never two frames of one `group` (one image) and never a
-    similarity of 0. Sorted, without repeats; `block` frames are scored at a time, by
-    `threads` threads (SciPy's sparse products release the GIL)."""
+    cosine of their word rows (`plain`, :func:`word_matrices`), its mirror image's words
+    (`mirror`) against theirs counting as well, never two frames of one `group` (one
+    image) and never a similarity of 0. Sorted, without repeats; `block` frames are scored
+    at a time, by `threads` threads (SciPy's sparse products release the GIL)."""
     n = plain.shape[0]
     group = np.asarray(group)
     if mirror.shape != plain.shape or len(group) != n:
@@ -566,12 +590,14 @@ def candidates(
     if threads < 1:
         raise ValueError(f"threads must be >= 1, got {threads}")
     take = min(k, n - 1)
-    # CSR transposes, made once: a CSC right operand is converted on every product
-    plain_t, mirror_t = plain.T.tocsr(), mirror.T.tocsr()
+    # a CSR transpose, made once (a CSC right operand is converted on every product); a
+    # frame's mirror image against the others' words is the frame against their mirror
+    # images', so one transpose serves both
+    plain_t = plain.T.tocsr()
 
     def best_of(start: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-        rows = plain[start : start + block]
-        score = np.maximum((rows @ plain_t).toarray(), (rows @ mirror_t).toarray())
+        rows, flipped = plain[start : start + block], mirror[start : start + block]
+        score = np.maximum((rows @ plain_t).toarray(), (flipped @ plain_t).toarray())
         own = np.arange(start, start + rows.shape[0])
         score[group[own][:, None] == group[None, :]] = 0
         best = np.argpartition(-score, take - 1, axis=1)[:, :take]
@@ -632,42 +658,75 @@ def from_row(row) -> Local:
     )
 
 
-def stored_word_counts(parts: Sequence[pa.Table], column: str) -> sp.csr_matrix:
-    """The visual-word counts (:func:`word_counts`) of every frame of the keypoint tables
-    `parts` (tables.KEYPOINTS, one per chunk, in order), from their `column`
-    (``descriptors`` or ``mirror_descriptors``), decoded a batch of rows at a time."""
-    return sp.vstack(
-        [
-            word_counts(
-                [
-                    words(descriptors_of(blob), WORD_TABLES)
-                    for blob in batch.column(column).to_pylist()
-                ]
-            )
-            for part in parts
-            for batch in part.to_batches(max_chunksize=2000)
-        ]
-        or [word_counts([])],
-        format="csr",
-    )
+class StoredKeypoints:
+    """The keypoint tables of a run (tables.KEYPOINTS, one Parquet file per chunk, in
+    order of `paths`), read once, a batch of rows at a time: each frame's row is copied
+    into a temporary file (in the job's temporary folder) and read back by its position
+    (:meth:`row`), and the visual-word counts of every frame and of its mirror image are
+    counted on the way (:attr:`plain`, :attr:`mirror`). So verification holds the rows of
+    the frames it compares, never every frame's (about 75 KB each).
+
+    ``images`` and ``frames`` name each row; use it as a context manager, or
+    :meth:`close` it (the temporary file goes)."""
+
+    def __init__(self, paths: Sequence[str], batch: int = 256) -> None:
+        self._file = tempfile.TemporaryFile()
+        offsets, images, frames, plain, mirror = [0], [], [], [], []
+        for path in paths:
+            for part in pq.ParquetFile(path).iter_batches(batch_size=batch):
+                rows = part.to_pylist()
+                for row in rows:
+                    blob = pickle.dumps(row, protocol=pickle.HIGHEST_PROTOCOL)
+                    self._file.write(blob)
+                    offsets.append(offsets[-1] + len(blob))
+                images += [row["image"] for row in rows]
+                frames += [row["frame"] for row in rows]
+                for column, counts in (("descriptors", plain), ("mirror_descriptors", mirror)):
+                    counts.append(
+                        word_counts([words(descriptors_of(r[column]), WORD_TABLES) for r in rows])
+                    )
+        self._file.flush()
+        self._offsets = np.asarray(offsets, dtype=np.int64)
+        self.images: list[str] = images
+        self.frames: list[int] = frames
+        empty = word_counts([])
+        self.plain: sp.csr_matrix | None = sp.vstack(plain or [empty], format="csr")
+        self.mirror: sp.csr_matrix | None = sp.vstack(mirror or [empty], format="csr")
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def row(self, k: int) -> dict:
+        """Row `k` (a dict of tables.KEYPOINTS' columns)."""
+        start, end = int(self._offsets[k]), int(self._offsets[k + 1])
+        return pickle.loads(os.pread(self._file.fileno(), end - start, start))
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> StoredKeypoints:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def stored_candidates(
-    parts: Sequence[pa.Table], image_of: npt.ArrayLike, k: int, threads: int
+    stored: StoredKeypoints, image_of: npt.ArrayLike, k: int, threads: int
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """Each frame's `k` candidate pairs (:func:`candidates`) among the frames of the
-    keypoint tables `parts`, with `image_of` giving each frame's image."""
-    plain, mirror = word_matrices(
-        stored_word_counts(parts, "descriptors"),
-        stored_word_counts(parts, "mirror_descriptors"),
-        COMMON_WORDS,
-        COMMON_FRAMES,
-    )
+    """Each frame's `k` candidate pairs (:func:`candidates`) among the `stored` frames,
+    with `image_of` giving each frame's image. The `stored` word counts are handed over
+    (and dropped once weighed: :func:`word_matrices` a matrix at a time)."""
+    counts = [stored.plain, stored.mirror]
+    stored.plain = stored.mirror = None
+    weights = word_weights(counts[0], COMMON_WORDS, COMMON_FRAMES)
+    plain = weighted(counts.pop(0), *weights)
+    mirror = weighted(counts.pop(0), *weights)
     return candidates(plain, mirror, np.asarray(image_of), k, threads=threads)
 
 
 def verify_stored(
-    parts: Sequence[pa.Table],
+    stored: StoredKeypoints,
     a: npt.ArrayLike,
     b: npt.ArrayLike,
     *,
@@ -678,19 +737,18 @@ def verify_stored(
     threads: int,
     step: Callable[[], None] | None = None,
 ) -> list[Match]:
-    """:func:`verify` on each candidate pair of frames (a[k], b[k]) of the keypoint tables
-    `parts`, a block of VERIFY_BLOCK pairs at a time (only the block's frames are decoded)
-    on `threads` threads. `tolerance` is RANSAC's, in pixels at the keypoints' `size`;
-    `step` is called after each pair (progress)."""
+    """:func:`verify` on each candidate pair of frames (a[k], b[k]) of the `stored`
+    keypoints, a block of VERIFY_BLOCK pairs at a time (only the block's frames are read
+    and decoded) on `threads` threads. `tolerance` is RANSAC's, in pixels at the
+    keypoints' `size`; `step` is called after each pair (progress)."""
     a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
     out: list[Match] = []
     with ThreadPoolExecutor(threads) as pool:
         for start in range(0, len(a), VERIFY_BLOCK):
             block_a, block_b = a[start : start + VERIFY_BLOCK], b[start : start + VERIFY_BLOCK]
-            frames = bits.unique(np.concatenate([block_a, block_b]))
-            decoded = dict(
-                zip(frames.tolist(), map(from_row, tables.take_rows(parts, frames)), strict=True)
-            )
+            frames = bits.unique(np.concatenate([block_a, block_b])).tolist()
+            rows = pool.map(lambda k: from_row(stored.row(k)), frames)
+            decoded = dict(zip(frames, rows, strict=True))
 
             def one(pair: tuple[int, int], decoded: dict = decoded) -> Match:
                 first, second = decoded[pair[0]], decoded[pair[1]]

@@ -31,8 +31,8 @@ The rule (the ``matching`` section of the configuration, a
   inliers' convex hull are reproduced, that hull spanning at least ``local.region_area`` of
   each image (a drawing pasted into another scene). Its ratio is ``(1 - cover) / (1 -
   local.cover)`` of the larger cover, or ``(1 - region_cover) / (1 - local.region_cover)``,
-  the smaller of those that hold, and it links only pairs no other kind links. The distances of a pair that was not
-  verified hold no ``inliers``, or 0.
+  the smaller of those that hold, and it links only pairs no other kind links. The
+  distances of a pair that was not verified hold no ``inliers``, or 0.
 
 Three guards apply to every pair:
 
