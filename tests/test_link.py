@@ -257,17 +257,22 @@ def test_a_local_link_joins_only_what_nothing_else_links():
         "inliers": np.array([40, 5, 40, 40, 40, 40, 5, 40, 40]),
         "cover_a": np.array([0.9, 0.9, 0.3, 0.2, 1.0, 0.3, 0.3, 0.3, 0.3]),
         "cover_b": np.array([0.4, 0.9, 0.4, 0.75, 1.0, 0.2, 0.2, 0.2, 0.2]),
-        "region_cover": np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.9, 0.9, 0.7, 0.9]),
-        "region_area": np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.05, 0.05, 0.05, 0.005]),
+        "region_cover": np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.9, 0.9, 0.7, 0.9, 0.9, 0.9]),
+        "region_area": np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.05, 0.05, 0.05, 0.005, 0.05, 0.05]),
+        "moved": np.array([0.1] * 9 + [0.001, 0.001]),
+        "scale": np.array([1.0] * 9 + [1.0, 0.8]),
     }
-    px = [2000] * 9
+    for name in ("edges", "edges_mirror", "inliers", "cover_a", "cover_b"):
+        d[name] = np.concatenate([d[name], d[name][[5, 5]]])  # as the first paste
+    px = [2000] * 11
     links = link(d, px, px, local=local)
     # enough inliers and half of one image reproduced; too few inliers; too little of
     # either; a quarter of one, three quarters of the other; an edge link stays one;
-    # then a pasted region: reproduced; too few inliers; too little of it; too small
-    assert links.keep.tolist() == [True, False, False, True, True, True, False, False, False]
+    # then a pasted region: reproduced; too few inliers; too little of it; too small; in
+    # place (a template: not a paste); in place but scaled (a close-up)
+    assert links.keep.tolist() == [True, False, False, True, True, True] + [False] * 4 + [True]
     assert matching.kind_names(links.kind).tolist() == [
-        *("local", "", "", "local", "edge", "local", "", "", "")
+        *("local", "", "", "local", "edge", "local", "", "", "", "", "local")
     ]
     assert links.ratio[0] == pytest.approx((1 - 0.9) / 0.5) and links.ratio[3] == pytest.approx(0.5)
     assert links.ratio[5] == pytest.approx((1 - 0.9) / 0.2)

@@ -69,6 +69,12 @@ COLOUR_TOLERANCE = 40
 VERIFY_BLOCK = 1024
 #: A transform that scales by more than this (or less than its inverse) is not a reuse.
 MAX_SCALE = 4.0
+#: A region reproduced in place, by a transform that moves it by less than IN_PLACE_MOVED of
+#: the frame's longer side and scales it by less than IN_PLACE_SCALE either way, belongs to
+#: the layout (a template, a background under other scenes), not to a pasted drawing
+#: (:func:`elsewhere`).
+IN_PLACE_MOVED = 0.02
+IN_PLACE_SCALE = 1.05
 #: A line of lettering at the keypoints' size (:func:`lettering`): the gap between glyphs a
 #: closing bridges, the line's height (pixels, lowest and highest), its least width in
 #: heights and the least share of its box its joined edges fill.
@@ -452,12 +458,22 @@ def reuses(
     """Whether a verified `match` shows reuse (the rule's ``local`` link,
     matching.link): at least `min_inliers` inliers, and either at least `cover` of one
     frame's drawn pixels reproduced by the other (the close-up of a zoom, the crop of a
-    crop, either of a copy), or at least `region_cover` of the drawn pixels inside the
-    inliers' hull, spanning at least `region_area` of each frame (a drawing pasted into
-    another scene)."""
+    crop, either of a copy), or at least `region_cover` of the pixels inside the inliers'
+    hull, spanning at least `region_area` of each frame, and put :func:`elsewhere` (a
+    drawing pasted into another scene)."""
     whole = max(match.cover_a, match.cover_b) >= cover
     placed = match.region_cover >= region_cover and match.region_area >= region_area
+    placed = placed and bool(elsewhere(match.moved, match.scale))
     return match.inliers >= min_inliers and (whole or placed)
+
+
+def elsewhere(moved: npt.ArrayLike, scale: npt.ArrayLike) -> npt.NDArray[np.bool_]:
+    """Whether verified transforms (their ``moved`` and ``scale``, :class:`Match`) put
+    the drawing elsewhere: moved by at least IN_PLACE_MOVED, or scaled by at least
+    IN_PLACE_SCALE either way (NaN, not verified: False)."""
+    moved, scale = np.asarray(moved, dtype=np.float64), np.asarray(scale, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        return (moved >= IN_PLACE_MOVED) | (scale >= IN_PLACE_SCALE) | (scale <= 1 / IN_PLACE_SCALE)
 
 
 def words(descriptors: npt.NDArray[np.uint8], tables: int, seed: int = 0) -> npt.NDArray[np.int64]:

@@ -29,9 +29,11 @@ The rule (the ``matching`` section of the configuration, a
   one image has at least ``local.cover`` of its drawn pixels reproduced by the other (a
   close-up or a crop), or at least ``local.region_cover`` of the drawn pixels inside the
   inliers' convex hull are reproduced, that hull spanning at least ``local.region_area`` of
-  each image (a drawing pasted into another scene). Its ratio is ``(1 - cover) / (1 -
-  local.cover)`` of the larger cover, or ``(1 - region_cover) / (1 - local.region_cover)``,
-  the smaller of those that hold, and it links only pairs no other kind links. The
+  each image, and moved or scaled (:func:`panelmatch.local.elsewhere`: a drawing pasted
+  into another scene; a region reproduced in place is the layout's, a template). Its
+  ratio is ``(1 - cover) / (1 - local.cover)`` of the larger cover, or ``(1 -
+  region_cover) / (1 - local.region_cover)``, the smaller of those that hold, and it links
+  only pairs no other kind links. The
   distances of a pair that was not verified hold no ``inliers``, or 0.
 
 Three guards apply to every pair:
@@ -63,7 +65,7 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from panelmatch import bits, metrics
+from panelmatch import bits, local, metrics
 from panelmatch.settings import Matching
 
 #: The kinds of link, in the order in which a tie of ratios is attributed.
@@ -236,7 +238,9 @@ def _other_kinds(distances, side_a, side_b, hash_bits, settings, edge):
         region = np.asarray(distances["region_cover"], dtype=np.float64)
         spans = np.asarray(distances["region_area"], dtype=np.float64) >= verified["region_area"]
         whole = cover >= verified["cover"]
-        placed = spans & (region >= verified["region_cover"])
+        # a region reproduced in place is the layout's (a template), not a paste
+        moved = local.elsewhere(distances["moved"], distances["scale"])
+        placed = spans & (region >= verified["region_cover"]) & moved
         hit = (inliers >= verified["min_inliers"]) & (whole | placed)
         ratio = np.minimum(
             np.where(whole, (1.0 - cover) / max(1.0 - verified["cover"], 1e-9), 1.0),
