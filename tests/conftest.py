@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 import yaml
 
@@ -43,6 +45,26 @@ def scrape_pages(*args, concurrency=1, **kwargs):
     from panelmatch import scrape
 
     return scrape.scrape_pages(*args, concurrency=concurrency, **kwargs)
+
+
+def doodle(seed: int, text: list[str] | None = None) -> np.ndarray:
+    """A 650 x 450 page laid out as every other: boxes at fixed places, each filled with
+    its own random polygons and strokes (from `seed`); with `text`, two boxes above its
+    lines of lettering, else three."""
+    rng = np.random.default_rng(seed)
+    page = np.full((450, 650, 3), 255, np.uint8)
+    boxes = [(10, 10, 320, 250), (330, 10, 640, 250), (10, 260, 640, 340)]
+    for x0, y0, x1, y1 in boxes[: 2 if text else 3]:
+        for _ in range(14):
+            points = rng.integers((x0, y0), (x1, y1), size=(rng.integers(3, 6), 2))
+            colour = tuple(int(c) for c in rng.integers(0, 230, 3))
+            if rng.random() < 0.5:
+                cv2.fillPoly(page, [points.astype(np.int32)], colour)
+            cv2.polylines(page, [points.astype(np.int32)], True, (0, 0, 0), 2)
+        cv2.rectangle(page, (x0, y0), (x1, y1), (0, 0, 0), 4)
+    for k, line in enumerate(text or []):
+        cv2.putText(page, line, (20, 290 + 28 * k), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 0), 1)
+    return page
 
 
 def write_config(path: Path, cfg: dict) -> Path:
