@@ -129,23 +129,6 @@ def test_kept_frames_pairs_each_kept_frame_with_its_file(tmp_path):
     assert paths == {"a.gif": "/x/a.gif", "b.gif": "/x/b.gif"}
 
 
-def test_take_rows_takes_from_each_table_on_its_own():
-    import pyarrow as pa
-
-    parts = [
-        pa.table({"k": [0, 1, 2], "blob": [b"a", b"b", b"c"]}),
-        pa.table({"k": [3], "blob": [b"d"]}),
-        pa.table({"k": [4, 5], "blob": [b"e", b"f"]}),
-    ]
-    joined = pa.concat_tables(parts)
-    for index in ([0, 2, 3, 5], [4], [], [1, 2]):
-        want = joined.take(pa.array(index, pa.int64())).to_pylist()
-        assert tables.take_rows(parts, index) == want
-    for bad in ([2, 1], [6], [-1]):
-        with pytest.raises(ValueError, match="index must increase"):
-            tables.take_rows(parts, bad)
-
-
 def test_fixed_binary_reads_each_chunk_of_a_column():
     import numpy as np
     import pyarrow as pa

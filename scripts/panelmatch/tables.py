@@ -17,7 +17,6 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -416,22 +415,6 @@ def read_arrow(path: str | os.PathLike, columns: Iterable[str] | None = None) ->
     """Read a Parquet table (optionally only some columns) as an Arrow table: no Python
     object per value, for the wide binary columns (see :func:`fixed_binary`)."""
     return pq.read_table(path, columns=list(columns) if columns is not None else None)
-
-
-def take_rows(parts: Sequence[pa.Table], index: npt.ArrayLike) -> list[dict]:
-    """The rows at `index` (increasing positions in the tables `parts` one after the other)
-    as dicts, taken from each table on its own: one ``take`` on the tables joined would
-    join their binary columns first, which fails past 2 GB of values (Arrow's 32-bit
-    offsets; 100,000 frames' keypoints hold 7 GB)."""
-    index = np.asarray(index, dtype=np.int64)
-    starts = np.cumsum([0] + [t.num_rows for t in parts])
-    if len(index) and (index[0] < 0 or index[-1] >= starts[-1] or (np.diff(index) < 0).any()):
-        raise ValueError(f"index must increase within 0..{starts[-1] - 1}")
-    part = np.searchsorted(starts, index, side="right") - 1
-    out: list[dict] = []
-    for k in np.unique(part):
-        out += parts[k].take(index[part == k] - starts[k]).to_pylist()
-    return out
 
 
 def arrow(frame: pd.DataFrame | pa.Table, schema: pa.Schema) -> pa.Table:
