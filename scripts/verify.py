@@ -5,10 +5,11 @@ Inputs: every chunk's keypoints, frame features and hashes (and fingerprints, wi
 model).
 Output: results/verified.parquet (tables.verified_schema).
 
-The keypoint tables are read once, a batch of rows at a time: the words are counted and
-each row goes to a temporary file (local.StoredKeypoints), from which a block of candidate
-pairs at a time has its frames' rows read and decoded (local.VERIFY_BLOCK): memory holds
-the word matrices and one block's frames, not every frame's keypoints."""
+The keypoint tables are read once, a batch of rows at a time: each row and its visual
+words go to temporary files (local.StoredKeypoints). The candidates come from the inverted
+word index built from those words, a block of frames' rows at a time; then a block of
+candidate pairs at a time has its frames' rows read and decoded (local.VERIFY_BLOCK).
+Memory holds the word index and a block, never every frame's keypoints or words."""
 
 import cv2
 import numpy as np

@@ -369,10 +369,22 @@ def test_verify_stored_and_candidates_on_keypoint_tables(tmp_path):
         tables.write(pd.DataFrame(part), tmp_path / f"{k}.parquet", tables.KEYPOINTS)
     stored = local.StoredKeypoints([tmp_path / "0.parquet", tmp_path / "1.parquet"], batch=1)
     assert stored.images == ["a", "b", "c"] and stored.frames == [0, 0, 0] and len(stored) == 3
-    assert stored.plain.shape[0] == stored.mirror.shape[0] == 3
     assert stored.row(2)["colour"] == rows[2]["colour"] and stored.row(0)["image"] == "a"
     i, j = local.stored_candidates(stored, np.arange(3), 2, threads=1)
     assert (0, 1) in set(zip(i.tolist(), j.tolist(), strict=True))
+    # the same as from the word matrices held in memory
+    counts = [
+        local.word_counts(
+            [local.words(local.descriptors_of(r[c]), local.WORD_TABLES) for r in rows]
+        )
+        for c in ("descriptors", "mirror_descriptors")
+    ]
+    matrices = local.word_matrices(*counts, local.COMMON_WORDS, local.COMMON_FRAMES)
+    want = local.candidates(*matrices, np.arange(3), 2, threads=1)
+    assert i.tolist() == want[0].tolist() and j.tolist() == want[1].tolist()
+    plain, mirror = stored.rows(0, 3, *local.word_weights(stored.frequency, 3, 0.05, 500))
+    assert np.allclose(plain.toarray(), matrices[0].toarray())
+    assert np.allclose(mirror.toarray(), matrices[1].toarray())
     steps = []
     found = local.verify_stored(
         stored,
@@ -387,3 +399,17 @@ def test_verify_stored_and_candidates_on_keypoint_tables(tmp_path):
     )
     assert found[0].inliers >= 8 and found[1].inliers < 8 and len(steps) == 2
     stored.close()
+
+
+def test_inverted_words_is_the_transpose_of_the_weighted_rows():
+    rng = np.random.default_rng(5)
+    frames = [rng.integers(0, 40, size=(rng.integers(0, 30), 2)) for _ in range(12)]
+    counts = local.word_counts(frames, 40)
+    idf, column = local.word_weights(np.bincount(counts.indices, minlength=40), 12, 0.5)
+    inverted = local.inverted_words(lambda: iter(frames), 12, idf, column)
+    want = local.weighted(counts, idf, column).T.tocsr()
+    assert inverted.shape == want.shape and np.allclose(inverted.toarray(), want.toarray())
+    # each word's frames in order, as a CSR matrix of them has them
+    assert all((np.diff(inverted[w].indices) > 0).all() for w in range(inverted.shape[0]))
+    with pytest.raises(ValueError, match="gave 12 frames, not 13"):
+        local.inverted_words(lambda: iter(frames), 13, idf, column)

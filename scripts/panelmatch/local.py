@@ -37,7 +37,7 @@ import os
 import pickle
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
@@ -535,22 +535,22 @@ def word_matrices(
         raise ValueError(
             f"plain {plain.shape} and mirror {mirror.shape} must be of the same frames"
         )
-    weights = word_weights(plain, max_share, max_frames)
+    frequency = np.bincount(plain.indices, minlength=plain.shape[1])
+    weights = word_weights(frequency, plain.shape[0], max_share, max_frames)
     return weighted(plain, *weights), weighted(mirror, *weights)
 
 
 def word_weights(
-    plain: sp.csr_matrix, max_share: float, max_frames: int | None = None
+    frequency: npt.NDArray[np.int64], n: int, max_share: float, max_frames: int | None = None
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int32]]:
-    """The weight of each word of the frames x words counts `plain` (its idf, 0 for a word
-    in more than `max_share` of the frames or more than `max_frames` frames) and its column
-    among the words kept (-1 for a word dropped: too common, or in no frame)."""
-    n, width = plain.shape
+    """The weight of each word, given in how many of `n` frames each word is
+    (`frequency`): its idf, 0 for a word in more than `max_share` of the frames or more
+    than `max_frames` frames; and its column among the words kept (-1 for a word dropped:
+    too common, or in no frame)."""
     if not 0 < max_share <= 1:
         raise ValueError(f"max_share must be in (0, 1], got {max_share}")
     if max_frames is not None and max_frames < 1:
         raise ValueError(f"max_frames must be >= 1, got {max_frames}")
-    frequency = np.bincount(plain.indices, minlength=width)
     idf = np.log(max(n, 1) / np.maximum(frequency, 1)).astype(np.float32)
     most = max(1.0, max_share * n)
     idf[frequency > (most if max_frames is None else min(most, max_frames))] = 0
@@ -595,25 +595,47 @@ def candidates(
     """Pairs (i, j), i < j, of frames to verify: each frame's `k` most similar frames by the
     cosine of their word rows (`plain`, :func:`word_matrices`), its mirror image's words
     (`mirror`) against theirs counting as well, never two frames of one `group` (one
-    image) and never a similarity of 0. Sorted, without repeats; `block` frames are scored
-    at a time, by `threads` threads (SciPy's sparse products release the GIL)."""
-    n = plain.shape[0]
+    image) and never a similarity of 0. Sorted, without repeats (:func:`ranked`, on rows
+    held in memory)."""
+    if mirror.shape != plain.shape:
+        raise ValueError("plain, mirror and group must describe the same frames")
+    return ranked(
+        lambda start, stop: (plain[start:stop], mirror[start:stop]),
+        plain.T.tocsr(),
+        group,
+        k,
+        threads,
+        block,
+    )
+
+
+def ranked(
+    rows_of: Callable[[int, int], tuple[sp.csr_matrix, sp.csr_matrix]],
+    inverted: sp.csr_matrix,
+    group: npt.ArrayLike,
+    k: int,
+    threads: int,
+    block: int = 512,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """:func:`candidates` from the words x frames tf-idf matrix `inverted` (CSR: a word's
+    frames) and `rows_of(start, stop)`, the tf-idf rows of frames start..stop-1 and of their
+    mirror images (one column per row of `inverted`). A frame's mirror image against the
+    others' words is the frame against their mirror images', so `inverted` serves both.
+    `block` frames are scored at a time, by `threads` threads (SciPy's sparse products
+    release the GIL)."""
+    n = inverted.shape[1]
     group = np.asarray(group)
-    if mirror.shape != plain.shape or len(group) != n:
+    if len(group) != n:
         raise ValueError("plain, mirror and group must describe the same frames")
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
     if threads < 1:
         raise ValueError(f"threads must be >= 1, got {threads}")
     take = min(k, n - 1)
-    # a CSR transpose, made once (a CSC right operand is converted on every product); a
-    # frame's mirror image against the others' words is the frame against their mirror
-    # images', so one transpose serves both
-    plain_t = plain.T.tocsr()
 
     def best_of(start: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-        rows, flipped = plain[start : start + block], mirror[start : start + block]
-        score = np.maximum((rows @ plain_t).toarray(), (flipped @ plain_t).toarray())
+        rows, flipped = rows_of(start, min(start + block, n))
+        score = np.maximum((rows @ inverted).toarray(), (flipped @ inverted).toarray())
         own = np.arange(start, start + rows.shape[0])
         score[group[own][:, None] == group[None, :]] = 0
         best = np.argpartition(-score, take - 1, axis=1)[:, :take]
@@ -627,6 +649,53 @@ def candidates(
     j = np.concatenate([np.zeros(0, np.int64)] + [f[1] for f in found])
     key = bits.unique(bits.pair_key(i, j, n))
     return key // n, key % n
+
+
+def inverted_words(
+    words_of: Callable[[], Iterable[npt.NDArray[np.int64]]],
+    n: int,
+    idf: npt.NDArray[np.float32],
+    column: npt.NDArray[np.int32],
+) -> sp.csr_matrix:
+    """The kept words x frames tf-idf matrix (CSR) of `n` frames whose words (any shape per
+    frame, :func:`words`) `words_of()` yields in order, each time it is called: the
+    transpose of :func:`weighted`'s rows, built in two passes over the words (the first
+    sizes each word's row, the second fills it), so that memory holds the result only."""
+    kept = int(column.max()) + 1 if column.size else 0
+    sizes = np.zeros(kept, np.int64)
+    frames = 0
+    for columns, _ in _kept_weights(words_of(), idf, column):
+        sizes += np.bincount(columns, minlength=kept)
+        frames += 1
+    if frames != n:
+        raise ValueError(f"words_of gave {frames} frames, not {n}")
+    indptr = np.concatenate([[0], np.cumsum(sizes)])
+    indices = np.empty(int(indptr[-1]), np.int32)
+    data = np.empty(int(indptr[-1]), np.float32)
+    place = indptr[:-1].copy()
+    for frame, (columns, weights) in enumerate(_kept_weights(words_of(), idf, column)):
+        _fill(columns, weights, frame, place, indices, data)
+    return sp.csr_matrix((data, indices, indptr), shape=(kept, n))
+
+
+def _kept_weights(frames: Iterable, idf, column):
+    """Each frame's kept columns and tf-idf weights (as :func:`weighted` makes its row)."""
+    for found in frames:
+        uniq, count = np.unique(np.asarray(found).ravel(), return_counts=True)
+        weights = np.sqrt(count, dtype=np.float32) * idf[uniq]
+        norm = np.float32(max(float(np.sqrt(np.square(weights, dtype=np.float64).sum())), 1e-12))
+        keep = (column[uniq] >= 0) & (weights > 0)
+        yield column[uniq[keep]], weights[keep] / norm
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def _fill(columns, weights, frame, place, indices, data):  # pragma: no cover - numba
+    for e in range(columns.shape[0]):
+        c = columns[e]
+        p = place[c]
+        indices[p] = frame
+        data[p] = weights[e]
+        place[c] = p + 1
 
 
 def to_row(found: Local) -> dict:
@@ -678,16 +747,20 @@ class StoredKeypoints:
     """The keypoint tables of a run (tables.KEYPOINTS, one Parquet file per chunk, in
     order of `paths`), read once, a batch of rows at a time: each frame's row is copied
     into a temporary file (in the job's temporary folder) and read back by its position
-    (:meth:`row`), and the visual-word counts of every frame and of its mirror image are
-    counted on the way (:attr:`plain`, :attr:`mirror`). So verification holds the rows of
-    the frames it compares, never every frame's (about 75 KB each).
+    (:meth:`row`), and in how many frames each visual word is is counted on the way
+    (:attr:`frequency`, of the frames' own words). So verification holds the rows of the
+    frames it compares, never every frame's (about 75 KB each), and the candidates the
+    inverted word index only (:func:`stored_candidates`).
 
     ``images`` and ``frames`` name each row; use it as a context manager, or
     :meth:`close` it (the temporary file goes)."""
 
     def __init__(self, paths: Sequence[str], batch: int = 256) -> None:
-        self._file = tempfile.TemporaryFile()
-        offsets, images, frames, plain, mirror = [0], [], [], [], []
+        # the rows, and each frame's words and its mirror image's (uint32) one after the
+        # other in a second file
+        self._file, self._words_file = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+        offsets, word_offsets, images, frames = [0], [0], [], []
+        self.frequency = np.zeros(WORD_TABLES << WORD_BITS, np.int64)
         for path in paths:
             for part in pq.ParquetFile(path).iter_batches(batch_size=batch):
                 rows = part.to_pylist()
@@ -695,19 +768,20 @@ class StoredKeypoints:
                     blob = pickle.dumps(row, protocol=pickle.HIGHEST_PROTOCOL)
                     self._file.write(blob)
                     offsets.append(offsets[-1] + len(blob))
+                    for name in ("descriptors", "mirror_descriptors"):
+                        found = words(descriptors_of(row[name]), WORD_TABLES).astype(np.uint32)
+                        self._words_file.write(found.tobytes())
+                        word_offsets.append(word_offsets[-1] + found.nbytes)
                 images += [row["image"] for row in rows]
                 frames += [row["frame"] for row in rows]
-                for column, counts in (("descriptors", plain), ("mirror_descriptors", mirror)):
-                    counts.append(
-                        word_counts([words(descriptors_of(r[column]), WORD_TABLES) for r in rows])
-                    )
         self._file.flush()
+        self._words_file.flush()
         self._offsets = np.asarray(offsets, dtype=np.int64)
+        self._word_offsets = np.asarray(word_offsets, dtype=np.int64)
         self.images: list[str] = images
         self.frames: list[int] = frames
-        empty = word_counts([])
-        self.plain: sp.csr_matrix | None = sp.vstack(plain or [empty], format="csr")
-        self.mirror: sp.csr_matrix | None = sp.vstack(mirror or [empty], format="csr")
+        for found in self.words("descriptors"):
+            self.frequency[np.unique(found)] += 1
 
     def __len__(self) -> int:
         return len(self.images)
@@ -717,8 +791,30 @@ class StoredKeypoints:
         start, end = int(self._offsets[k]), int(self._offsets[k + 1])
         return pickle.loads(os.pread(self._file.fileno(), end - start, start))
 
+    def words(self, column: str, start: int = 0, stop: int | None = None) -> Iterator:
+        """The visual words (:func:`words`, flat, uint32) of frames start..stop-1 (all by
+        default), in order, of their `column` (``descriptors`` or
+        ``mirror_descriptors``)."""
+        side = {"descriptors": 0, "mirror_descriptors": 1}[column]
+        for k in range(start, len(self) if stop is None else stop):
+            at = 2 * k + side
+            begin, end = int(self._word_offsets[at]), int(self._word_offsets[at + 1])
+            blob = os.pread(self._words_file.fileno(), end - begin, begin)
+            yield np.frombuffer(blob, np.uint32)
+
+    def rows(
+        self, start: int, stop: int, idf: npt.NDArray[np.float32], column: npt.NDArray[np.int32]
+    ) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        """The tf-idf rows (:func:`weighted`) of frames start..stop-1 and of their mirror
+        images."""
+        return tuple(
+            weighted(word_counts(list(self.words(name, start, stop))), idf, column)
+            for name in ("descriptors", "mirror_descriptors")
+        )
+
     def close(self) -> None:
         self._file.close()
+        self._words_file.close()
 
     def __enter__(self) -> StoredKeypoints:
         return self
@@ -731,14 +827,19 @@ def stored_candidates(
     stored: StoredKeypoints, image_of: npt.ArrayLike, k: int, threads: int
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Each frame's `k` candidate pairs (:func:`candidates`) among the `stored` frames,
-    with `image_of` giving each frame's image. The `stored` word counts are handed over
-    (and dropped once weighed: :func:`word_matrices` a matrix at a time)."""
-    counts = [stored.plain, stored.mirror]
-    stored.plain = stored.mirror = None
-    weights = word_weights(counts[0], COMMON_WORDS, COMMON_FRAMES)
-    plain = weighted(counts.pop(0), *weights)
-    mirror = weighted(counts.pop(0), *weights)
-    return candidates(plain, mirror, np.asarray(image_of), k, threads=threads)
+    with `image_of` giving each frame's image: the inverted word index is built from the
+    stored words (:func:`inverted_words`), and each block's rows are made from them when
+    it is scored (:func:`ranked`), so memory holds the index and a block."""
+    n = len(stored)
+    idf, column = word_weights(stored.frequency, n, COMMON_WORDS, COMMON_FRAMES)
+    inverted = inverted_words(lambda: stored.words("descriptors"), n, idf, column)
+    return ranked(
+        lambda start, stop: stored.rows(start, stop, idf, column),
+        inverted,
+        np.asarray(image_of),
+        k,
+        threads,
+    )
 
 
 def verify_stored(
