@@ -26,26 +26,14 @@ cv2.setNumThreads(1)  # one pair per thread instead
 stored = local.StoredKeypoints(list(inp.keypoints))
 pa.default_memory_pool().release_unused()  # the pages the Parquet reads decompressed
 names, frame_numbers = stored.images, stored.frames
-edge_tables = [tables.read_arrow(path) for path in inp.frame_features]
-side = comparison.side(
-    edge_tables,
-    [tables.read_arrow(path) for path in inp.hashes],
-    list(params.chunks),
-    metric_names,
-    dict(params.hash_bits),
-    params.width,
-    params.height,
-    params.distance_tolerance,
-)
-if list(side.images) != names or side.frames.tolist() != frame_numbers:
+listed = [tables.read_arrow(path, ["image", "frame"]) for path in inp.frame_features]
+if [x for t in listed for x in t.column("image").to_pylist()] != names or [
+    x for t in listed for x in t.column("frame").to_pylist()
+] != frame_numbers:
     raise ValueError(f"{list(inp.keypoints)} list other frames than {list(inp.frame_features)}")
-if inp.embeddings:
-    vector_names, side.vectors = tables.read_vectors(inp.embeddings)
-    if len(vector_names) != len(side):
-        raise ValueError(f"{list(inp.embeddings)} hold {len(vector_names)} vectors for {len(side)}")
 
-
-i, j = local.stored_candidates(stored, side.image_of, params.candidates, snakemake.threads)
+image_of = np.unique(np.asarray(names, dtype=object), return_inverse=True)[1]
+i, j = local.stored_candidates(stored, image_of, params.candidates, snakemake.threads)
 log.info("%d frames, %d candidate pairs (%d per frame)", len(names), len(i), params.candidates)
 progress = logs.Progress(log, "verify", len(i))
 matches = local.verify_stored(
@@ -60,6 +48,26 @@ matches = local.verify_stored(
     step=progress.step,
 )
 stored.close()
+
+# the whole-panel features of every frame, for the distances of the verified pairs: read
+# only now, when the keypoints' memory is free
+edge_tables = [tables.read_arrow(path) for path in inp.frame_features]
+side = comparison.side(
+    edge_tables,
+    [tables.read_arrow(path) for path in inp.hashes],
+    list(params.chunks),
+    metric_names,
+    dict(params.hash_bits),
+    params.width,
+    params.height,
+    params.distance_tolerance,
+)
+del edge_tables
+pa.default_memory_pool().release_unused()
+if inp.embeddings:
+    vector_names, side.vectors = tables.read_vectors(inp.embeddings)
+    if len(vector_names) != len(side):
+        raise ValueError(f"{list(inp.embeddings)} hold {len(vector_names)} vectors for {len(side)}")
 keep = np.array([m.inliers > 0 for m in matches], dtype=bool)
 i, j = i[keep], j[keep]
 matches = [m for m, k in zip(matches, keep, strict=True) if k]

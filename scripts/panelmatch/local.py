@@ -67,6 +67,9 @@ COLOUR_TOLERANCE = 40
 #: Candidate pairs verified at a time: the frames of one such block are read and decoded
 #: from their stored rows (about 75 KB each), then dropped (StoredKeypoints).
 VERIFY_BLOCK = 1024
+#: Scores of candidates computed at a time (a block of frames against every frame, dense):
+#: each score costs about 17 bytes while its block is ranked.
+SCORED_BLOCK = 1 << 24
 #: A transform that scales by more than this (or less than its inverse) is not a reuse.
 MAX_SCALE = 4.0
 #: A region reproduced in place, by a transform that moves it by less than IN_PLACE_MOVED of
@@ -590,7 +593,7 @@ def candidates(
     group: npt.ArrayLike,
     k: int,
     threads: int,
-    block: int = 512,
+    block: int | None = None,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Pairs (i, j), i < j, of frames to verify: each frame's `k` most similar frames by the
     cosine of their word rows (`plain`, :func:`word_matrices`), its mirror image's words
@@ -615,14 +618,14 @@ def ranked(
     group: npt.ArrayLike,
     k: int,
     threads: int,
-    block: int = 512,
+    block: int | None = None,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """:func:`candidates` from the words x frames tf-idf matrix `inverted` (CSR: a word's
     frames) and `rows_of(start, stop)`, the tf-idf rows of frames start..stop-1 and of their
     mirror images (one column per row of `inverted`). A frame's mirror image against the
     others' words is the frame against their mirror images', so `inverted` serves both.
-    `block` frames are scored at a time, by `threads` threads (SciPy's sparse products
-    release the GIL)."""
+    `block` frames are scored at a time (by default as many as make SCORED_BLOCK scores,
+    at most 512), by `threads` threads (SciPy's sparse products release the GIL)."""
     n = inverted.shape[1]
     group = np.asarray(group)
     if len(group) != n:
@@ -632,6 +635,7 @@ def ranked(
     if threads < 1:
         raise ValueError(f"threads must be >= 1, got {threads}")
     take = min(k, n - 1)
+    block = block or max(16, min(512, SCORED_BLOCK // max(n, 1)))
 
     def best_of(start: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         rows, flipped = rows_of(start, min(start + block, n))
