@@ -656,48 +656,72 @@ def ranked(
 
 
 def inverted_words(
-    words_of: Callable[[], Iterable[npt.NDArray[np.int64]]],
+    words_of: Callable[[], Iterable[npt.NDArray[np.integer]]],
     n: int,
     idf: npt.NDArray[np.float32],
     column: npt.NDArray[np.int32],
+    batch: int = 256,
 ) -> sp.csr_matrix:
     """The kept words x frames tf-idf matrix (CSR) of `n` frames whose words (any shape per
     frame, :func:`words`) `words_of()` yields in order, each time it is called: the
     transpose of :func:`weighted`'s rows, built in two passes over the words (the first
-    sizes each word's row, the second fills it), so that memory holds the result only."""
+    sizes each word's row, the second fills it), `batch` frames at a time, so that memory
+    holds the result only."""
     kept = int(column.max()) + 1 if column.size else 0
     sizes = np.zeros(kept, np.int64)
     frames = 0
-    for columns, _ in _kept_weights(words_of(), idf, column):
+    for first, (_, columns, _) in _kept_weights(words_of(), idf, column, batch):
         sizes += np.bincount(columns, minlength=kept)
-        frames += 1
+        frames = first
     if frames != n:
         raise ValueError(f"words_of gave {frames} frames, not {n}")
     indptr = np.concatenate([[0], np.cumsum(sizes)])
     indices = np.empty(int(indptr[-1]), np.int32)
     data = np.empty(int(indptr[-1]), np.float32)
     place = indptr[:-1].copy()
-    for frame, (columns, weights) in enumerate(_kept_weights(words_of(), idf, column)):
-        _fill(columns, weights, frame, place, indices, data)
+    for _, (owner, columns, weights) in _kept_weights(words_of(), idf, column, batch):
+        _fill(columns, weights, owner, place, indices, data)
     return sp.csr_matrix((data, indices, indptr), shape=(kept, n))
 
 
-def _kept_weights(frames: Iterable, idf, column):
-    """Each frame's kept columns and tf-idf weights (as :func:`weighted` makes its row)."""
-    for found in frames:
-        uniq, count = np.unique(np.asarray(found).ravel(), return_counts=True)
-        weights = np.sqrt(count, dtype=np.float32) * idf[uniq]
-        norm = np.float32(max(float(np.sqrt(np.square(weights, dtype=np.float64).sum())), 1e-12))
-        keep = (column[uniq] >= 0) & (weights > 0)
-        yield column[uniq[keep]], weights[keep] / norm
+def _kept_weights(frames: Iterable, idf, column, batch: int):
+    """For each `batch` frames: the frames read so far, then each kept word's frame, column
+    and tf-idf weight (as :func:`weighted` makes their rows), by frame, then word."""
+    done = 0
+    for group in _batched(frames, batch):
+        sizes = [np.asarray(found).size for found in group]
+        owner = np.repeat(np.arange(done, done + len(group), dtype=np.int64), sizes)
+        flat = np.concatenate([np.asarray(f, np.int64).ravel() for f in group] or [owner])
+        key, count = np.unique((owner << 32) | flat, return_counts=True)
+        owner, word = key >> 32, key & 0xFFFFFFFF
+        weights = np.sqrt(count, dtype=np.float32) * idf[word]
+        # each row's norm over every word it holds (weighted's)
+        squares = np.bincount(owner - done, np.square(weights, dtype=np.float64), len(group))
+        norms = np.maximum(np.sqrt(squares), 1e-12).astype(np.float32)
+        keep = (column[word] >= 0) & (weights > 0)
+        owner = owner[keep]
+        weights = weights[keep] / norms[owner - done]
+        done += len(group)
+        yield done, (owner, column[word[keep]], weights)
+
+
+def _batched(items: Iterable, size: int) -> Iterator[list]:
+    group: list = []
+    for item in items:
+        group.append(item)
+        if len(group) == size:
+            yield group
+            group = []
+    if group:
+        yield group
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
-def _fill(columns, weights, frame, place, indices, data):  # pragma: no cover - numba
+def _fill(columns, weights, owner, place, indices, data):  # pragma: no cover - numba
     for e in range(columns.shape[0]):
         c = columns[e]
         p = place[c]
-        indices[p] = frame
+        indices[p] = owner[e]
         data[p] = weights[e]
         place[c] = p + 1
 
