@@ -217,15 +217,8 @@ def unrelated(hit: set, names: list, sources: list) -> list:
     """The pairs of `hit` whose images share no source and whose sources (the untouched
     panels among the frames, named in `sources`) were not themselves shown to be reuse of
     each other; and the pairs of sources shown to be reuse (to be checked by eye)."""
-    index = {name: k for k, name in enumerate(names)}
-    shown = {
-        frozenset((names[i], names[j]))
-        for i, j in hit
-        if len(sources[i]) == len(sources[j]) == 1
-        and names[i] in sources[i]
-        and names[j] in sources[j]
-        and index.get(names[i]) == i
-    }
+    untouched = [sources[k] == {names[k]} for k in range(len(names))]
+    shown = {frozenset((names[i], names[j])) for i, j in hit if untouched[i] and untouched[j]}
     wrong = [
         (i, j)
         for i, j in hit

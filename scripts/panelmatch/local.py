@@ -570,21 +570,27 @@ def weighted(
     row L2-normalised over all its words, then only the kept words' columns. Made from the
     arrays of `counts` with no copy of the matrix (the peak of the verify rule)."""
     n = counts.shape[0]
-    data = np.sqrt(counts.data, dtype=np.float32) * idf[counts.indices]
-    # each row's norm over every word it holds: a mirror image's word that no frame holds
-    # matches nothing, but it still counts
-    sums = np.concatenate([[0.0], np.cumsum(np.square(data, dtype=np.float64))])
-    norms = np.sqrt(sums[counts.indptr[1:]] - sums[counts.indptr[:-1]]).astype(np.float32)
-    del sums
     row = np.repeat(np.arange(n, dtype=np.int32), np.diff(counts.indptr))
-    data /= np.maximum(norms, np.float32(1e-12))[row]
-    keep = (column[counts.indices] >= 0) & (data > 0)
+    keep, data = _entry_weights(row, counts.indices, counts.data, n, idf, column)
     ends = np.concatenate([[0], np.cumsum(np.bincount(row[keep], minlength=n))])
     kept_columns = int(column.max()) + 1 if column.size else 0
     return sp.csr_matrix(
-        (data[keep], column[counts.indices[keep]], ends.astype(np.int64)),
+        (data, column[counts.indices[keep]], ends.astype(np.int64)),
         shape=(n, max(kept_columns, 0)),
     )
+
+
+def _entry_weights(row, word, count, rows: int, idf, column):
+    """The tf-idf weight of each entry (its `row` among `rows`, its `word`, its `count`):
+    the count damped (its square root) and weighed by its word's idf, over its row's L2
+    norm taken over every word the row holds (a mirror image's word that no frame holds
+    matches nothing, but it still counts). Returns which entries are kept (a kept word, a
+    weight above 0) and their weights (float32)."""
+    weights = np.sqrt(count, dtype=np.float32) * idf[word]
+    squares = np.bincount(row, np.square(weights, dtype=np.float64), rows)
+    norms = np.maximum(np.sqrt(squares), 1e-12).astype(np.float32)
+    keep = (column[word] >= 0) & (weights > 0)
+    return keep, weights[keep] / norms[row[keep]]
 
 
 def candidates(
@@ -694,15 +700,9 @@ def _kept_weights(frames: Iterable, idf, column, batch: int):
         flat = np.concatenate([np.asarray(f, np.int64).ravel() for f in group] or [owner])
         key, count = np.unique((owner << 32) | flat, return_counts=True)
         owner, word = key >> 32, key & 0xFFFFFFFF
-        weights = np.sqrt(count, dtype=np.float32) * idf[word]
-        # each row's norm over every word it holds (weighted's)
-        squares = np.bincount(owner - done, np.square(weights, dtype=np.float64), len(group))
-        norms = np.maximum(np.sqrt(squares), 1e-12).astype(np.float32)
-        keep = (column[word] >= 0) & (weights > 0)
-        owner = owner[keep]
-        weights = weights[keep] / norms[owner - done]
+        keep, weights = _entry_weights(owner - done, word, count, len(group), idf, column)
         done += len(group)
-        yield done, (owner, column[word[keep]], weights)
+        yield done, (owner[keep], column[word[keep]], weights)
 
 
 def _batched(items: Iterable, size: int) -> Iterator[list]:
@@ -775,7 +775,7 @@ class StoredKeypoints:
     """The keypoint tables of a run (tables.KEYPOINTS, one Parquet file per chunk, in
     order of `paths`), read once, a batch of rows at a time: each frame's row is copied
     into a temporary file (in the job's temporary folder) and read back by its position
-    (:meth:`row`), and in how many frames each visual word is is counted on the way
+    (:meth:`row`), and in how many frames each visual word is, counted on the way
     (:attr:`frequency`, of the frames' own words). So verification holds the rows of the
     frames it compares, never every frame's (about 75 KB each), and the candidates the
     inverted word index only (:func:`stored_candidates`).
@@ -800,6 +800,8 @@ class StoredKeypoints:
                         found = words(descriptors_of(row[name]), WORD_TABLES).astype(np.uint32)
                         self._words_file.write(found.tobytes())
                         word_offsets.append(word_offsets[-1] + found.nbytes)
+                        if name == "descriptors":
+                            self.frequency[np.unique(found)] += 1
                 images += [row["image"] for row in rows]
                 frames += [row["frame"] for row in rows]
         self._file.flush()
@@ -808,8 +810,6 @@ class StoredKeypoints:
         self._word_offsets = np.asarray(word_offsets, dtype=np.int64)
         self.images: list[str] = images
         self.frames: list[int] = frames
-        for found in self.words("descriptors"):
-            self.frequency[np.unique(found)] += 1
 
     def __len__(self) -> int:
         return len(self.images)
